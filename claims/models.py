@@ -1,0 +1,232 @@
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+# Evidence links and archived copies: the web only, never javascript:, data: or file:.
+web_url_validator = URLValidator(
+    schemes=["http", "https"], message=_("Enter a web address that starts with http:// or https://.")
+)
+
+
+def validate_partial_date(value):
+    if value and not PARTIAL_DATE.match(value):
+        raise ValidationError(_("Enter a date as YYYY, YYYY-MM or YYYY-MM-DD."), code="partial_date")
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """What readers may see: the one place that decides it."""
+        return self.filter(is_published=True)
+
+
+class Article(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    lead = models.TextField(_("lead"), blank=True, max_length=2000)
+    body = models.TextField(
+        _("body"),
+        help_text=_("Paragraphs separated by blank lines; a line starting with “## ” is a section heading."),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ja")
+    is_published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(_("publication date"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "title"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        if self.slug == settings.HOME_ARTICLE_SLUG:
+            return reverse("claims:home")
+        return reverse("claims:article", kwargs={"slug": self.slug})
+
+
+class ClaimQuerySet(models.QuerySet):
+    def public(self):
+        """Claims readers may see: real claims of published articles."""
+        return self.filter(is_claim=True, article__is_published=True)
+
+    def due_for_recheck(self, today=None):
+        return self.filter(is_claim=True, recheck_after__lte=today or timezone.localdate())
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("Unverified")
+    VERIFIED = "verified", _("Verified")
+    DISPUTED = "disputed", _("Disputed")
+    OUTDATED = "outdated", _("Outdated")
+
+
+class EvidenceStance(models.TextChoices):
+    SUPPORTS = "supports", _("Supports")
+    REFUTES = "refutes", _("Refutes")
+    CONTEXT = "context", _("Context")
+
+
+class Claim(models.Model):
+    Status = ClaimStatus
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="claims", verbose_name=_("article"))
+    # The anchor, as a W3C Web Annotation TextQuoteSelector plus a TextPositionSelector's start.
+    statement = models.TextField(_("statement"), max_length=2000)
+    prefix = models.CharField(_("text before"), max_length=64, blank=True)
+    suffix = models.CharField(_("text after"), max_length=64, blank=True)
+    position = models.PositiveIntegerField(
+        _("position"), default=0, help_text=_("Offset of the statement in the article body.")
+    )
+    is_anchored = models.BooleanField(
+        _("anchored"), default=True, help_text=_("Off when the statement can no longer be found in the article text.")
+    )
+    section = models.CharField(_("section"), max_length=200, blank=True)
+    is_claim = models.BooleanField(
+        _("is a claim"),
+        default=True,
+        help_text=_("Off for opinion, rhetoric or scene-setting: not checked and not proposed again."),
+    )
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    verdict_note = models.TextField(
+        _("verdict note"), blank=True, max_length=4000, help_text=_("Public: why this status.")
+    )
+    internal_note = models.TextField(
+        _("internal note"), blank=True, max_length=4000, help_text=_("Editors only; never shown to readers.")
+    )
+    as_of = models.DateField(
+        _("as of"), null=True, blank=True, help_text=_("When the statement was true (month precision).")
+    )
+    recheck_after = models.DateField(_("recheck after"), null=True, blank=True)
+    last_checked = models.DateField(_("last checked"), null=True, blank=True)
+    tags = TaggableManager(_("tags"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "position", "pk"]
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        permissions = [("import_claim", _("Can import claims from CSV"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_known"),
+            models.CheckConstraint(condition=~Q(statement=""), name="claim_statement_not_empty"),
+            models.UniqueConstraint(
+                fields=["article", "position"], condition=Q(is_anchored=True), name="claim_one_per_anchored_statement"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["recheck_after"])]
+
+    def __str__(self):
+        return self.statement[:60]
+
+    def get_absolute_url(self):
+        return reverse("claims:claim", kwargs={"pk": self.pk})
+
+    @property
+    def anchor_id(self):
+        return f"claim-{self.pk}"
+
+    def get_article_url(self):
+        """The claim's place in the article (only meaningful while anchored)."""
+        return f"{self.article.get_absolute_url()}#{self.anchor_id}"
+
+    @property
+    def is_due_for_recheck(self):
+        return bool(self.recheck_after and self.recheck_after <= timezone.localdate())
+
+    def clean(self):
+        if not self.statement.strip():
+            raise ValidationError({"statement": _("The statement is empty.")})
+
+
+class Evidence(models.Model):
+    Stance = EvidenceStance
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("claim"))
+    url = models.URLField(_("URL"), max_length=2000, validators=[web_url_validator])
+    title = models.CharField(_("title"), max_length=300)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    published = models.CharField(
+        _("published"),
+        max_length=10,
+        blank=True,
+        validators=[validate_partial_date],
+        help_text=_("YYYY, YYYY-MM or YYYY-MM-DD."),
+    )
+    stance = models.CharField(_("stance"), max_length=16, choices=Stance.choices, default=Stance.CONTEXT)
+    archive_url = models.URLField(_("archived copy"), max_length=2000, blank=True, validators=[web_url_validator])
+    excerpt = models.TextField(_("excerpt"), blank=True, max_length=1000)
+    accessed = models.DateField(_("accessed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "stance", "pk"]
+        verbose_name = _("evidence link")
+        verbose_name_plural = _("evidence links")
+        constraints = [
+            models.CheckConstraint(condition=Q(stance__in=EvidenceStance.values), name="evidence_stance_known"),
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"), name="evidence_url_is_web"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return self.claim.get_absolute_url()
+
+
+class StatusChange(models.Model):
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("admin form")
+        BULK = "bulk", _("bulk action")
+        IMPORT = "import", _("import")
+        COMMAND = "command", _("command")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="history", verbose_name=_("claim"))
+    from_status = models.CharField(_("from"), max_length=16, choices=Claim.Status.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=Claim.Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("who")
+    )
+    via = models.CharField(_("how"), max_length=16, choices=Via.choices)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+    def get_absolute_url(self):
+        return self.claim.get_absolute_url()
+
+
+class ReviewQueueItem(Claim):
+    """The editors' review queue: the same claims, listed by what needs doing."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("review queue item")
+        verbose_name_plural = _("review queue")

@@ -1,0 +1,52 @@
+"""The editors' roles, as groups of permissions. A migration creates them; tests check each boundary."""
+
+EDITORS = "Editors"
+CHIEF_EDITORS = "Chief editors"
+
+EDITOR_PERMISSIONS = [
+    "claims.view_article",
+    "claims.view_claim",
+    "claims.add_claim",
+    "claims.change_claim",
+    "claims.view_reviewqueueitem",
+    "claims.change_reviewqueueitem",
+    "claims.view_evidence",
+    "claims.add_evidence",
+    "claims.change_evidence",
+    "claims.delete_evidence",
+    "claims.view_statuschange",
+    "taggit.view_tag",
+    "taggit.add_tag",
+]
+
+CHIEF_EDITOR_PERMISSIONS = EDITOR_PERMISSIONS + [
+    "claims.add_article",
+    "claims.change_article",
+    "claims.delete_article",
+    "claims.delete_claim",
+    "claims.delete_reviewqueueitem",
+    "claims.import_claim",
+    "taggit.change_tag",
+    "taggit.delete_tag",
+]
+
+ROLES = {EDITORS: EDITOR_PERMISSIONS, CHIEF_EDITORS: CHIEF_EDITOR_PERMISSIONS}
+
+
+def create_roles(apps):
+    """Create or update the role groups; ``apps`` is a migration's app registry or the real one."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codes in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        perms = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
