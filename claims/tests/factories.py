@@ -1,0 +1,58 @@
+"""Plain helper functions that build test data; every test module uses these."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from claims import services
+from claims.models import Article, Claim, Evidence
+
+BODY = (
+    "## 第一章\n\n"
+    "東京は日本の首都です。富士山は日本一高い山です。\n\n"
+    "「これは引用です。まだ引用です。」と彼は言った。本当でしょうか?\n\n"
+    "## 第二章\n\n"
+    "東京は日本の首都です。最後の文です。\n"
+)
+
+
+def make_article(*, slug="test-article", title="テスト記事", body=BODY, published=True, claims=True, **fields):
+    article = Article.objects.create(
+        slug=slug,
+        title=title,
+        body=body,
+        lead=fields.pop("lead", "リード文。"),
+        is_published=published,
+        published_at=timezone.now() if published else None,
+        **fields,
+    )
+    if claims:
+        services.article_create_claims(article=article)
+    return article
+
+
+def claim_for(article, statement, occurrence=0):
+    """The claim anchored on the given sentence (the n-th time it occurs)."""
+    return list(article.claims.filter(statement=statement).order_by("position"))[occurrence]
+
+
+def add_evidence(claim, *, stance=Evidence.Stance.SUPPORTS, url="https://example.com/source", title="出典", **fields):
+    return Evidence.objects.create(claim=claim, stance=stance, url=url, title=title, **fields)
+
+
+def make_verified(claim, *, user=None, note="確認済み"):
+    add_evidence(claim)
+    claim.verdict_note = note
+    claim.save()
+    services.claim_change_status(claim=claim, to=Claim.Status.VERIFIED, note=note, user=user, via="command")
+    return claim
+
+
+def make_user(username="editor", *, groups=(), superuser=False, password="a-long-test-password-42"):
+    User = get_user_model()
+    if superuser:
+        return User.objects.create_superuser(username, f"{username}@example.com", password)
+    user = User.objects.create_user(username, f"{username}@example.com", password, is_staff=True)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
