@@ -22,6 +22,15 @@ def validate_partial_date(value):
         raise ValidationError(_("Enter a date as YYYY, YYYY-MM or YYYY-MM-DD."), code="partial_date")
 
 
+class WebURLField(models.URLField):
+    """A URL field for http(s) addresses whose form assumes https:// when none is typed."""
+
+    default_validators = [web_url_validator]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What readers may see: the one place that decides it."""
@@ -161,7 +170,7 @@ class Evidence(models.Model):
     Stance = EvidenceStance
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("claim"))
-    url = models.URLField(_("URL"), max_length=2000, validators=[web_url_validator])
+    url = WebURLField(_("URL"), max_length=2000)
     title = models.CharField(_("title"), max_length=300)
     publisher = models.CharField(_("publisher"), max_length=200, blank=True)
     published = models.CharField(
@@ -172,7 +181,7 @@ class Evidence(models.Model):
         help_text=_("YYYY, YYYY-MM or YYYY-MM-DD."),
     )
     stance = models.CharField(_("stance"), max_length=16, choices=Stance.choices, default=Stance.CONTEXT)
-    archive_url = models.URLField(_("archived copy"), max_length=2000, blank=True, validators=[web_url_validator])
+    archive_url = WebURLField(_("archived copy"), max_length=2000, blank=True)
     excerpt = models.TextField(_("excerpt"), blank=True, max_length=1000)
     accessed = models.DateField(_("accessed"), null=True, blank=True)
 

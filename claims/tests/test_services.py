@@ -1,0 +1,201 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from claims import services
+from claims.models import Claim, Evidence, StatusChange
+from claims.tests.factories import add_evidence, claim_for, make_article, make_user
+
+pytestmark = pytest.mark.django_db
+Status = Claim.Status
+
+
+@pytest.fixture
+def article():
+    return make_article()
+
+
+@pytest.fixture
+def claim(article):
+    return claim_for(article, "富士山は日本一高い山です。")
+
+
+def change(claim, to, **kwargs):
+    return services.claim_change_status(claim=claim, to=to, via=StatusChange.Via.COMMAND, **kwargs)
+
+
+def test_verified_needs_support(claim):
+    add_evidence(claim, stance=Evidence.Stance.CONTEXT)
+    with pytest.raises(ValidationError, match="supports"):
+        change(claim, Status.VERIFIED)
+    claim.refresh_from_db()
+    assert claim.status == Status.PENDING
+    assert not claim.history.exists()
+    add_evidence(claim, stance=Evidence.Stance.SUPPORTS, url="https://example.com/2")
+    assert change(claim, Status.VERIFIED)
+
+
+def test_disputed_needs_refuting_link_or_note(claim):
+    with pytest.raises(ValidationError, match="refutes"):
+        change(claim, Status.DISPUTED)
+    claim.verdict_note = "出典が見つからない。"
+    assert change(claim, Status.DISPUTED)
+    other = claim_for(claim.article, "最後の文です。")
+    add_evidence(other, stance=Evidence.Stance.REFUTES)
+    assert change(other, Status.DISPUTED)
+
+
+def test_outdated_needs_as_of_and_note(claim):
+    claim.verdict_note = "2026年には変わった。"
+    with pytest.raises(ValidationError, match="as of"):
+        change(claim, Status.OUTDATED)
+    claim.verdict_note = ""
+    claim.as_of = "2023-09-01"
+    with pytest.raises(ValidationError, match="verdict note"):
+        change(claim, Status.OUTDATED)
+    claim.verdict_note = "2026年には変わった。"
+    assert change(claim, Status.OUTDATED)
+
+
+def test_unknown_status_is_refused_by_the_rules_and_the_database(claim):
+    with pytest.raises(ValidationError, match="Unknown status"):
+        change(claim, "true-ish")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.filter(pk=claim.pk).update(status="true-ish")
+
+
+def test_every_status_change_writes_exactly_one_history_row(claim):
+    user = make_user()
+    add_evidence(claim)
+    assert change(claim, Status.VERIFIED, note="一次資料で確認", user=user)
+    row = claim.history.get()
+    assert (row.from_status, row.to_status, row.note, row.user, row.via) == (
+        Status.PENDING,
+        Status.VERIFIED,
+        "一次資料で確認",
+        user,
+        StatusChange.Via.COMMAND,
+    )
+    claim.refresh_from_db()
+    assert claim.last_checked is not None
+
+
+def test_a_save_without_a_status_change_writes_no_history(claim):
+    assert change(claim, Status.PENDING) is False
+    claim.verdict_note = "メモ"
+    claim.save()
+    assert not claim.history.exists()
+
+
+def test_empty_statement_is_refused(article):
+    with pytest.raises(ValidationError, match="empty"):
+        services.claim_locate(article=article, statement="   ")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.create(article=article, statement="", position=999)
+
+
+def test_two_claims_for_the_same_statement_are_refused(article, claim):
+    with pytest.raises(ValidationError, match="already has a claim"):
+        services.claim_locate(article=article, statement=claim.statement)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.create(article=article, statement=claim.statement, position=claim.position)
+
+
+def test_a_repeated_sentence_gets_a_claim_at_each_place(article):
+    first, second = article.claims.filter(statement="東京は日本の首都です。").order_by("position")
+    assert first.position < second.position
+    assert first.section == "第一章" and second.section == "第二章"
+
+
+def test_statement_not_in_the_article_is_refused(article):
+    with pytest.raises(ValidationError, match="not a sentence"):
+        services.claim_locate(article=article, statement="大阪は日本の首都です。")
+
+
+def test_create_claims_is_safe_to_run_twice(article):
+    count = article.claims.count()
+    assert services.article_create_claims(article=article) == []
+    assert article.claims.count() == count
+
+
+def test_not_a_claim_stops_counting_as_undecided_and_is_not_proposed_again(article):
+    coverage = services.article_coverage(article)
+    assert coverage.undecided == coverage.statements
+    question = claim_for(article, "本当でしょうか?")
+    services.claim_set_is_claim(claim=question, is_claim=False)
+    after = services.article_coverage(article)
+    assert after.undecided == coverage.undecided - 1
+    assert after.not_claims == 1
+    assert services.article_create_claims(article=article) == []
+
+
+def test_editing_the_text_moves_claims_with_their_sentence(article, claim):
+    add_evidence(claim)
+    change(claim, Status.VERIFIED)
+    services.article_update(article=article, body="## 序章\n\n新しい最初の文です。\n\n" + article.body)
+    claim.refresh_from_db()
+    assert claim.is_anchored
+    assert article.body[claim.position : claim.position + len(claim.statement)] == "富士山は日本一高い山です。"
+    assert claim.status == Status.VERIFIED
+
+
+def test_a_repeated_sentence_keeps_its_own_claim_after_an_edit(article):
+    first, second = article.claims.filter(statement="東京は日本の首都です。").order_by("position")
+    second.verdict_note = "二番目"
+    second.save()
+    # Insert a paragraph between the two repeats: each claim stays with its own occurrence.
+    body = article.body.replace("## 第二章", "挿入された段落です。\n\n## 第二章")
+    services.article_update(article=article, body=body)
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert second.section == "第二章" and first.section == "第一章"
+    assert second.position > first.position
+
+
+def test_a_lightly_edited_sentence_is_found_by_fuzzy_match(article, claim):
+    body = article.body.replace("富士山は日本一高い山です。", "富士山は日本で一番高い山です。")
+    report = services.article_update(article=article, body=body)
+    claim.refresh_from_db()
+    assert report.fuzzy == 1
+    assert claim.is_anchored and claim.statement == "富士山は日本で一番高い山です。"
+
+
+def test_a_removed_sentence_leaves_its_claim_unanchored_not_dropped(article, claim):
+    body = article.body.replace("富士山は日本一高い山です。", "")
+    report = services.article_update(article=article, body=body)
+    claim.refresh_from_db()
+    assert claim in report.unanchored
+    assert not claim.is_anchored
+    assert claim.statement == "富士山は日本一高い山です。"
+    # It is not glued to another sentence, and no other claim lost its place.
+    assert article.claims.filter(is_anchored=True).count() == article.claims.count() - 1
+
+
+def test_due_for_recheck(claim):
+    claim.recheck_after = datetime.date(2000, 1, 1)
+    claim.save()
+    assert list(Claim.objects.due_for_recheck()) == [claim]
+    assert claim.is_due_for_recheck
+    claim.recheck_after = datetime.date(2999, 1, 1)
+    claim.save()
+    assert not Claim.objects.due_for_recheck().exists()
+
+
+def test_concurrent_saves_the_later_one_is_refused(claim):
+    services.claim_bump_version(claim=claim, expected_version=1)
+    stale = Claim.objects.get(pk=claim.pk)
+    stale.version = 1
+    with pytest.raises(services.ConcurrentEditError, match="Another editor"):
+        services.claim_bump_version(claim=stale, expected_version=1)
+
+
+def test_unsafe_evidence_urls_are_refused(claim):
+    for url in ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "ftp://example.com/x", "not a url"]:
+        evidence = Evidence(claim=claim, url=url, title="x", stance=Evidence.Stance.SUPPORTS)
+        with pytest.raises(ValidationError) as error:
+            evidence.full_clean()
+        assert "url" in error.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Evidence.objects.create(claim=claim, url="javascript:alert(1)", title="x")
