@@ -78,8 +78,12 @@ def test(args):
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
 
 
+def setup(args):
+    ensure_venv()
+
+
 def main():
-    commands = {"start": start, "test": test}
+    commands = {"start": start, "test": test, "setup": setup}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])
