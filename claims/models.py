@@ -239,3 +239,20 @@ class ReviewQueueItem(Claim):
         proxy = True
         verbose_name = _("review queue item")
         verbose_name_plural = _("review queue")
+
+
+class ContentRevision(models.Model):
+    """One row whose number goes up in the same transaction as any change readers could see.
+
+    Cached pages are keyed by it, so no app server can serve a page older than the last commit,
+    whatever cache each server uses.
+    """
+
+    number = models.PositiveBigIntegerField(default=1)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("content revision")
+
+    def __str__(self):
+        return f"r{self.number}"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import text
+from .freshness import content_changed
 from .models import Article, Claim, Evidence, StatusChange
 
 Status = Claim.Status
@@ -121,7 +122,10 @@ def article_create_claims(*, article):
         for sentence in text.sentences(body)
         if sentence.start not in taken
     ]
-    return Claim.objects.bulk_create(new)
+    created = Claim.objects.bulk_create(new)
+    if created:
+        content_changed()
+    return created
 
 
 def claim_locate(*, article, statement, exclude_pk=None):

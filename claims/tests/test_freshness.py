@@ -1,0 +1,42 @@
+import pytest
+from taggit.models import Tag
+
+from claims import services
+from claims.freshness import current_revision
+from claims.models import Claim, StatusChange
+from claims.tests.factories import add_evidence, claim_for, make_article
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def claim():
+    return claim_for(make_article(), "富士山は日本一高い山です。")
+
+
+def moves(action):
+    before = current_revision()[0]
+    action()
+    return current_revision()[0] > before
+
+
+def test_every_change_readers_could_see_moves_the_revision(claim):
+    evidence = add_evidence(claim)
+    tag = Tag.objects.create(name="地理")
+    changes = {
+        "claim note": lambda: Claim.objects.filter(pk=claim.pk).first().save(),
+        "status": lambda: services.claim_change_status(claim=claim, to="verified", via=StatusChange.Via.COMMAND),
+        "evidence edit": lambda: evidence.save(),
+        "evidence delete": lambda: evidence.delete(),
+        "tag added": lambda: claim.tags.add(tag),
+        "tag renamed": lambda: Tag.objects.filter(pk=tag.pk).first().save(),
+        "tag removed": lambda: claim.tags.remove(tag),
+        "article text": lambda: services.article_update(article=claim.article, body=claim.article.body + "\n追加の文。\n"),
+        "new claims": lambda: services.article_create_claims(article=claim.article),
+    }
+    for name, action in changes.items():
+        assert moves(action), name
+
+
+def test_reading_does_not_move_the_revision(claim):
+    assert not moves(lambda: list(Claim.objects.public()))
