@@ -78,12 +78,44 @@ def test(args):
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
 
 
+PROD_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",  # no TLS proxy in front of it locally
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/hundredmodels",
+    "DATABASE_POOL": "1",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def prod(args):
+    """Run the site as production does, against local PostgreSQL and Redis (see docs/operations.md)."""
+    ensure_venv()
+    env = {**PROD_ENV, **os.environ}
+    env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    create_db = (
+        "import os, psycopg\n"
+        "from urllib.parse import urlsplit\n"
+        "url = urlsplit(os.environ['DATABASE_URL'])\n"
+        "name = url.path.lstrip('/')\n"
+        "with psycopg.connect(url._replace(path='/postgres').geturl(), autocommit=True) as conn:\n"
+        "    if not conn.execute('SELECT 1 FROM pg_database WHERE datname = %s', [name]).fetchone():\n"
+        "        conn.execute(f'CREATE DATABASE \"{name}\"')\n"
+    )
+    run(PYTHON, "-c", create_db, env=env)
+    run(PYTHON, "manage.py", "migrate", "--verbosity", "0", env=env)
+    run(PYTHON, "manage.py", "load_essay", env=env)
+    run(PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
+    gunicorn = BIN / "gunicorn"
+    os.execve(str(gunicorn), [str(gunicorn), "--config", "gunicorn.conf.py", *args], env)
+
+
 def setup(args):
     ensure_venv()
 
 
 def main():
-    commands = {"start": start, "test": test, "setup": setup}
+    commands = {"start": start, "test": test, "prod": prod, "setup": setup}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])
