@@ -1,0 +1,20 @@
+"""Pages run a fixed number of SQL queries whatever the number of claims, evidence links and tags."""
+
+import pytest
+from django.urls import reverse
+
+from claims.sampledata import make_sample_article
+from claims.tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+SIZES = [10, 100, 1000]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_claim_list_queries_do_not_grow(client, django_assert_max_num_queries, size):
+    make_sample_article(size)
+    client.force_login(make_user("root", superuser=True))
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("admin:claims_claim_changelist"), {"all": ""})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == size
