@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
+from .validators import validate_visible_text
+
 PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 # Evidence links and archived copies: the web only, never javascript:, data: or file:.
 web_url_validator = URLValidator(
@@ -38,11 +40,12 @@ class ArticleQuerySet(models.QuerySet):
 
 
 class Article(models.Model):
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_visible_text])
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    lead = models.TextField(_("lead"), blank=True, max_length=2000)
+    lead = models.TextField(_("lead"), blank=True, max_length=2000, validators=[validate_visible_text])
     body = models.TextField(
         _("body"),
+        validators=[validate_visible_text],
         help_text=_("Paragraphs separated by blank lines; a line starting with “## ” is a section heading."),
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ja")
@@ -94,7 +97,7 @@ class Claim(models.Model):
 
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="claims", verbose_name=_("article"))
     # The anchor, as a W3C Web Annotation TextQuoteSelector plus a TextPositionSelector's start.
-    statement = models.TextField(_("statement"), max_length=2000)
+    statement = models.TextField(_("statement"), max_length=2000, validators=[validate_visible_text])
     prefix = models.CharField(_("text before"), max_length=64, blank=True)
     suffix = models.CharField(_("text after"), max_length=64, blank=True)
     position = models.PositiveIntegerField(
@@ -112,10 +115,18 @@ class Claim(models.Model):
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     verdict_note = models.TextField(
-        _("verdict note"), blank=True, max_length=4000, help_text=_("Public: why this status.")
+        _("verdict note"),
+        blank=True,
+        max_length=4000,
+        validators=[validate_visible_text],
+        help_text=_("Public: why this status."),
     )
     internal_note = models.TextField(
-        _("internal note"), blank=True, max_length=4000, help_text=_("Editors only; never shown to readers.")
+        _("internal note"),
+        blank=True,
+        max_length=4000,
+        validators=[validate_visible_text],
+        help_text=_("Editors only; never shown to readers."),
     )
     as_of = models.DateField(
         _("as of"), null=True, blank=True, help_text=_("When the statement was true (month precision).")
@@ -166,13 +177,21 @@ class Claim(models.Model):
             raise ValidationError({"statement": _("The statement is empty.")})
 
 
+class LinkStatus(models.TextChoices):
+    UNCHECKED = "unchecked", _("Not checked yet")
+    OK = "ok", _("Working")
+    FAILING = "failing", _("Failed once")
+    DEAD = "dead", _("Dead")
+
+
 class Evidence(models.Model):
     Stance = EvidenceStance
+    LinkStatus = LinkStatus
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("claim"))
-    url = WebURLField(_("URL"), max_length=2000)
-    title = models.CharField(_("title"), max_length=300)
-    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    url = WebURLField(_("URL"), max_length=2000, validators=[validate_visible_text])
+    title = models.CharField(_("title"), max_length=300, validators=[validate_visible_text])
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True, validators=[validate_visible_text])
     published = models.CharField(
         _("published"),
         max_length=10,
@@ -181,9 +200,19 @@ class Evidence(models.Model):
         help_text=_("YYYY, YYYY-MM or YYYY-MM-DD."),
     )
     stance = models.CharField(_("stance"), max_length=16, choices=Stance.choices, default=Stance.CONTEXT)
-    archive_url = WebURLField(_("archived copy"), max_length=2000, blank=True)
-    excerpt = models.TextField(_("excerpt"), blank=True, max_length=1000)
+    archive_url = WebURLField(_("archived copy"), max_length=2000, blank=True, validators=[validate_visible_text])
+    excerpt = models.TextField(_("excerpt"), blank=True, max_length=1000, validators=[validate_visible_text])
     accessed = models.DateField(_("accessed"), null=True, blank=True)
+    # The last visit of manage.py check_links (never of a page request).
+    link_status = models.CharField(
+        _("link status"), max_length=16, choices=LinkStatus.choices, default=LinkStatus.UNCHECKED, db_index=True
+    )
+    link_status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    link_checked_at = models.DateTimeField(_("link checked"), null=True, blank=True)
+    link_failures = models.PositiveSmallIntegerField(
+        _("failed checks in a row"), default=0, help_text=_("Consecutive checks that found the link broken.")
+    )
+    link_error = models.CharField(_("link problem"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["claim", "stance", "pk"]
