@@ -1,0 +1,96 @@
+"""A Redis cache that degrades to no cache when Redis is down, instead of failing the page.
+
+Every read that cannot reach Redis is a miss, every write is dropped, and the error is logged.
+After a failure the cache stays off for ``RETRY_AFTER`` seconds (an OPTIONS key), so that a Redis
+host that hangs does not add a connect timeout to every request; then it tries again by itself.
+"""
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+
+def _redis_errors():
+    import redis
+
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        params = dict(params)
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_after = float(options.pop("RETRY_AFTER", 5))
+        # Fail fast: a cache that takes longer than this is no faster than the database.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 0.5)
+        params["OPTIONS"] = options
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self._errors = _redis_errors()
+
+    @property
+    def is_down(self):
+        return time.monotonic() < self._down_until
+
+    def _call(self, name, fallback, *args, **kwargs):
+        if self.is_down:
+            return fallback
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except self._errors as error:
+            with self._lock:
+                if not self.is_down:
+                    logger.warning("Cache unavailable (%s): serving without it for %ss", error, self.retry_after)
+                self._down_until = time.monotonic() + self.retry_after
+            return fallback
+
+    def ping(self):
+        """True when Redis answers now (for the health check; ignores the back-off)."""
+        try:
+            return bool(self._cache.get_client(write=True).ping())
+        except self._errors:
+            return False
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", default, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", False, key, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", False, key, value, timeout, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", None, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", list(data), data, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", False, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", None, keys, version)
+
+    def incr(self, key, delta=1, version=None):
+        # A missing key raises ValueError in every backend; an unreachable one does the same here.
+        result = self._call("incr", None, key, delta, version)
+        if result is None:
+            raise ValueError(f"Key '{key}' not found (cache unavailable)")
+        return result
+
+    def clear(self):
+        return self._call("clear", False)

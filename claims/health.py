@@ -1,0 +1,49 @@
+"""/health/: the database's and the cache's state, for a load balancer or a monitor."""
+
+import time
+
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+
+def _database_state():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return "ok"
+    except DatabaseError:
+        # Leave no broken connection behind for the next request.
+        connection.close_if_unusable_or_obsolete()
+        return "down"
+
+
+def _cache_state():
+    ping = getattr(cache, "ping", None)
+    if ping is not None:
+        return "ok" if ping() else "down"
+    key = "health:probe"
+    try:
+        cache.set(key, "1", 10)
+        return "ok" if cache.get(key) == "1" else "down"
+    except Exception:
+        return "down"
+
+
+@never_cache
+def health(request):
+    """200 while the database answers (the site can serve pages); 503 when it does not.
+
+    A cache that is down is reported but does not fail the check: pages are then served uncached.
+    """
+    started = time.monotonic()
+    database = _database_state()
+    state = {
+        "database": database,
+        "cache": _cache_state(),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    state["status"] = "ok" if database == "ok" else "unavailable"
+    return JsonResponse(state, status=200 if database == "ok" else 503)

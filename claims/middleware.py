@@ -1,0 +1,88 @@
+"""Middleware for running in public: the content security policy and the database-down page."""
+
+import logging
+
+from csp.middleware import CSPMiddleware
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+# The admin's own policy. Everything stays same-origin; two relaxations serve the admin's pages:
+# django-import-export's export form has one inline handler (allowed by its hash alone, through
+# 'unsafe-hashes'), and admin templates (Django's and import-export's) use style attributes.
+ADMIN_EXPORT_HANDLER_HASH = "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"
+ADMIN_POLICY_REPLACE = {
+    "script-src": ["'self'", "'unsafe-hashes'", ADMIN_EXPORT_HANDLER_HASH],
+    "style-src": ["'self'", "'unsafe-inline'"],
+}
+
+
+class SiteCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's relaxed policy under the admin's URL prefix."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if parts.replace is None and request.path_info.startswith(_admin_prefix()):
+            parts.replace = ADMIN_POLICY_REPLACE
+        return parts
+
+
+def _admin_prefix():
+    try:
+        return reverse("admin:index")
+    except Exception:
+        return "/admin/"
+
+
+def _note_database_error(sender, request=None, **kwargs):
+    import sys
+
+    error = sys.exc_info()[1]
+    if request is not None and isinstance(error, DATABASE_ERRORS):
+        request._database_unavailable = error
+
+
+got_request_exception.connect(_note_database_error, dispatch_uid="claims.middleware.database_unavailable")
+
+
+def database_unavailable_response(request):
+    from django.http import HttpResponse
+
+    response = HttpResponse(
+        render_to_string("503.html", {"retry_after": RETRY_AFTER_SECONDS}, request=None), status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A friendly 503 page with Retry-After instead of a traceback while the database is down.
+
+    Nothing is kept between requests: Django opens a new connection for the next request, so the
+    site answers normally again as soon as the database is back. Errors raised by views (and by
+    the templates they render) are caught in ``process_exception``; errors raised by middleware
+    further in are noted through ``got_request_exception`` and their 500 answer is replaced here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        error = getattr(request, "_database_unavailable", None)
+        if error is not None and response.status_code >= 500:
+            return database_unavailable_response(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            logger.error("Database unavailable on %s: %s", request.path, exception)
+            return database_unavailable_response(request)
+        return None

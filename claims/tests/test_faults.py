@@ -1,0 +1,155 @@
+"""Faults: the database or the cache going away, and an import failing halfway."""
+
+import logging
+import socket
+from unittest import mock
+
+import pytest
+from django.core.cache import cache, caches
+from django.db import OperationalError, connections
+from django.test import Client
+
+from claims.cache import ResilientRedisCache
+from claims.tests.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article():
+    return make_article(slug="hundred-model-war")
+
+
+def database_down():
+    """Every query fails as it does when PostgreSQL is stopped or unreachable."""
+    error = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+    return mock.patch.object(connections["default"], "cursor", side_effect=error)
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("path", ["/", "/claims/"])
+def test_database_down_answers_503_with_a_friendly_page_then_recovers(client, article, path):
+    assert client.get(path).status_code == 200
+    with database_down():
+        response = client.get(path)
+    assert response.status_code == 503
+    assert response["Retry-After"].isdigit()
+    assert response["Cache-Control"] == "no-store"
+    page = response.content.decode()
+    assert "<h1>" in page and "Traceback" not in page and "OperationalError" not in page
+    assert "Content-Security-Policy" in response.headers
+    # The database is back: the very next request is served normally, with no restart.
+    assert client.get(path).status_code == 200
+
+
+def test_database_error_raised_by_a_middleware_is_a_503_too(article):
+    client = Client(raise_request_exception=False)
+    error = OperationalError("server closed the connection unexpectedly")
+    with mock.patch("django.contrib.sessions.middleware.SessionMiddleware.process_request", side_effect=error):
+        response = client.get("/claims/")
+    assert response.status_code == 503
+    assert "Traceback" not in response.content.decode()
+    assert client.get("/claims/").status_code == 200
+
+
+def test_other_errors_stay_500s(article):
+    client = Client(raise_request_exception=False)
+    with mock.patch("django.contrib.sessions.middleware.SessionMiddleware.process_request", side_effect=KeyError):
+        assert client.get("/claims/").status_code == 500
+
+
+def test_health_reports_database_and_cache(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok" and response.json()["cache"] == "ok"
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_is_503_while_the_database_is_down_and_200_after(client):
+    with database_down():
+        response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["database"] == "down" and response.json()["status"] == "unavailable"
+    assert client.get("/health/").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache down
+
+
+@pytest.fixture
+def dead_redis(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "claims.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "KEY_PREFIX": "hundredmodels-test",
+        }
+    }
+    yield caches["default"]
+
+
+def test_a_cache_that_is_down_is_a_miss_and_logs(dead_redis, caplog):
+    assert isinstance(dead_redis, ResilientRedisCache)
+    with caplog.at_level(logging.WARNING, logger="claims.cache"):
+        assert dead_redis.get("anything", "fallback") == "fallback"
+    assert "Cache unavailable" in caplog.text
+    dead_redis.set("key", "value")
+    assert dead_redis.get("key") is None
+    assert dead_redis.get_or_set("key", lambda: "computed") == "computed"
+    assert dead_redis.get_many(["a", "b"]) == {}
+    assert dead_redis.add("key", 1) is False and dead_redis.delete("key") is False
+    with pytest.raises(ValueError):
+        dead_redis.incr("counter")
+
+
+def test_pages_and_health_are_served_while_the_cache_is_down(dead_redis, client, article):
+    assert client.get("/").status_code == 200
+    assert client.get("/claims/").status_code == 200
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {**response.json(), "database": "ok", "cache": "down"}
+
+
+def test_the_cache_backs_off_then_tries_again(dead_redis):
+    dead_redis.get("x")
+    assert dead_redis.is_down
+    with mock.patch("django.core.cache.backends.redis.RedisCache.get", return_value="back") as get:
+        assert dead_redis.get("x") is None  # still backing off: Redis is not asked
+        get.assert_not_called()
+        dead_redis._down_until = 0
+        assert dead_redis.get("x") == "back"
+
+
+def redis_is_up():
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_is_up(), reason="no Redis on 127.0.0.1:6379")
+def test_a_live_redis_works_as_a_normal_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "claims.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": "hundredmodels-test",
+        }
+    }
+    live = caches["default"]
+    live.set("greeting", {"ja": "こんにちは"}, 30)
+    assert live.get("greeting") == {"ja": "こんにちは"}
+    assert live.incr("greeting-count", 1) if live.add("greeting-count", 1) else True
+    assert live.ping()
+    live.delete_many(["greeting", "greeting-count"])
+
+
+def test_default_test_cache_is_untouched():
+    assert cache.get("never-set") is None
