@@ -1,16 +1,70 @@
+"""The readers' side: the article with its badges, claim pages, the claims index and tag pages.
+
+Every queryset starts from ``Article.objects.published()`` or ``Claim.objects.public()`` and
+prefetches what its template touches, so a page runs a fixed number of queries whatever the
+number of claims, evidence links and tags.
+"""
+
+from django import forms
 from django.conf import settings
+from django.db.models import Min, Prefetch, Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView
+from taggit.models import Tag
 
-from .models import Article, Claim
+from . import text
+from .models import Article, Claim, Evidence, StatusChange
+from .rendering import render_article_body, status_summary, unplaced_claims
+from .structured_data import claim_graph, ld_json_script
+
+Status = Claim.Status
+ISSUE_STATUSES = (Status.DISPUTED, Status.OUTDATED)
+CONTEXT_SENTENCES = 2
 
 
-class ArticleView(DetailView):
+class PublicMixin:
+    """What every reader's page shares: only public rows, with what the templates touch prefetched."""
+
+    def public_claims(self):
+        return Claim.objects.public().prefetch_related("evidence", "tags")
+
+    def public_claims_for_list(self):
+        # A list shows titles, not bodies: the article's long text stays in the database.
+        return (
+            Claim.objects.public()
+            .select_related("article")
+            .defer("article__body", "article__lead")
+            .prefetch_related("tags")
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles
+
+
+class ArticleView(PublicMixin, DetailView):
     template_name = "claims/article.html"
     context_object_name = "article"
 
     def get_queryset(self):
         return Article.objects.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        article = self.object
+        # The related manager hands every claim the same article object: no query per claim.
+        claims = list(article.claims.public().prefetch_related("evidence", "tags"))
+        context.update(
+            body=render_article_body(article, claims),
+            summary=status_summary(claims),
+            unplaced=unplaced_claims(article, claims),
+            focus_issues=self.request.GET.get("focus") == "issues",
+            statuses=[Status.VERIFIED, Status.DISPUTED, Status.OUTDATED, Status.PENDING],
+        )
+        return context
 
 
 class HomeArticleView(ArticleView):
@@ -18,22 +72,146 @@ class HomeArticleView(ArticleView):
         return get_object_or_404(self.get_queryset(), slug=settings.HOME_ARTICLE_SLUG)
 
 
-class ClaimDetailView(DetailView):
+# ---------------------------------------------------------------------------------------------
+# A claim's page
+
+
+def statement_in_context(claim, before=CONTEXT_SENTENCES, after=CONTEXT_SENTENCES):
+    """The sentences of its paragraph around a claim's statement, as (before, after).
+
+    None when the claim is not on a sentence of the article any more (unanchored, or its anchor is
+    stale): then the page shows the statement alone, never someone else's sentence.
+    """
+    if not claim.is_anchored:
+        return None
+    sentences = text.sentences(claim.article.body)
+    for sentence in sentences:
+        if sentence.start == claim.position and sentence.text == claim.statement:
+            paragraph = [s for s in sentences if s.paragraph == sentence.paragraph]
+            here = paragraph.index(sentence)
+            return (
+                [s.text for s in paragraph[max(0, here - before) : here]],
+                [s.text for s in paragraph[here + 1 : here + 1 + after]],
+            )
+    return None
+
+
+class ClaimDetailView(PublicMixin, DetailView):
     template_name = "claims/claim_detail.html"
     context_object_name = "claim"
 
     def get_queryset(self):
-        return Claim.objects.public().select_related("article").prefetch_related("evidence", "tags")
+        # The history's user is never selected: editors' names do not reach readers.
+        history = StatusChange.objects.only("claim", "from_status", "to_status", "note", "created_at")
+        return (
+            self.public_claims()
+            .select_related("article")
+            .prefetch_related(Prefetch("history", queryset=history, to_attr="public_history"))
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        claim = self.object
+        in_context = statement_in_context(claim)
+        evidence = list(claim.evidence.all())
+        context.update(
+            is_placed=in_context is not None,
+            before=in_context[0] if in_context else [],
+            after=in_context[1] if in_context else [],
+            evidence_groups=[
+                (stance, [item for item in evidence if item.stance == stance])
+                for stance in Evidence.Stance
+                if any(item.stance == stance for item in evidence)
+            ],
+            structured_data=ld_json_script(claim_graph(claim, absolute=self.request.build_absolute_uri)),
+        )
+        return context
 
 
-class ClaimListView(ListView):
+# ---------------------------------------------------------------------------------------------
+# The claims index and tag pages
+
+
+class ClaimFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    tag = forms.ChoiceField(label=_("Tag"), required=False)
+    section = forms.ChoiceField(label=_("Section"), required=False)
+
+    def __init__(self, *args, tags=(), sections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = ("", _("All"))
+        self.fields["status"].choices = [everything, *Status.choices]
+        self.fields["tag"].choices = [everything, *((tag.slug, tag.name) for tag in tags)]
+        self.fields["section"].choices = [everything, *((section, section) for section in sections)]
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"].strip():
+            # icontains is a plain substring match: it finds two-character words such as 首都 on
+            # SQLite and PostgreSQL alike. The internal note is never searched.
+            words = data["q"].split()
+            for word in words:
+                queryset = queryset.filter(Q(statement__icontains=word) | Q(verdict_note__icontains=word))
+        if data["status"]:
+            queryset = queryset.filter(status=data["status"])
+        if data["tag"]:
+            queryset = queryset.filter(tags__slug=data["tag"])
+        if data["section"]:
+            queryset = queryset.filter(section=data["section"])
+        return queryset
+
+
+def public_tags():
+    return Tag.objects.filter(claim__in=Claim.objects.public()).distinct().order_by("name")
+
+
+def public_sections():
+    rows = (
+        Claim.objects.public()
+        .exclude(section="")
+        .order_by()
+        .values("section")
+        .annotate(first=Min("position"))
+        .order_by("first")
+    )
+    return [row["section"] for row in rows]
+
+
+class ClaimListView(PublicMixin, ListView):
     template_name = "claims/claim_list.html"
+    context_object_name = "claims"
+    paginate_by = 50
+
+    def get_form(self):
+        return ClaimFilterForm(self.request.GET or None, tags=public_tags(), sections=public_sections())
+
+    def get_queryset(self):
+        self.form = self.get_form()
+        return self.form.filter(self.public_claims_for_list())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(form=self.form, query=query.urlencode(), is_filtered=self.form.is_bound)
+        return context
+
+
+class TagView(PublicMixin, ListView):
+    template_name = "claims/tag.html"
+    context_object_name = "claims"
     paginate_by = 50
 
     def get_queryset(self):
-        return Claim.objects.public().select_related("article")
+        self.tag = get_object_or_404(public_tags(), slug=self.kwargs["slug"])
+        return self.public_claims_for_list().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, query="", **kwargs)
 
 
-class TagView(ClaimListView):
-    def get_queryset(self):
-        return super().get_queryset().filter(tags__slug=self.kwargs["slug"])
+def favicon(request):
+    return HttpResponseRedirect(static("favicon.svg"))

@@ -1,5 +1,8 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from claims.models import Claim
 
@@ -25,3 +28,87 @@ def status_badge(status):
         STATUS_ICONS[status],
         label,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The reader's badge: the one place that renders it, for the article body and the claim lists.
+
+
+@register.simple_tag
+def month_as_of(value):
+    """The date a statement was true, to the month: "2023年9月時点" / "as of September 2023"."""
+    return format_html(_("as of {month}"), month=date_format(value, "YEAR_MONTH_FORMAT"))
+
+
+def _evidence_item(evidence):
+    return format_html(
+        '<li class="evidence-item"><span class="stance stance-{}">{}</span> <a href="{}">{}</a>{}</li>',
+        evidence.stance,
+        evidence.get_stance_display(),
+        evidence.url,
+        evidence.title,
+        format_html(' <span class="evidence-publisher">{}</span>', evidence.publisher) if evidence.publisher else "",
+    )
+
+
+def claim_details(claim):
+    """What the badge's popover says: verdict, as-of date, evidence, last check, a link to the claim page."""
+    parts = [status_badge(claim.status)]
+    if claim.verdict_note:
+        parts.append(format_html('<p class="popover-verdict">{}</p>', claim.verdict_note))
+    if claim.status == Claim.Status.OUTDATED and claim.as_of:
+        parts.append(format_html('<p class="popover-as-of">{}</p>', month_as_of(claim.as_of)))
+    evidence = list(claim.evidence.all())
+    if evidence:
+        parts.append(
+            format_html(
+                '<p class="popover-label">{}</p><ul class="evidence-list">{}</ul>',
+                _("Evidence"),
+                format_html_join("", "{}", ((_evidence_item(item),) for item in evidence)),
+            )
+        )
+    if claim.last_checked:
+        parts.append(
+            format_html(
+                '<p class="popover-checked">{}</p>',
+                format_html(_("Last checked {date}"), date=date_format(claim.last_checked, "DATE_FORMAT")),
+            )
+        )
+    parts.append(
+        format_html('<p class="popover-more"><a href="{}">{}</a></p>', claim.get_absolute_url(), _("The claim’s page"))
+    )
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+@register.simple_tag
+def claim_badge(claim):
+    """The badge after a claimed sentence.
+
+    Without JavaScript it is a link to the claim's page. static/js/badges.js turns it into a
+    disclosure button that shows the details kept in the <template> beside it.
+    """
+    return format_html(
+        '<a class="badge badge-{status}" href="{url}" data-details="{anchor}-details">{badge}'
+        '<span class="visually-hidden"> {hint}</span></a>'
+        '<template id="{anchor}-details">{details}</template>',
+        status=claim.status,
+        url=claim.get_absolute_url(),
+        anchor=claim.anchor_id,
+        badge=status_badge(claim.status),
+        hint=_("(details of this claim)"),
+        details=claim_details(claim),
+    )
+
+
+STATUS_MEANINGS = {
+    Claim.Status.VERIFIED: _lazy("Sources confirm the statement."),
+    Claim.Status.DISPUTED: _lazy("Sources contradict the statement, or it is contested."),
+    Claim.Status.OUTDATED: _lazy("It was true when written, but has changed since."),
+    Claim.Status.PENDING: _lazy("Not checked yet."),
+}
+
+
+@register.simple_tag
+def status_meaning(status):
+    """One line that tells a reader what a status means: the legend on the article page."""
+    return STATUS_MEANINGS[status]

@@ -56,3 +56,24 @@ def make_user(username="editor", *, groups=(), superuser=False, password="a-long
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
     return user
+
+
+def make_status(claim, status, *, note="判定の理由。", as_of=None, user=None, history_note="", **fields):
+    """Give a claim a status as an editor would: what the workflow rule needs, then one history row."""
+    import datetime
+
+    Status = Claim.Status
+    if status == Status.VERIFIED and not claim.evidence.filter(stance=Evidence.Stance.SUPPORTS).exists():
+        add_evidence(claim, stance=Evidence.Stance.SUPPORTS)
+    if status == Status.DISPUTED and not claim.evidence.filter(stance=Evidence.Stance.REFUTES).exists():
+        add_evidence(claim, stance=Evidence.Stance.REFUTES, url="https://example.org/refutes", title="反証")
+    if status == Status.OUTDATED:
+        as_of = as_of or datetime.date(2023, 9, 1)
+    claim.verdict_note = note
+    claim.as_of = as_of
+    for name, value in fields.items():
+        setattr(claim, name, value)
+    claim.save()
+    services.claim_change_status(claim=claim, to=status, note=history_note, user=user, via="command")
+    claim.refresh_from_db()
+    return claim

@@ -1,0 +1,82 @@
+"""The article body as readers see it: headings, paragraphs, and a badge after each claimed sentence.
+
+Everything here is built with ``format_html`` and ``conditional_escape``: the body, the claims and
+their notes are editors' text and are always escaped. The result depends only on the article, its
+public claims and the active language, so it can be cached per (article, language).
+"""
+
+from collections import Counter
+
+from django.utils.html import conditional_escape, format_html, format_html_join
+
+from . import text
+from .models import Claim
+from .templatetags.claims_tags import claim_badge
+
+
+def glued_claims(article, claims):
+    """The claims that sit on a sentence of the body, by the sentence's start offset.
+
+    A claim is glued only when it is anchored, is a claim, and its statement is exactly the
+    sentence at its position: a claim whose anchor is stale is never shown on the wrong sentence.
+    """
+    by_start = {claim.position: claim for claim in claims if claim.is_anchored and claim.is_claim}
+    glued = {}
+    for sentence in text.sentences(article.body):
+        claim = by_start.get(sentence.start)
+        if claim is not None and claim.statement == sentence.text:
+            glued[sentence.start] = claim
+    return glued
+
+
+def unplaced_claims(article, claims):
+    """The public claims that have no sentence in the body: listed apart, never glued."""
+    glued = {claim.pk for claim in glued_claims(article, claims).values()}
+    return [claim for claim in claims if claim.is_claim and claim.pk not in glued]
+
+
+def render_article_body(article, claims):
+    """The body's headings and paragraphs as HTML, each claimed sentence marked and badged."""
+    glued = glued_claims(article, claims)
+    body = article.body
+    parts = []
+    section = 0
+    for block in text.parse_blocks(body):
+        if block.kind == "heading":
+            section += 1
+            parts.append(format_html('<h2 id="section-{}">{}</h2>', section, block.text))
+            continue
+        pieces = []
+        cursor = block.start
+        for start, end in text.split_sentences(block.text, block.start):
+            claim = glued.get(start)
+            if claim is None:
+                continue
+            pieces.append(conditional_escape(body[cursor:start]))
+            pieces.append(
+                format_html(
+                    '<span class="claim claim-{}" id="{}">{}</span>{}',
+                    claim.status,
+                    claim.anchor_id,
+                    body[start:end],
+                    claim_badge(claim),
+                )
+            )
+            cursor = end
+        pieces.append(conditional_escape(body[cursor : block.end]))
+        parts.append(format_html("<p>{}</p>", format_html_join("", "{}", ((piece,) for piece in pieces))))
+    return format_html_join("\n", "{}", ((part,) for part in parts))
+
+
+def status_summary(claims):
+    """Counts of the public claims by status, in the order of the legend, with their share of the bar."""
+    counts = Counter(claim.status for claim in claims if claim.is_claim)
+    total = sum(counts.values())
+    rows = []
+    offset = 0.0
+    for status in (Claim.Status.VERIFIED, Claim.Status.DISPUTED, Claim.Status.OUTDATED, Claim.Status.PENDING):
+        count = counts.get(status, 0)
+        share = 100 * count / total if total else 0
+        rows.append({"status": status, "label": status.label, "count": count, "x": offset, "width": share})
+        offset += share
+    return {"total": total, "rows": rows}

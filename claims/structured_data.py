@@ -1,0 +1,83 @@
+"""schema.org JSON-LD for a claim's page: a ``Claim`` and, once it is reviewed, a ``ClaimReview``.
+
+The mapping from our statuses to ``reviewRating`` is documented in docs/claimreview.md.
+"""
+
+import json
+
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from .models import Claim
+
+Status = Claim.Status
+
+# status → (ratingValue on a 1–5 scale, the English rating name). Pending claims get no review.
+REVIEW_RATINGS = {
+    Status.VERIFIED: (5, "True"),
+    Status.OUTDATED: (3, "Outdated"),
+    Status.DISPUTED: (1, "Disputed"),
+}
+BEST_RATING = 5
+WORST_RATING = 1
+
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
+def ld_json_script(data):
+    """A ``<script type="application/ld+json">`` block that no string in ``data`` can break out of."""
+    payload = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False).translate(_JSON_ESCAPES)
+    # The JSON cannot contain "<", ">" or "&" any more, so it cannot close the script element.
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+
+
+def claim_graph(claim, *, absolute):
+    """The JSON-LD graph of one claim; ``absolute`` turns a path into a full URL."""
+    page = absolute(claim.get_absolute_url())
+    article = claim.article
+    article_url = absolute(article.get_absolute_url())
+    claim_node = {
+        "@type": "Claim",
+        "@id": f"{page}#claim",
+        "url": page,
+        "text": claim.statement,
+        "inLanguage": article.language,
+        "dateCreated": claim.created_at.isoformat(),
+        "dateModified": claim.updated_at.isoformat(),
+        "appearance": {
+            "@type": "Article",
+            "@id": f"{article_url}#article",
+            "url": absolute(claim.get_article_url()) if claim.is_anchored else article_url,
+            "headline": article.title,
+        },
+    }
+    tags = [tag.name for tag in claim.tags.all()]
+    if tags:
+        claim_node["keywords"] = tags
+    graph = [claim_node]
+    rating = REVIEW_RATINGS.get(claim.status)
+    if rating is not None:
+        value, name = rating
+        review = {
+            "@type": "ClaimReview",
+            "@id": f"{page}#review",
+            "url": page,
+            "claimReviewed": claim.statement,
+            "itemReviewed": {"@id": claim_node["@id"]},
+            "author": {"@type": "Organization", "name": _("Hundred models"), "url": absolute("/")},
+            "reviewRating": {
+                "@type": "Rating",
+                "ratingValue": value,
+                "bestRating": BEST_RATING,
+                "worstRating": WORST_RATING,
+                "name": name,
+                "alternateName": str(claim.get_status_display()),
+            },
+        }
+        if claim.last_checked:
+            review["datePublished"] = claim.last_checked.isoformat()
+        if claim.verdict_note:
+            review["reviewBody"] = claim.verdict_note
+        graph.append(review)
+    return {"@context": "https://schema.org", "@graph": graph}
