@@ -190,7 +190,7 @@ class Evidence(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("claim"))
     url = WebURLField(_("URL"), max_length=2000, validators=[validate_visible_text])
-    title = models.CharField(_("title"), max_length=300, validators=[validate_visible_text])
+    title = models.CharField(_("title"), max_length=300, blank=True, validators=[validate_visible_text])
     publisher = models.CharField(_("publisher"), max_length=200, blank=True, validators=[validate_visible_text])
     published = models.CharField(
         _("published"),
