@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -10,10 +10,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from taggit.admin import TagAdmin as TaggitTagAdmin
+from taggit.models import Tag
 
 from . import services
+from .history import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 from .models import Article, Claim, Evidence, ReviewQueueItem, StatusChange
 from .templatetags.claims_tags import status_badge
+from .validators import validate_visible_text
 
 Status = Claim.Status
 
@@ -53,6 +57,12 @@ class ClaimAdminForm(forms.ModelForm):
             self.fields["tags"].widget.attrs.update(
                 {"list": "tag-options", "autocomplete": "off", "data-tag-input": "1"}
             )
+
+    def clean_tags(self):
+        tags = self.cleaned_data.get("tags") or []
+        for name in tags:
+            validate_visible_text(name)
+        return tags
 
     def clean(self):
         cleaned = super().clean()
@@ -108,8 +118,40 @@ class EvidenceInline(admin.StackedInline):
     model = Evidence
     formset = EvidenceFormSet
     extra = 1
-    fields = [("stance", "url"), ("title", "publisher"), ("published", "accessed"), "archive_url", "excerpt"]
+    fields = [
+        ("stance", "url"),
+        ("title", "publisher"),
+        ("published", "accessed"),
+        "archive_url",
+        "excerpt",
+        "link_check",
+    ]
+    readonly_fields = ["link_check"]
     show_change_link = False
+
+    @admin.display(description=_("link check"))
+    def link_check(self, obj):
+        """What manage.py check_links last found, and the archived copy to use when the link is dead."""
+        if not obj or not obj.pk or obj.link_status == Evidence.LinkStatus.UNCHECKED:
+            return gettext("Not checked yet")
+        found = format_html(
+            '<span class="link-{}">{}</span>{} · {}',
+            obj.link_status,
+            obj.get_link_status_display(),
+            format_html(" ({})", obj.link_status_code or obj.link_error) if obj.link_status != "ok" else "",
+            timezone.localtime(obj.link_checked_at).strftime("%Y-%m-%d %H:%M") if obj.link_checked_at else "—",
+        )
+        if obj.link_status == Evidence.LinkStatus.OK:
+            return found
+        if obj.archive_url:
+            return format_html(
+                '{} — {} <a href="{}" rel="noopener noreferrer">{}</a>',
+                found,
+                gettext("use the archived copy:"),
+                obj.archive_url,
+                obj.archive_url,
+            )
+        return format_html("{} — {}", found, gettext("no archived copy: find one or replace the link."))
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -163,6 +205,19 @@ class EvidenceFilter(admin.SimpleListFilter):
             return queryset.filter(evidence__isnull=True)
         if self.value() == "some":
             return queryset.filter(evidence__isnull=False).distinct()
+        return queryset
+
+
+class LinkStatusFilter(admin.SimpleListFilter):
+    title = _("evidence links")
+    parameter_name = "links"
+
+    def lookups(self, request, model_admin):
+        return [("dead", _("A dead link")), ("failing", _("A link that failed once"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {Evidence.LinkStatus.DEAD, Evidence.LinkStatus.FAILING}:
+            return queryset.filter(Exists(Evidence.objects.filter(claim=OuterRef("pk"), link_status=self.value())))
         return queryset
 
 
@@ -253,7 +308,7 @@ def mark_claim_action(modeladmin, request, queryset):
 # Claims
 
 
-class ClaimAdminBase(admin.ModelAdmin):
+class ClaimAdminBase(ClaimVersionAdmin):
     form = ClaimAdminForm
     list_display = ["short_statement", "status_label", "article", "section", "evidence_count", "due", "anchored"]
     list_display_links = ["short_statement"]
@@ -264,6 +319,7 @@ class ClaimAdminBase(admin.ModelAdmin):
         "tags",
         DueForRecheckFilter,
         EvidenceFilter,
+        LinkStatusFilter,
         "is_anchored",
         "is_claim",
     ]
@@ -283,7 +339,16 @@ class ClaimAdminBase(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(evidence_total=Count("evidence", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                evidence_total=Count("evidence", distinct=True),
+                has_dead_link=Exists(
+                    Evidence.objects.filter(claim=OuterRef("pk"), link_status=Evidence.LinkStatus.DEAD)
+                ),
+            )
+        )
 
     @admin.display(description=_("statement"), ordering="position")
     def short_statement(self, obj):
@@ -332,6 +397,7 @@ class ClaimAdminBase(admin.ModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except services.ConcurrentEditError as error:
+            request._save_refused = True  # a restore in progress keeps nothing (claims/history.py)
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -371,7 +437,8 @@ class ClaimAdmin(ClaimAdminBase):
 
 @admin.register(ReviewQueueItem)
 class ReviewQueueAdmin(ClaimAdminBase):
-    """What needs an editor: undecided claims, claims due for recheck, claims that lost their place."""
+    """What needs an editor: undecided claims, claims due for recheck, claims that lost their place
+    or a source (a dead evidence link)."""
 
     list_display = ["short_statement", "status_label", "reason", "article", "evidence_count", "recheck_after"]
 
@@ -381,7 +448,9 @@ class ReviewQueueAdmin(ClaimAdminBase):
             super()
             .get_queryset(request)
             .filter(is_claim=True)
-            .filter(Q(status=Status.PENDING) | Q(recheck_after__lte=today) | Q(is_anchored=False))
+            .filter(
+                Q(status=Status.PENDING) | Q(recheck_after__lte=today) | Q(is_anchored=False) | Q(has_dead_link=True)
+            )
         )
 
     @admin.display(description=_("why it is here"))
@@ -393,6 +462,8 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("due for recheck"))
         if obj.status == Status.PENDING:
             reasons.append(gettext("not yet reviewed"))
+        if getattr(obj, "has_dead_link", False):
+            reasons.append(gettext("dead link"))
         return ", ".join(reasons)
 
     def has_add_permission(self, request):
@@ -431,7 +502,7 @@ def create_claims_action(modeladmin, request, queryset):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(ArticleVersionAdmin):
     list_display = ["title", "slug", "is_published", "published_at", "claim_count", "updated_at"]
     list_filter = ["is_published", "language"]
     search_fields = ["title", "lead", "body"]
@@ -490,3 +561,23 @@ class ArticleAdmin(admin.ModelAdmin):
                 % {"count": len(report.unanchored)},
                 messages.WARNING,
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags: versioned like claims (deleting keeps a version to recover, with the tag's uses), and
+# names refuse invisible control characters like every other text readers see.
+
+
+class TagForm(forms.ModelForm):
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        validate_visible_text(name)
+        return name
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(GuardedVersionAdmin, TaggitTagAdmin):
+    form = TagForm
