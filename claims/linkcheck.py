@@ -1,0 +1,138 @@
+"""Visiting evidence links to find the dead ones (manage.py check_links; never a page request).
+
+Each link is fetched once however many evidence rows cite it, with a timeout, a polite user
+agent, at most ``workers`` hosts at a time and one request at a time per host (with a pause
+between two requests to the same host). A 404 or 410 is dead at once; any other failure (a
+server error, a timeout, a refused connection, a 403 from a bot filter) only on the second
+check in a row, since those are often temporary.
+"""
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Evidence
+
+LinkStatus = Evidence.LinkStatus
+MAX_WORKERS = 8
+GONE = {404, 410}
+FAILURES_BEFORE_DEAD = 2
+
+
+def user_agent():
+    about = getattr(settings, "LINKCHECK_ABOUT_URL", "https://github.com/hundredmodels/hundredmodels#about")
+    return f"hundredmodels-linkcheck/1.0 (+{about})"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    url: str
+    status_code: int | None
+    ok: bool
+    error: str = ""
+    moved_to: str = ""
+
+
+class _RecordingRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects (up to urllib's limit of 10), remembering permanent moves."""
+
+    def __init__(self):
+        self.permanent = ""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if code in (301, 308) and not self.permanent:
+            self.permanent = newurl
+        if urlsplit(newurl).scheme not in ("http", "https"):
+            return None  # never follow a redirect to file:, ftp: or anything else
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url, *, timeout):
+    """Visit one URL and say whether it works. Reads the headers only, never the body."""
+    redirects = _RecordingRedirects()
+    opener = urllib.request.build_opener(redirects)
+    request = urllib.request.Request(
+        url, headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            code = response.status
+            return LinkResult(url, code, 200 <= code < 300, moved_to=redirects.permanent)
+    except urllib.error.HTTPError as error:
+        return LinkResult(url, error.code, False, error=f"HTTP {error.code} {error.reason}"[:200])
+    except TimeoutError:
+        return LinkResult(url, None, False, error=f"no answer within {timeout:g} s")
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, TimeoutError | socket.timeout):
+            return LinkResult(url, None, False, error=f"no answer within {timeout:g} s")
+        return LinkResult(url, None, False, error=str(reason)[:200])
+    except (OSError, ValueError) as error:  # a reset connection, a malformed answer
+        return LinkResult(url, None, False, error=str(error)[:200] or error.__class__.__name__)
+
+
+def check_urls(urls, *, timeout=10.0, workers=MAX_WORKERS, delay=1.0):
+    """Fetch each URL once: hosts in parallel (at most ``workers``), each host's URLs in turn."""
+    by_host = defaultdict(list)
+    for url in dict.fromkeys(urls):
+        by_host[urlsplit(url).netloc.lower()].append(url)
+
+    def visit_host(host_urls):
+        results = []
+        for i, url in enumerate(host_urls):
+            if i and delay:
+                time.sleep(delay)
+            results.append(fetch(url, timeout=timeout))
+        return results
+
+    workers = max(1, min(workers, MAX_WORKERS))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="linkcheck") as pool:
+        return {result.url: result for batch in pool.map(visit_host, by_host.values()) for result in batch}
+
+
+def record(evidence, result, *, now):
+    """The link fields of one evidence row after a check (consecutive failures decide "dead")."""
+    if result.ok:
+        return {
+            "link_status": LinkStatus.OK,
+            "link_status_code": result.status_code,
+            "link_checked_at": now,
+            "link_failures": 0,
+            "link_error": f"moved permanently to {result.moved_to}"[:200] if result.moved_to else "",
+        }
+    failures = evidence.link_failures + 1
+    dead = result.status_code in GONE or failures >= FAILURES_BEFORE_DEAD
+    return {
+        "link_status": LinkStatus.DEAD if dead else LinkStatus.FAILING,
+        "link_status_code": result.status_code,
+        "link_checked_at": now,
+        "link_failures": min(failures, 32767),
+        "link_error": result.error,
+    }
+
+
+def evidence_check_links(*, evidence=None, timeout=10.0, workers=MAX_WORKERS, delay=1.0, checked_before=None):
+    """Check the links of ``evidence`` (all evidence by default) and record what was found.
+
+    Only the link fields are written (with ``update``), so an editor's concurrent edit of the
+    same evidence is never overwritten. Returns ``{evidence pk: LinkResult}``.
+    """
+    rows = Evidence.objects.all() if evidence is None else evidence
+    if checked_before is not None:
+        rows = rows.filter(link_checked_at__isnull=True) | rows.filter(link_checked_at__lt=checked_before)
+    rows = list(rows.only("pk", "url", "link_failures"))
+    results = check_urls([row.url for row in rows], timeout=timeout, workers=workers, delay=delay)
+    now = timezone.now()
+    with transaction.atomic():
+        for row in rows:
+            Evidence.objects.filter(pk=row.pk).update(**record(row, results[row.url], now=now))
+    return {row.pk: results[row.url] for row in rows}

@@ -1,0 +1,198 @@
+"""check_links against a local HTTP server on 127.0.0.1 (tests never contact anything else)."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from claims import linkcheck
+from claims.models import Evidence
+from claims.roles import EDITORS
+from claims.tests.factories import add_evidence, claim_for, make_article, make_user
+
+pytestmark = pytest.mark.django_db
+LinkStatus = Evidence.LinkStatus
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        server = self.server
+        server.seen.append((self.path, self.headers.get("User-Agent")))
+        self.answer()
+
+    def answer(self):
+        path = self.path.split("?")[0]
+        if path == "/slow":
+            server = self.server
+            with server.lock:
+                server.active += 1
+                server.max_active = max(server.max_active, server.active)
+            time.sleep(server.slow)
+            with server.lock:  # before answering, so the client cannot be faster than the count
+                server.active -= 1
+            return self.reply(200)
+        if path == "/moved":
+            return self.reply(301, location="/ok")
+        if path == "/to-file":
+            return self.reply(302, location="file:///etc/passwd")
+        codes = {"/ok": 200, "/gone": 404, "/error": 500, "/forbidden": 403}
+        self.reply(codes.get(path, 404))
+
+    def reply(self, code, location=None):
+        body = b"<html><body>hello</body></html>"
+        self.send_response(code)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def start_server(slow=3.0):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.seen, server.lock, server.active, server.max_active, server.slow = [], threading.Lock(), 0, 0, slow
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def server(monkeypatch):
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = start_server()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def url(server, path):
+    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+
+@pytest.fixture
+def claim():
+    return claim_for(make_article(), "富士山は日本一高い山です。")
+
+
+@pytest.fixture
+def links(server, claim):
+    make = lambda path, **kw: add_evidence(claim, url=url(server, path), title=path, **kw)  # noqa: E731
+    return {
+        "ok": make("/ok"),
+        "moved": make("/moved"),
+        "gone": make("/gone", archive_url="https://web.archive.org/web/2023/https://example.com/gone"),
+        "error": make("/error"),
+        "slow": make("/slow"),
+        "forbidden": make("/forbidden"),
+    }
+
+
+def check(**options):
+    options = {"timeout": 0.5, "delay": 0, **options}
+    try:
+        call_command("check_links", **options)
+    except CommandError as error:
+        return error.returncode
+    return 0
+
+
+def fresh(evidence):
+    evidence.refresh_from_db()
+    return evidence
+
+
+def test_check_links_records_what_each_link_answers(server, links, capsys):
+    assert check() == 1  # a dead link makes the command fail, for cron to report
+    ok, moved, gone, error, slow, forbidden = (fresh(links[k]) for k in links)
+    assert (ok.link_status, ok.link_status_code, ok.link_failures) == (LinkStatus.OK, 200, 0)
+    assert (moved.link_status, moved.link_status_code) == (LinkStatus.OK, 200)
+    assert moved.link_error.startswith("moved permanently to") and moved.link_error.endswith("/ok")
+    assert (gone.link_status, gone.link_status_code) == (LinkStatus.DEAD, 404)  # gone: dead at once
+    assert (error.link_status, error.link_status_code) == (LinkStatus.FAILING, 500)  # maybe temporary
+    assert (slow.link_status, slow.link_status_code) == (LinkStatus.FAILING, None)
+    assert "within 0.5 s" in slow.link_error
+    assert forbidden.link_status == LinkStatus.FAILING
+    assert all(e.link_checked_at for e in (ok, moved, gone, error, slow, forbidden))
+    out = capsys.readouterr().out
+    assert "6 link(s) checked: 2 working, 3 failed once, 1 dead" in out
+    assert "archived copy: https://web.archive.org/web/2023/https://example.com/gone" in out
+
+
+def test_a_second_failure_in_a_row_is_dead_and_a_success_resets(server, links):
+    check()
+    check()
+    assert fresh(links["error"]).link_status == LinkStatus.DEAD
+    assert fresh(links["error"]).link_failures == 2
+    assert fresh(links["slow"]).link_status == LinkStatus.DEAD
+    Evidence.objects.filter(pk=links["error"].pk).update(url=url(server, "/ok"))
+    check()
+    assert (fresh(links["error"]).link_status, fresh(links["error"]).link_failures) == (LinkStatus.OK, 0)
+
+
+def test_polite_user_agent_and_each_url_fetched_once(server, claim, links):
+    add_evidence(claim, url=url(server, "/ok"), title="the same link again")
+    check()
+    agents = {agent for _path, agent in server.seen}
+    assert agents == {linkcheck.user_agent()}
+    assert linkcheck.user_agent().startswith("hundredmodels-linkcheck/1.0 (+http")
+    assert [path for path, _agent in server.seen].count("/ok") == 2  # once itself, once after /moved
+
+
+def test_a_redirect_to_a_non_web_scheme_is_not_followed(server, claim):
+    evidence = add_evidence(claim, url=url(server, "/to-file"))
+    check()
+    assert fresh(evidence).link_status == LinkStatus.FAILING
+
+
+def test_one_request_at_a_time_per_host_and_at_most_eight_hosts(monkeypatch):
+    servers = [start_server(slow=0.3) for _ in range(10)]
+    try:
+        urls = [url(s, f"/slow?n={n}") for s in servers for n in range(2)]
+        started = time.monotonic()
+        results = linkcheck.check_urls(urls, timeout=5, workers=50, delay=0)
+        elapsed = time.monotonic() - started
+        assert len(results) == 20 and all(r.ok for r in results.values()), results
+        assert [s.max_active for s in servers] == [1] * 10  # never two requests at once to one host
+        assert elapsed >= 0.3 * 2 * 2 - 0.1  # 10 hosts on 8 workers: at least two rounds of two
+        assert elapsed < 0.3 * 20  # but not one at a time
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+
+
+def test_older_than_skips_recently_checked_links(server, links):
+    check()
+    seen = len(server.seen)
+    check(older_than=1)
+    assert len(server.seen) == seen
+
+
+def test_dead_links_are_in_the_review_queue_with_the_archived_copy(client, server, links):
+    check()
+    claim = links["gone"].claim
+    # Verified claims leave the queue, except when a source has died.
+    Evidence.objects.filter(pk=links["ok"].pk).update(stance="supports")
+    from claims import services
+
+    services.claim_change_status(claim=claim, to="verified", via="command")
+    client.force_login(make_user("hanako", groups=[EDITORS]))
+    response = client.get(reverse("admin:claims_reviewqueueitem_changelist"))
+    assert claim.pk in {c.pk for c in response.context["cl"].result_list}
+    assert "dead link" in response.content.decode() or "リンク切れ" in response.content.decode()
+
+    listed = client.get(reverse("admin:claims_claim_changelist"), {"links": "dead"})
+    assert [c.pk for c in listed.context["cl"].result_list] == [claim.pk]
+
+    page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    assert 'href="https://web.archive.org/web/2023/https://example.com/gone"' in page
