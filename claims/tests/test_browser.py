@@ -1,0 +1,392 @@
+"""The public site in a real headless Chromium against the live server, as a reader uses it.
+
+Also an accessibility audit (axe-core, injected into each page) and an HTML validity check (the
+Nu HTML Checker, vnu.jar). Without Chromium, ChromeDriver, Java or the npm packages these tests are
+skipped with the reason, unless REQUIRE_BROWSER=1 (CI), when they fail instead.
+"""
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from claims.models import Claim, Evidence
+from claims.tests.factories import add_evidence, claim_for, make_article, make_status
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ROOT = Path(settings.BASE_DIR)
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
+WAIT = 10
+Status = Claim.Status
+
+BODY = (
+    "## 首都と山\n\n"
+    "東京は日本の首都です。富士山は日本一高い山です。琵琶湖は日本一大きな湖です。\n\n"
+    "2023年には百を超えるモデルが発表されました。最後の文です。\n\n"
+    "## 次の章\n\n"
+    "この章にも文があります。\n"
+)
+
+
+def need(condition, reason):
+    """Skip without the tool; fail when the environment promises it (REQUIRE_BROWSER=1)."""
+    if condition:
+        return
+    if REQUIRED:
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+def chrome_options(*, javascript=True, width=1280, height=900):
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--window-size={width},{height}",
+    ]:
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # A Japanese reader's browser: Accept-Language: ja (headless Chromium ignores --lang).
+    prefs = {"intl.accept_languages": "ja"}
+    if not javascript:
+        prefs["profile.managed_default_content_settings.javascript"] = 2
+    options.add_experimental_option("prefs", prefs)
+    if width < 500:
+        # A desktop window is at least 500 px wide: a phone is emulated instead.
+        metrics = {"width": width, "height": height, "pixelRatio": 3, "touch": True, "mobile": True}
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
+    return options
+
+
+def start_browser(**kwargs):
+    need(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    need(
+        Path(CHROMEDRIVER).exists(),
+        f"ChromeDriver is not installed at {CHROMEDRIVER} (apt-get install chromium-driver)",
+    )
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        need(False, "selenium is not installed (pip install -r requirements.txt)")
+    # An explicit driver path: Selenium Manager never tries to download anything.
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options(**kwargs))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = start_browser()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def site(live_server):
+    """The essay on the home page with a claim of every status, evidence, tags and a lost claim."""
+    article = make_article(slug=settings.HOME_ARTICLE_SLUG, title="百モデル大戦(テスト)", body=BODY)
+    capital = claim_for(article, "東京は日本の首都です。")
+    add_evidence(capital, title="政府の資料", publisher="内閣府")
+    capital = make_status(capital, Status.VERIFIED, note="法令上の定めはないが事実上の首都。")
+    capital.tags.add("地理", "日本")
+    fuji = make_status(
+        claim_for(article, "富士山は日本一高い山です。"), Status.DISPUTED, note="比較の基準に異論がある。"
+    )
+    fuji.tags.add("地理")
+    models = make_status(
+        claim_for(article, "2023年には百を超えるモデルが発表されました。"),
+        Status.OUTDATED,
+        note="2026年には数がさらに増えた。",
+        as_of=datetime.date(2023, 9, 1),
+    )
+    add_evidence(models, stance=Evidence.Stance.CONTEXT, title="統計", url="https://example.org/stats")
+    lost = claim_for(article, "琵琶湖は日本一大きな湖です。")
+    Claim.objects.filter(pk=lost.pk).update(is_anchored=False)
+    return {"url": live_server.url, "capital": capital, "fuji": fuji, "models": models, "lost": lost}
+
+
+def wait_for(driver, condition):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def open_page(driver, url):
+    driver.delete_all_cookies()
+    driver.get(url)
+    wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def badge(driver, claim):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, f"#claim-{claim.pk} + .badge")
+
+
+def popover(driver, claim):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, f"claim-{claim.pk}-popover")
+
+
+def ja(status):
+    with translation.override("ja"):
+        return str(Status(status).label)
+
+
+def console_errors(driver):
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A reader on the article page
+
+
+def test_reader_opens_a_badge_with_the_mouse_and_follows_to_the_claim_page(browser, site):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, site["url"] + "/")
+    button = badge(browser, site["capital"])
+    assert button.tag_name == "button"
+    assert button.get_attribute("aria-expanded") == "false"
+    assert ja(Status.VERIFIED) in button.text
+
+    button.click()
+    details = popover(browser, site["capital"])
+    wait_for(browser, lambda d: details.is_displayed())
+    assert button.get_attribute("aria-expanded") == "true"
+    assert button.get_attribute("aria-controls") == details.get_attribute("id")
+    assert "法令上の定めはないが事実上の首都。" in details.text
+    assert "政府の資料" in details.text
+
+    # Opening another badge closes the first (the popover may cover it: a script click); a click
+    # elsewhere closes it too.
+    browser.execute_script("arguments[0].click()", badge(browser, site["models"]))
+    assert not details.is_displayed()
+    other = popover(browser, site["models"])
+    assert "2023年9月" in other.text
+    browser.find_element(By.TAG_NAME, "h1").click()
+    assert not other.is_displayed()
+
+    button.click()
+    details.find_element(By.CSS_SELECTOR, ".popover-more a").click()
+    wait_for(browser, lambda d: d.current_url.endswith(site["capital"].get_absolute_url()))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "東京は日本の首都です。"
+    assert console_errors(browser) == []
+
+
+def test_reader_opens_and_closes_a_badge_with_the_keyboard(browser, site):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, site["url"] + "/")
+    button = badge(browser, site["fuji"])
+    details = popover(browser, site["fuji"])
+    browser.execute_script("arguments[0].focus()", button)
+
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(browser, lambda d: details.is_displayed())
+    assert "比較の基準に異論がある。" in details.text
+
+    # Tab goes into the popover (its close button first), Escape closes it and returns focus.
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("class") == "popover-close"
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    wait_for(browser, lambda d: not details.is_displayed())
+    assert button.get_attribute("aria-expanded") == "false"
+    assert browser.switch_to.active_element == button
+
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    wait_for(browser, lambda d: details.is_displayed())
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    wait_for(browser, lambda d: not details.is_displayed())
+
+
+def test_summary_counts_and_focus_on_disputed_and_outdated_claims(browser, site):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, site["url"] + "/")
+    legend = browser.find_element(By.CSS_SELECTOR, ".claim-summary .legend").text
+    assert ja(Status.DISPUTED) in legend and ja(Status.OUTDATED) in legend
+    browser.find_element(By.CSS_SELECTOR, ".focus-toggle a").click()
+    wait_for(browser, lambda d: "focus=issues" in d.current_url)
+    assert not badge(browser, site["capital"]).is_displayed()
+    assert badge(browser, site["fuji"]).is_displayed()
+    assert badge(browser, site["models"]).is_displayed()
+
+
+def test_lost_claim_is_listed_apart_not_on_a_sentence(browser, site):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, site["url"] + "/")
+    assert not browser.find_elements(By.ID, f"claim-{site['lost'].pk}")
+    unplaced = browser.find_element(By.CSS_SELECTOR, ".unplaced")
+    assert "琵琶湖は日本一大きな湖です。" in unplaced.text
+
+
+def test_popover_fits_a_360_pixel_phone(site):
+    from selenium.webdriver.common.by import By
+
+    driver = start_browser(width=360, height=740)
+    try:
+        open_page(driver, site["url"] + "/")
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= 360
+        button = badge(driver, site["models"])
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        details = popover(driver, site["models"])
+        wait_for(driver, lambda d: details.is_displayed())
+        rect = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", details)
+        assert rect["left"] >= 0 and rect["right"] <= 360, rect
+        assert driver.find_element(By.CSS_SELECTOR, ".site-nav").is_displayed()
+    finally:
+        driver.quit()
+
+
+def test_without_javascript_the_badge_is_a_link_to_the_claim_page(site):
+    from selenium.webdriver.common.by import By
+
+    driver = start_browser(javascript=False)
+    try:
+        open_page(driver, site["url"] + "/")
+        link = badge(driver, site["fuji"])
+        assert link.tag_name == "a"
+        link.click()
+        wait_for(driver, lambda d: d.current_url.endswith(site["fuji"].get_absolute_url()))
+        assert "比較の基準に異論がある。" in driver.find_element(By.CSS_SELECTOR, ".verdict").text
+    finally:
+        driver.quit()
+
+
+# ---------------------------------------------------------------------------------------------
+# The claims index and the language switch
+
+
+def test_reader_filters_the_claims_index(browser, site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    open_page(browser, site["url"] + "/claims/")
+    search = browser.find_element(By.CSS_SELECTOR, "input[type=search]")
+    search.send_keys("首都")
+    browser.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
+    wait_for(browser, lambda d: "q=" in d.current_url)
+    items = browser.find_elements(By.CSS_SELECTOR, ".claim-item-statement")
+    assert [item.text for item in items] == ["東京は日本の首都です。"]
+
+    Select(browser.find_element(By.NAME, "status")).select_by_value("disputed")
+    browser.find_element(By.CSS_SELECTOR, "input[type=search]").clear()
+    browser.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
+    wait_for(browser, lambda d: "status=disputed" in d.current_url)
+    items = browser.find_elements(By.CSS_SELECTOR, ".claim-item-statement")
+    assert [item.text for item in items] == ["富士山は日本一高い山です。"]
+
+    browser.find_element(By.CSS_SELECTOR, ".claim-item .tag").click()
+    wait_for(browser, lambda d: "/tags/" in d.current_url)
+    assert "地理" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_reader_switches_the_site_to_english_and_back(browser, site):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, site["url"] + "/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
+    browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
+    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert "Verified" in badge(browser, site["capital"]).text
+    assert browser.current_url.rstrip("/") == site["url"]
+    browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=ja]").click()
+    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja")
+
+
+# ---------------------------------------------------------------------------------------------
+# Accessibility and HTML validity of the public pages
+
+
+def page_paths(site):
+    capital = site["capital"]
+    tag = capital.tags.order_by("name").first()
+    return {
+        "article": "/",
+        "article-focus": "/?focus=issues",
+        "claim": capital.get_absolute_url(),
+        "lost-claim": site["lost"].get_absolute_url(),
+        "index": "/claims/?q=%E9%A6%96%E9%83%BD",
+        "tag": f"/tags/{urllib.request.quote(tag.slug)}/",
+        "not-found": "/no/such/page/",
+    }
+
+
+def test_axe_finds_no_serious_or_critical_violation(browser, site):
+    need(AXE.exists(), f"axe-core is not installed ({AXE} missing: run npm ci)")
+    script = AXE.read_text(encoding="utf-8")
+    problems = {}
+    for name, path in page_paths(site).items():
+        for language in ("ja", "en"):
+            open_page(browser, site["url"] + path)
+            if language == "en":
+                from selenium.webdriver.common.by import By
+
+                browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
+                wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+            browser.execute_script(script)
+            result = browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));"
+            )
+            assert isinstance(result, list), result
+            bad = [
+                f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                for v in result
+                if v["impact"] in ("serious", "critical")
+            ]
+            if bad:
+                problems[f"{name} [{language}]"] = bad
+    assert problems == {}
+
+
+def test_nu_html_checker_finds_no_error(site, tmp_path):
+    java = shutil.which("java")
+    need(java is not None, "Java is not installed (apt-get install default-jre-headless)")
+    need(VNU.exists(), f"vnu-jar is not installed ({VNU} missing: run npm ci)")
+    files = []
+    for name, path in page_paths(site).items():
+        request = urllib.request.Request(site["url"] + path, headers={"Accept-Language": "ja"})
+        try:
+            with urllib.request.urlopen(request) as response:
+                html = response.read()
+        except urllib.error.HTTPError as error:  # the 404 page is checked too
+            html = error.read()
+        target = tmp_path / f"{name}.html"
+        target.write_bytes(html)
+        files.append(str(target))
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m.get('message')}" for m in messages]
+    assert errors == []
