@@ -1,0 +1,508 @@
+"""The claims CSV file: reading and writing its bytes, rows and cells. No database access here.
+
+One row per claim; the columns are in ``COLUMNS``. docs/csv.md describes the format for editors.
+Import and export both go through this module, so that what one writes the other reads back.
+"""
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .models import Claim, Evidence
+
+COLUMNS = [
+    "id",
+    "article",
+    "statement",
+    "kind",
+    "status",
+    "verdict_note",
+    "internal_note",
+    "as_of",
+    "recheck_after",
+    "last_checked",
+    "tags",
+    "evidence",
+]
+REQUIRED_COLUMNS = ["article", "statement"]
+EVIDENCE_COLUMNS = [
+    "id",
+    "claim_id",
+    "article",
+    "statement",
+    "stance",
+    "url",
+    "title",
+    "publisher",
+    "published",
+    "accessed",
+    "archived",
+    "excerpt",
+    "link_status",
+    "link_status_code",
+    "link_checked_at",
+    "link_error",
+]
+
+KIND_CLAIM = "claim"
+KIND_NOT_CLAIM = "not_claim"
+KINDS = {KIND_CLAIM: True, "主張": True, KIND_NOT_CLAIM: False, "主張ではない": False}
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TAG_SEPARATORS = re.compile(r"[,、，]")
+EVIDENCE_KEYS = {"accessed": "accessed", "archived": "archive_url", "excerpt": "excerpt"}
+_KEY_VALUE = re.compile(r"^\s*(accessed|archived|excerpt)\s*=", re.IGNORECASE)
+_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+_CELL_ESCAPES = {"\\": "\\", "|": "|", "n": "\n", "r": "\r"}
+_CELL_UNESCAPE = re.compile(r"\\([\\|nr])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+BOM = "\ufeff"
+
+
+class FileRefused(ValidationError):
+    """The whole file is refused before any row is read: wrong size, encoding, kind or header."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Spreadsheet formula escaping
+
+
+def escape_formula(value):
+    """Keep a spreadsheet from running a cell as a formula: a leading ``'`` before a trigger.
+
+    A value that already starts with quotes before a trigger gets one more, so that
+    :func:`unescape_formula` gives back exactly the value.
+    """
+    if value and value.lstrip("'")[:1] in FORMULA_TRIGGERS:
+        return "'" + value
+    return value
+
+
+def unescape_formula(cell):
+    if cell.startswith("'") and cell.lstrip("'")[:1] in FORMULA_TRIGGERS:
+        return cell[1:]
+    return cell
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells: values as they appear in the file
+
+
+def format_date(value):
+    return value.isoformat() if value else ""
+
+
+def parse_date(cell):
+    """YYYY-MM-DD; also YYYY/M/D, which a spreadsheet writes when it reformats a date."""
+    match = _DATE.match(cell)
+    if match:
+        try:
+            return datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD.") % {"value": cell})
+
+
+def format_kind(is_claim):
+    return KIND_CLAIM if is_claim else KIND_NOT_CLAIM
+
+
+def parse_kind(cell):
+    try:
+        return KINDS[cell.strip().lower()]
+    except KeyError:
+        raise ValueError(
+            _("Unknown kind “%(value)s”: write claim or not_claim (主張 or 主張ではない).") % {"value": cell}
+        ) from None
+
+
+@cache
+def _choice_names(choices_class, language):
+    names = {}
+    with translation.override(language):
+        for value, label in choices_class.choices:
+            names[value] = value
+            names[str(label).strip().lower()] = value
+    return names
+
+
+def _choice_lookup(choices_class):
+    names = {}
+    for language, _name in settings.LANGUAGES:
+        names.update(_choice_names(choices_class, language))
+    return names
+
+
+def parse_status(cell):
+    value = _choice_lookup(Claim.Status).get(cell.strip().lower())
+    if value is None:
+        raise ValueError(
+            _("Unknown status “%(value)s”: write one of %(values)s, or its label (%(labels)s).")
+            % {
+                "value": cell,
+                "values": ", ".join(Claim.Status.values),
+                "labels": ", ".join(_choice_labels(Claim.Status, "ja")),
+            }
+        )
+    return value
+
+
+def parse_stance(cell):
+    value = _choice_lookup(Evidence.Stance).get(cell.strip().lower())
+    if value is None:
+        raise ValueError(
+            _("Unknown stance “%(value)s”: write one of %(values)s.")
+            % {"value": cell, "values": ", ".join(Evidence.Stance.values)}
+        )
+    return value
+
+
+def _choice_labels(choices_class, language):
+    with translation.override(language):
+        return [str(label) for label in choices_class.labels]
+
+
+def format_tags(names):
+    return ",".join(names)
+
+
+def parse_tags(cell):
+    """Tag names, in order, without repeats; commas may be ASCII or Japanese (、 ，)."""
+    names = []
+    for part in TAG_SEPARATORS.split(cell):
+        name = part.strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _escape_part(value):
+    # A backslash is doubled only where it would otherwise start an escape, so C:\path stays.
+    value = re.sub(r"\\(?=[\\|nr\n\r])", r"\\\\", value)
+    return value.replace("|", "\\|").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _unescape_part(value):
+    return _CELL_UNESCAPE.sub(lambda match: _CELL_ESCAPES[match.group(1)], value)
+
+
+def _split_parts(line):
+    """Split a line on ``|`` that is not escaped as ``\\|``; parts keep their escapes."""
+    parts, start, i = [], 0, 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "|":
+            parts.append(line[start:i])
+            start = i + 1
+        i += 1
+    parts.append(line[start:])
+    return parts
+
+
+def format_evidence_line(link):
+    """One evidence link as ``stance | url | title | publisher | published`` and key=value parts.
+
+    ``link`` is a mapping with the Evidence field names.
+    """
+    parts = [
+        link["stance"],
+        link["url"],
+        link["title"],
+        link.get("publisher") or "",
+        link.get("published") or "",
+    ]
+    accessed = link.get("accessed")
+    if accessed:
+        parts.append("accessed=" + format_date(accessed))
+    if link.get("archive_url"):
+        parts.append("archived=" + link["archive_url"])
+    if link.get("excerpt"):
+        parts.append("excerpt=" + link["excerpt"])
+    return " | ".join(_escape_part(part) for part in parts)
+
+
+def format_evidence(links):
+    return "\n".join(format_evidence_line(link) for link in links)
+
+
+@dataclass
+class CellError:
+    """A problem inside a cell; ``line`` is the line of a multi-line cell (1-based), if any."""
+
+    message: str
+    line: int | None = None
+
+    def __str__(self):
+        if self.line is None:
+            return self.message
+        return _("line %(line)d: %(message)s") % {"line": self.line, "message": self.message}
+
+
+def parse_evidence(cell):
+    """The links of an evidence cell as dicts of Evidence field values (unvalidated), and errors.
+
+    Blank lines are skipped. Each line: stance | url | title [| publisher [| published]] and then
+    ``accessed=``, ``archived=`` or ``excerpt=`` parts in any order.
+    """
+    links, errors = [], []
+    for number, line in enumerate(_LINE_BREAK.split(cell), start=1):
+        if not line.strip():
+            continue
+        parts = _split_parts(line)
+        positional, keyed, bad = [], {}, False
+        for raw in parts:
+            match = _KEY_VALUE.match(raw) if len(positional) >= 3 else None
+            if match:
+                key = EVIDENCE_KEYS[match.group(1).lower()]
+                if key in keyed:
+                    errors.append(CellError(_("“%(key)s=” is given twice.") % {"key": match.group(1)}, number))
+                    bad = True
+                keyed[key] = _unescape_part(raw[match.end() :]).strip()
+            elif keyed:
+                errors.append(CellError(_("Write publisher and published before the key=value parts."), number))
+                bad = True
+            else:
+                positional.append(_unescape_part(raw).strip())
+        if len(positional) < 3:
+            errors.append(
+                CellError(
+                    _("Write at least “stance | URL | title”; this line has %(count)d part(s).")
+                    % {"count": len(positional)},
+                    number,
+                )
+            )
+            continue
+        if len(positional) > 5:
+            errors.append(
+                CellError(
+                    _(
+                        "Too many parts: after stance, URL, title, publisher and published only "
+                        "accessed=, archived= and excerpt= may follow. Write a literal | as \\|."
+                    ),
+                    number,
+                )
+            )
+            continue
+        if bad:
+            continue
+        positional += [""] * (5 - len(positional))
+        stance, url, title, publisher, published = positional
+        links.append(
+            {
+                "line": number,
+                "stance": stance,
+                "url": url,
+                "title": title,
+                "publisher": publisher,
+                "published": published,
+                "accessed": keyed.get("accessed", ""),
+                "archive_url": keyed.get("archive_url", ""),
+                "excerpt": keyed.get("excerpt", ""),
+            }
+        )
+    return links, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+@dataclass
+class Table:
+    """A read CSV file: its column names and its rows as (row number, {column: cell}).
+
+    Row numbers are what a spreadsheet shows: the header is row 1, the first claim row 2.
+    ``extra`` maps a row number to the cells it has beyond the header.
+    """
+
+    columns: list
+    rows: list
+    extra: dict
+    encoding: str
+
+
+def decode(data):
+    """The text of an uploaded file, or FileRefused: too big, empty, binary or not UTF-8/Shift_JIS."""
+    limit = settings.CLAIMS_IMPORT_MAX_BYTES
+    if len(data) > limit:
+        raise FileRefused(
+            _("The file is %(size)s; files up to %(limit)s can be imported. Split it into smaller files.")
+            % {"size": _megabytes(len(data)), "limit": _megabytes(limit)},
+            code="too_big",
+        )
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise FileRefused(
+            _("This is a spreadsheet workbook, not a CSV file. Save it as “CSV UTF-8 (comma delimited)”."),
+            code="workbook",
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRefused(
+            _("This file is in UTF-16. Save it as “CSV UTF-8 (comma delimited)”."),
+            code="utf16",
+        )
+    if b"\x00" in data:
+        raise FileRefused(_("This is not a text file (it contains NUL bytes). Upload a CSV file."), code="binary")
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        break
+    else:
+        raise FileRefused(
+            _("This file is neither UTF-8 nor Shift_JIS (CP932) text. Save it as “CSV UTF-8 (comma delimited)”."),
+            code="encoding",
+        )
+    # A stray control character is a row error (the model validators name it); many mean binary data.
+    sample = text[:65536]
+    if len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
+        raise FileRefused(
+            _("This is not a text file (it is full of control characters). Upload a CSV file."), code="binary"
+        )
+    if not text.strip():
+        raise FileRefused(_("The file is empty."), code="empty")
+    return text, encoding
+
+
+def _megabytes(size):
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def read_table(data):
+    """Read the bytes of a claims CSV file into a Table, or raise FileRefused."""
+    text, encoding = decode(data)
+    return table_from_rows(csv.reader(io.StringIO(text, newline="")), encoding=encoding)
+
+
+def table_from_rows(records, *, encoding=""):
+    """A Table from an iterable of lists of cells, the first being the header."""
+    records = iter(records)
+    try:
+        header = next(records, None)
+    except csv.Error as error:
+        raise FileRefused(_("The header row is not valid CSV: %(error)s") % {"error": error}, code="csv") from error
+    if header is None:
+        raise FileRefused(_("The file is empty."), code="empty")
+    columns = _check_header([str(cell if cell is not None else "") for cell in header])
+    width = len(columns)
+    rows, extra = [], {}
+    number = 1
+    try:
+        for record in records:
+            number += 1
+            cells = ["" if cell is None else str(cell) for cell in record]
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > width:
+                surplus = [cell for cell in cells[width:] if cell.strip()]
+                if surplus:
+                    extra[number] = surplus
+                cells = cells[:width]
+            # A short row (a spreadsheet drops trailing blank cells) leaves the missing columns blank.
+            rows.append((number, dict(zip(columns, (unescape_formula(cell.strip()) for cell in cells), strict=False))))
+    except csv.Error as error:
+        raise FileRefused(
+            _("Row %(row)d is not valid CSV: %(error)s") % {"row": number + 1, "error": error}, code="csv"
+        ) from error
+    if not rows:
+        raise FileRefused(_("The file has a header but no rows of claims."), code="no_rows")
+    return Table(columns=columns, rows=rows, extra=extra, encoding=encoding)
+
+
+def _check_header(header):
+    names = [cell.strip().lower() for cell in header]
+    while names and not names[-1]:
+        names.pop()
+    known = [name for name in names if name in COLUMNS]
+    expected = ",".join(COLUMNS)
+    if not known:
+        raise FileRefused(
+            _("The first row must be the header, the column names: %(columns)s") % {"columns": expected},
+            code="no_header",
+        )
+    unknown = [name or _("(blank)") for name in names if name not in COLUMNS]
+    if unknown:
+        raise FileRefused(
+            _("Unknown column(s) in the header: %(unknown)s. The columns are: %(columns)s")
+            % {"unknown": ", ".join(unknown), "columns": expected},
+            code="unknown_header",
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise FileRefused(
+            _("The header names a column twice: %(columns)s") % {"columns": ", ".join(repeated)},
+            code="repeated_header",
+        )
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise FileRefused(
+            _("The header lacks the required column(s): %(columns)s") % {"columns": ", ".join(missing)},
+            code="missing_header",
+        )
+    return names
+
+
+class CSVWriter:
+    """Writes rows of cells as CSV text to ``out`` (a text stream), formula-escaped.
+
+    UTF-8 with a byte order mark, so that Excel (also Japanese Excel) reads it as UTF-8; CRLF
+    between rows, as spreadsheets write; LF inside cells.
+    """
+
+    def __init__(self, out, *, bom=True):
+        self.out = out
+        self.writer = csv.writer(out, lineterminator="\r\n")
+        if bom:
+            out.write(BOM)
+
+    def writerow(self, cells):
+        return self.writer.writerow([escape_formula(cell) for cell in cells])
+
+
+class Echo:
+    """A write-only file whose write() returns what was written: for streaming responses."""
+
+    def write(self, value):
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+EVIDENCE_FIELDS = ["stance", "url", "title", "publisher", "published", "accessed", "archive_url", "excerpt"]
+
+
+def evidence_values(link):
+    """The CSV-carried fields of an Evidence object as a dict."""
+    return {name: getattr(link, name) for name in EVIDENCE_FIELDS}
+
+
+def claim_cells(claim, *, slug, tag_names, links):
+    """The cells of a claim's row, by column; ``links`` are dicts of EVIDENCE_FIELDS, in order."""
+    return {
+        "id": str(claim.pk) if claim.pk else "",
+        "article": slug,
+        "statement": claim.statement,
+        "kind": format_kind(claim.is_claim),
+        "status": claim.status,
+        "verdict_note": claim.verdict_note,
+        "internal_note": claim.internal_note,
+        "as_of": format_date(claim.as_of),
+        "recheck_after": format_date(claim.recheck_after),
+        "last_checked": format_date(claim.last_checked),
+        "tags": format_tags(tag_names),
+        "evidence": format_evidence(links),
+    }
