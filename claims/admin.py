@@ -16,6 +16,7 @@ from taggit.models import Tag
 from . import services
 from .history import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 from .models import Article, Claim, Evidence, ReviewQueueItem, StatusChange
+from .resources import ClaimImportExportMixin
 from .templatetags.claims_tags import status_badge
 from .validators import validate_visible_text
 
@@ -431,8 +432,8 @@ class ClaimAdminBase(ClaimVersionAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(ClaimAdminBase):
-    pass
+class ClaimAdmin(ClaimImportExportMixin, ClaimAdminBase):
+    """Claims, with CSV import (chief editors) and export (anyone who may view claims)."""
 
 
 @admin.register(ReviewQueueItem)
