@@ -1,0 +1,87 @@
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from claims import csvformat, importing
+
+PROGRESS_FROM_ROWS = 1000
+
+
+class Progress:
+    """A one-line progress meter on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = stream.isatty() if hasattr(stream, "isatty") else False
+        self.last = None
+
+    def __call__(self, label, done, total):
+        if not total:
+            return
+        tenth = done * 10 // total
+        if not self.tty and (label, tenth) == self.last:
+            return
+        self.last = (label, tenth)
+        filled = self.WIDTH * done // total
+        line = f"{label:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{total:,} rows"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done >= total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = (
+        "Import claims from a CSV file (docs/csv.md). Every row is checked first; nothing is written unless "
+        "every row is valid. Exits 1 and prints each problem as “row N, column C: reason” otherwise."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file (UTF-8 with or without BOM, or Shift_JIS).")
+        parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
+        parser.add_argument("--user", help="Username recorded in the status history (default: none).")
+        parser.add_argument("--no-progress", action="store_true", help="No progress meter, even for long files.")
+
+    def handle(self, *args, file, dry_run, user, no_progress, **options):
+        who = None
+        if user:
+            who = get_user_model().objects.filter(username=user).first()
+            if who is None:
+                raise CommandError(f"No user with the username “{user}”.")
+        path = Path(file)
+        try:
+            size = path.stat().st_size
+            if size > settings.CLAIMS_IMPORT_MAX_BYTES:
+                raise CommandError(
+                    f"{file}: the file is {size / 2**20:.1f} MB; files up to "
+                    f"{settings.CLAIMS_IMPORT_MAX_BYTES / 2**20:.1f} MB can be imported (CLAIMS_IMPORT_MAX_BYTES)."
+                )
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{file}: {error.strerror or error}") from error
+        try:
+            table = csvformat.read_table(data)
+        except csvformat.FileRefused as error:
+            raise CommandError(f"{file}: {' '.join(error.messages)}") from error
+        progress = None
+        if not no_progress and len(table.rows) >= PROGRESS_FROM_ROWS:
+            progress = Progress(getattr(self.stderr, "_out", sys.stderr))
+        report = importing.import_table(table=table, user=who, dry_run=dry_run, file_name=path.name, progress=progress)
+        if report.errors:
+            for error in report.errors:
+                self.stderr.write(str(error))
+            raise CommandError(f"{file}: {len(report.errors)} problem(s); nothing was imported.", returncode=1)
+        counts = report.counts
+        summary = (
+            f"{counts[importing.NEW]} new, {counts[importing.UPDATED]} updated, {counts[importing.UNCHANGED]} unchanged"
+        )
+        if dry_run:
+            self.stdout.write(f"{file}: every row is valid; would import {summary}. Nothing was written (--dry-run).")
+        else:
+            self.stdout.write(f"{file}: imported {summary} ({table.encoding}).")
