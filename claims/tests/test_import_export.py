@@ -1,0 +1,888 @@
+"""CSV import and export: the format, the engine, the admin pages and the commands."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+from taggit.models import Tag, TaggedItem
+
+from claims import csvformat, exporting, importing, services
+from claims.management.commands import load_essay
+from claims.management.commands.import_claims import Progress
+from claims.models import Claim, ContentRevision, Evidence, StatusChange
+from claims.roles import CHIEF_EDITORS, EDITORS
+from claims.tests.factories import add_evidence, claim_for, make_article, make_user
+
+pytestmark = pytest.mark.django_db
+Status = Claim.Status
+COLUMNS = csvformat.COLUMNS
+FUJI = "富士山は日本一高い山です。"
+TOKYO = "東京は日本の首都です。"
+LAST = "最後の文です。"
+QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
+SOURCE = "supports | https://www.gsi.go.jp/fuji | 日本の山岳標高一覧 | 国土地理院 | 2023-04"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # Messages are asserted in English; the Japanese catalogue may translate them later.
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def article():
+    """An article whose statements have no claims yet."""
+    return make_article(claims=False)
+
+
+def row(**cells):
+    base = {"article": "test-article", "kind": "claim", "status": "pending"}
+    return {**base, **cells}
+
+
+def csv_bytes(rows, *, header=COLUMNS, encoding="utf-8-sig", header_row=None):
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header_row or header)
+    for cells in rows:
+        writer.writerow([csvformat.escape_formula(str(cells.get(column, ""))) for column in header])
+    return out.getvalue().encode(encoding)
+
+
+def run(rows, **kwargs):
+    return importing.import_bytes(csv_bytes(rows), **kwargs)
+
+
+def export_bytes(queryset=None):
+    out = io.StringIO(newline="")
+    exporting.write_csv(out, exporting.claim_rows(queryset))
+    return out.getvalue().encode("utf-8")
+
+
+def messages_of(report):
+    return [str(error) for error in report.errors]
+
+
+def counts(report):
+    c = report.counts
+    return c[importing.NEW], c[importing.UPDATED], c[importing.UNCHANGED]
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating, identity, unchanged rows
+
+
+def test_new_rows_create_claims_with_evidence_tags_and_history(article):
+    report = run(
+        [
+            row(
+                statement=FUJI,
+                status="verified",
+                verdict_note="国土地理院の資料で確認。",
+                as_of="2023-04-01",
+                tags="地理、山,日本",
+                evidence=SOURCE + " | accessed=2024-01-02 | excerpt=3776 m\n"
+                "context | https://example.com/a | 別の資料 |  | ",
+            ),
+            row(statement=LAST, kind="not_claim"),
+        ],
+        file_name="desk.csv",
+    )
+    assert messages_of(report) == []
+    assert counts(report) == (2, 0, 0)
+    claim = claim_for(article, FUJI)
+    assert claim.status == Status.VERIFIED
+    assert claim.verdict_note == "国土地理院の資料で確認。"
+    assert claim.as_of == datetime.date(2023, 4, 1)
+    assert claim.last_checked == timezone.localdate()
+    assert claim.is_anchored and claim.position == article.body.index(FUJI)
+    assert claim.section == "第一章"
+    assert sorted(claim.tags.names()) == ["地理", "山", "日本"]
+    links = list(claim.evidence.order_by("pk").values("stance", "url", "title", "publisher", "published", "accessed"))
+    assert links == [
+        {
+            "stance": "supports",
+            "url": "https://www.gsi.go.jp/fuji",
+            "title": "日本の山岳標高一覧",
+            "publisher": "国土地理院",
+            "published": "2023-04",
+            "accessed": datetime.date(2024, 1, 2),
+        },
+        {
+            "stance": "context",
+            "url": "https://example.com/a",
+            "title": "別の資料",
+            "publisher": "",
+            "published": "",
+            "accessed": None,
+        },
+    ]
+    history = list(claim.history.values_list("from_status", "to_status", "via", "user", "note"))
+    assert history == [("pending", "verified", "import", None, "Imported from desk.csv")]
+    not_claim = claim_for(article, LAST)
+    assert not not_claim.is_claim and not not_claim.history.exists() and not_claim.last_checked is None
+
+
+def test_a_row_with_an_id_updates_that_claim(article):
+    services.article_create_claims(article=article)
+    claim = claim_for(article, FUJI)
+    report = run([row(id=str(claim.pk), statement=FUJI, verdict_note="メモ", tags="山")])
+    assert counts(report) == (0, 1, 0)
+    claim.refresh_from_db()
+    assert claim.verdict_note == "メモ" and list(claim.tags.names()) == ["山"]
+    assert claim.version == 2
+
+
+def test_a_row_without_id_matches_article_and_statement_so_reimport_never_duplicates(article):
+    services.article_create_claims(article=article)
+    before = Claim.objects.count()
+    first = run([row(statement=FUJI, verdict_note="メモ")])
+    again = run([row(statement=FUJI, verdict_note="メモ")])
+    assert counts(first) == (0, 1, 0)
+    assert counts(again) == (0, 0, 1)
+    assert Claim.objects.count() == before
+
+
+def test_a_repeated_sentence_matches_its_claims_in_order_then_is_a_duplicate(article):
+    first = run([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
+    assert counts(first) == (2, 0, 0)
+    positions = list(Claim.objects.filter(statement=TOKYO).order_by("position").values_list("verdict_note", flat=True))
+    assert positions == ["一つ目", "二つ目"]
+    again = run([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
+    assert counts(again) == (0, 0, 2)
+    third = run([row(statement=TOKYO), row(statement=TOKYO), row(statement=TOKYO)])
+    assert messages_of(third) == ["row 4, column statement: Duplicate row: row 2 has the same statement."]
+
+
+def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_nothing(article):
+    run(
+        [
+            row(statement=FUJI, status="verified", tags="山", evidence=SOURCE, verdict_note="確認"),
+            row(statement=LAST, kind="not_claim", internal_note="=メモ"),
+        ]
+    )
+    services.article_create_claims(article=article)
+    data = export_bytes()
+    stamps = dict(Claim.objects.values_list("pk", "updated_at"))
+    versions = dict(Claim.objects.values_list("pk", "version"))
+    history = StatusChange.objects.count()
+    revision = ContentRevision.objects.values_list("number", flat=True).first()
+    with CaptureQueriesContext(connection) as queries:
+        report = importing.import_bytes(data)
+    assert counts(report) == (0, 0, Claim.objects.count())
+    assert not report.written
+    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == []
+    assert dict(Claim.objects.values_list("pk", "updated_at")) == stamps
+    assert dict(Claim.objects.values_list("pk", "version")) == versions
+    assert StatusChange.objects.count() == history
+    assert ContentRevision.objects.values_list("number", flat=True).first() == revision
+
+
+def test_tags_and_links_in_another_order_are_no_change(article):
+    other = "context | https://example.com/b | B"
+    run([row(statement=FUJI, tags="山,日本", evidence=f"{SOURCE}\n{other}")])
+    report = run([row(statement=FUJI, tags="日本、山", evidence=f"{other}\n{SOURCE}")])
+    assert counts(report) == (0, 0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Round trips
+
+
+def populate(article):
+    """Claims that use every column and every evidence field, including awkward text."""
+    run(
+        [
+            row(
+                statement=FUJI,
+                status="verified",
+                verdict_note="=1+1 は式ではない。\n二行目。",
+                internal_note="-内部メモ",
+                as_of="2023-04-01",
+                recheck_after="2027-01-31",
+                tags="山,地理,@タグ",
+                evidence=SOURCE
+                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
+                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
+            ),
+            row(statement=QUOTE, status="disputed", verdict_note="+異論あり", tags="引用"),
+            row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
+            row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
+        ]
+    )
+    services.article_create_claims(article=article)
+
+
+def test_round_trip_export_flush_import_export_gives_identical_bytes(article):
+    populate(article)
+    first = export_bytes()
+    Claim.objects.all().delete()
+    TaggedItem.objects.all().delete()
+    Tag.objects.all().delete()
+    report = importing.import_bytes(first)
+    assert messages_of(report) == []
+    assert export_bytes() == first
+    fuji = claim_for(article, FUJI)
+    assert fuji.verdict_note == "=1+1 は式ではない。\n二行目。"
+    assert fuji.evidence.get(stance="supports").excerpt == "一行目\n二行目 a|b C:\\path"
+    assert fuji.evidence.get(stance="refutes").title == "題 | 副題"
+    # New claims with ids keep them, and the id sequence moves past them.
+    services.article_create_claims(article=make_article(slug="second", claims=False))
+
+
+def test_the_essays_record_exports_as_it_was_written():
+    path = load_essay.RECORD
+    article, _created = services.article_load_file(path=load_essay.ESSAY)
+    report = importing.import_bytes(path.read_bytes(), file_name=path.name)
+    assert messages_of(report) == []
+    shipped = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    exported = list(csv.reader(io.StringIO(export_bytes().decode("utf-8-sig"), newline="")))
+    assert len(exported) == len(shipped)
+    assert [r[1:] for r in exported] == [r[1:] for r in shipped]
+    assert all(r[0] for r in exported[1:])
+
+
+def test_load_essay_imports_the_record_once_and_is_safe_to_run_again():
+    out = io.StringIO()
+    call_command("load_essay", stdout=out)
+    assert "record hundred-model-war.claims.csv: 100 new, 0 updated, 0 unchanged claims" in out.getvalue()
+    history = StatusChange.objects.count()
+    assert history > 0
+    assert set(StatusChange.objects.values_list("via", "user")) == {("import", None)}
+    claims = Claim.objects.count()
+    out = io.StringIO()
+    call_command("load_essay", stdout=out)
+    assert "0 new, 0 updated, 100 unchanged claims; 0 new pending claims" in out.getvalue()
+    assert StatusChange.objects.count() == history
+    assert Claim.objects.count() == claims
+
+
+# ---------------------------------------------------------------------------------------------
+# Encodings
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_utf8_with_or_without_bom_and_shift_jis_are_read(article, encoding):
+    data = csv_bytes(
+        [row(statement=FUJI, status="検証済み", verdict_note="標高は３７７６ｍ。", tags="山、日本", evidence=SOURCE)],
+        encoding=encoding,
+    )
+    if encoding == "cp932":
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+    table = csvformat.read_table(data)
+    assert table.encoding == ("cp932" if encoding == "cp932" else "utf-8-sig")
+    report = importing.import_table(table=table)
+    assert messages_of(report) == []
+    claim = claim_for(article, FUJI)
+    assert claim.status == Status.VERIFIED
+    assert claim.verdict_note == "標高は３７７６ｍ。"
+    assert sorted(claim.tags.names()) == ["山", "日本"]
+    assert claim.evidence.get().publisher == "国土地理院"
+
+
+def test_export_is_utf8_with_bom(article):
+    populate(article)
+    data = export_bytes()
+    assert data.startswith(b"\xef\xbb\xbf" + ",".join(COLUMNS).encode() + b"\r\n")
+    assert "富士山".encode() in data
+
+
+# ---------------------------------------------------------------------------------------------
+# Files refused up front
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"\xef\xbb\xbf\r\n", "The file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not a text file"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "spreadsheet workbook"),
+        ("id,article\n".encode("utf-16"), "UTF-16"),
+        (b"id,article\x81\x7f\n", "neither UTF-8 nor Shift_JIS"),
+        (",test-article,富士山は日本一高い山です。\n".encode(), "The first row must be the header"),
+        (b"id,article,statement,colour\n,test-article,x,red\n", "Unknown column(s) in the header: colour"),
+        (b"id,article,statement,article\n", "names a column twice: article"),
+        (b"id,statement\n1,x\n", "lacks the required column(s): article"),
+        (",".join(COLUMNS).encode() + b"\r\n", "header but no rows"),
+    ],
+)
+def test_bad_files_are_refused_with_a_clear_message(data, message):
+    with pytest.raises(csvformat.FileRefused) as excinfo:
+        csvformat.read_table(data)
+    assert message in " ".join(excinfo.value.messages)
+
+
+def test_files_over_the_size_limit_are_refused(settings, article):
+    settings.CLAIMS_IMPORT_MAX_BYTES = 100
+    with pytest.raises(csvformat.FileRefused, match="files up to 0.0 MB"):
+        csvformat.read_table(csv_bytes([row(statement=FUJI, verdict_note="長い" * 50)]))
+
+
+def test_a_subset_of_columns_leaves_the_others_as_they_are(article):
+    run([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山", verdict_note="確認")])
+    claim = claim_for(article, FUJI)
+    data = csv_bytes(
+        [{"id": claim.pk, "article": "test-article", "statement": FUJI, "internal_note": "内部"}],
+        header=["id", "article", "statement", "internal_note"],
+    )
+    report = importing.import_bytes(data)
+    assert counts(report) == (0, 1, 0)
+    claim.refresh_from_db()
+    assert (claim.internal_note, claim.status, claim.verdict_note) == ("内部", Status.VERIFIED, "確認")
+    assert list(claim.tags.names()) == ["山"] and claim.evidence.count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad rows: row, column and reason
+
+
+BAD_ROWS = [
+    ({"status": "done"}, "row 2, column status: Unknown status “done”"),
+    ({"status": ""}, "row 2, column status: Missing required value"),
+    ({"kind": "maybe"}, "row 2, column kind: Unknown kind “maybe”"),
+    ({"article": "no-such-article"}, "row 2, column article: No article with the slug “no-such-article”."),
+    ({"article": ""}, "row 2, column article: Missing required value"),
+    ({"statement": ""}, "row 2, column statement: Missing required value"),
+    ({"statement": "記事にない文です。"}, "row 2, column statement: This statement is not a sentence of “テスト記事”"),
+    ({"id": "abc"}, "row 2, column id: “abc” is not a claim id"),
+    ({"as_of": "2023-13-01"}, "row 2, column as_of: “2023-13-01” is not a date"),
+    ({"last_checked": "yesterday"}, "row 2, column last_checked: “yesterday” is not a date"),
+    ({"verdict_note": "長" * 4001}, "row 2, column verdict_note: This is 4001 characters long; at most 4000"),
+    (
+        {"verdict_note": "隠し\u202e文字"},
+        "row 2, column verdict_note: This text contains an invisible control character",
+    ),
+    ({"status": "verified"}, "row 2, column status: Verified needs at least one evidence link that supports"),
+    ({"status": "outdated", "verdict_note": "x"}, "row 2, column status: Outdated needs an “as of” date"),
+    ({"status": "disputed"}, "row 2, column status: Disputed needs an evidence link that refutes"),
+    ({"evidence": "supports | javascript:alert(1) | 題"}, "row 2, column evidence: line 1: Unsafe address"),
+    ({"evidence": "supports | data:text/html,x | 題"}, "row 2, column evidence: line 1: Unsafe address"),
+    (
+        {"evidence": "supports | www.example.com | 題"},
+        "row 2, column evidence: line 1: “www.example.com”: Enter a web address",
+    ),
+    (
+        {"evidence": "supports | https://exa mple.com | 題"},
+        "row 2, column evidence: line 1: “https://exa mple.com”: Enter a web",
+    ),
+    (
+        {"evidence": "supports | https://e.com | A\nsideways | https://example.com | 題"},
+        "row 2, column evidence: line 2: Unknown stance “sideways”",
+    ),
+    (
+        {"evidence": "supports | https://example.com"},
+        "row 2, column evidence: line 1: Write at least “stance | URL | title”",
+    ),
+    ({"evidence": "supports |  | 題"}, "row 2, column evidence: line 1: Missing required value: the link’s URL."),
+    (
+        {"evidence": "supports | https://e.com | 題 | P | 2023-99"},
+        "row 2, column evidence: line 1: published: Enter a date",
+    ),
+    (
+        {"evidence": "supports | https://e.com | 題 | | | accessed=soon"},
+        "row 2, column evidence: line 1: accessed: “soon”",
+    ),
+    (
+        {"evidence": "supports | https://e.com | 題 | | | archived=ftp://x"},
+        "row 2, column evidence: line 1: “ftp://x”: Enter a web",
+    ),
+    ({"evidence": "supports | https://e.com | 題 | a | b | c"}, "row 2, column evidence: line 1: Too many parts"),
+    (
+        {"evidence": "supports | https://e.com | A\ncontext | https://e.com | B"},
+        "row 2, column evidence: line 2: The URL is also on line 1",
+    ),
+    ({"tags": "ok,\u202ebad"}, "row 2, column tags: “\u202ebad”: This text contains an invisible control character"),
+]
+
+
+@pytest.mark.parametrize(("cells", "message"), BAD_ROWS)
+def test_each_bad_row_is_reported_with_row_column_and_reason(article, cells, message):
+    report = run([row(**{"statement": FUJI, **cells})])
+    assert any(m.startswith(message) for m in messages_of(report)), messages_of(report)
+    assert not Claim.objects.exists()
+
+
+def test_duplicate_rows_are_reported(article):
+    services.article_create_claims(article=article)
+    fuji = claim_for(article, FUJI)
+    report = run(
+        [
+            row(id=str(fuji.pk), statement=FUJI),
+            row(id=str(fuji.pk), statement=FUJI),
+            row(statement=LAST),
+            row(statement=LAST),
+        ]
+    )
+    assert messages_of(report) == [
+        f"row 3, column id: Duplicate row: claim #{fuji.pk} is also on row 2.",
+        "row 5, column statement: Duplicate row: row 4 has the same statement.",
+    ]
+
+
+def test_a_statement_another_claim_holds_is_refused(article):
+    services.article_create_claims(article=article)
+    fuji, last = claim_for(article, FUJI), claim_for(article, LAST)
+    report = run([row(id=str(last.pk), statement=FUJI)])
+    assert messages_of(report) == [f"row 2, column statement: This statement already has a claim (#{fuji.pk})."]
+
+
+def test_every_problem_of_every_row_is_listed(article):
+    report = run(
+        [
+            row(statement=FUJI),
+            row(statement="ない文。", status="nope"),
+            row(statement=LAST, evidence="refutes | file:///etc/passwd | x"),
+        ]
+    )
+    assert [(e.row, e.column) for e in report.errors] == [(3, "statement"), (3, "status"), (4, "evidence")]
+
+
+def test_cells_beyond_the_header_are_an_error(article):
+    data = csv_bytes([row(statement=FUJI)]).rstrip(b"\r\n") + b",surplus\r\n"
+    report = importing.import_bytes(data)
+    assert messages_of(report) == ["row 2, column 13: This row has more cells than the header has columns: surplus"]
+
+
+def test_nothing_is_written_unless_every_row_is_valid(article):
+    tags = Tag.objects.count()
+    report = run(
+        [
+            row(statement=FUJI, status="verified", evidence=SOURCE, tags="新しいタグ"),
+            row(statement=LAST, tags="別のタグ"),
+            row(statement=QUOTE, status="unknown"),
+        ]
+    )
+    assert messages_of(report) == [
+        "row 4, column status: Unknown status “unknown”: write one of pending, verified, "
+        "disputed, outdated, or its label (未検証, 検証済み, 異論あり, 情報が古い)."
+    ]
+    assert not Claim.objects.exists()
+    assert not Evidence.objects.exists()
+    assert not StatusChange.objects.exists()
+    assert Tag.objects.count() == tags
+
+
+# ---------------------------------------------------------------------------------------------
+# Values accepted
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("pending", Status.PENDING),
+        ("VERIFIED", Status.VERIFIED),
+        ("未検証", Status.PENDING),
+        ("検証済み", Status.VERIFIED),
+        ("異論あり", Status.DISPUTED),
+        ("情報が古い", Status.OUTDATED),
+        ("Disputed", Status.DISPUTED),
+        ("unverified", Status.PENDING),
+    ],
+)
+def test_status_accepts_values_and_english_and_japanese_labels(status, expected):
+    assert csvformat.parse_status(status) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "is_claim"), [("claim", True), ("主張", True), ("not_claim", False), ("主張ではない", False)]
+)
+def test_kind_accepts_values_and_japanese(kind, is_claim):
+    assert csvformat.parse_kind(kind) is is_claim
+
+
+def test_dates_as_a_spreadsheet_rewrites_them_are_read(article):
+    run([row(statement=TOKYO, status="outdated", as_of="2023/10/1", verdict_note="古い", recheck_after="2027/1/31")])
+    claim = claim_for(article, TOKYO)
+    assert (claim.as_of, claim.recheck_after) == (datetime.date(2023, 10, 1), datetime.date(2027, 1, 31))
+
+
+def test_evidence_cells_parse_escapes_and_key_value_parts_in_any_order():
+    links, problems = csvformat.parse_evidence(
+        "Supports | https://e.com/a\\|b | 題 \\| 副題 | 出版 | 2023 | excerpt=抜粋 | accessed=2024/2/3 | ARCHIVED=https://a.org\n\n"
+        "反証 | https://e.com/c | C"
+    )
+    assert problems == []
+    assert links[0] == {
+        "line": 1,
+        "stance": "Supports",
+        "url": "https://e.com/a|b",
+        "title": "題 | 副題",
+        "publisher": "出版",
+        "published": "2023",
+        "accessed": "2024/2/3",
+        "archive_url": "https://a.org",
+        "excerpt": "抜粋",
+    }
+    assert (links[1]["line"], links[1]["stance"], links[1]["publisher"]) == (3, "反証", "")
+    assert csvformat.parse_stance("反証") == "refutes"
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence and tags on update
+
+
+def test_evidence_is_matched_by_url_links_not_in_the_cell_are_removed(article):
+    other = "context | https://example.com/b | B"
+    run([row(statement=FUJI, evidence=f"{SOURCE}\n{other}")])
+    claim = claim_for(article, FUJI)
+    kept = claim.evidence.get(url="https://www.gsi.go.jp/fuji")
+    report = run(
+        [row(statement=FUJI, evidence=SOURCE.replace("国土地理院", "GSI") + "\nrefutes | https://example.com/c | C")]
+    )
+    assert counts(report) == (0, 1, 0)
+    links = {link.url: link for link in claim.evidence.all()}
+    assert set(links) == {"https://www.gsi.go.jp/fuji", "https://example.com/c"}
+    assert links["https://www.gsi.go.jp/fuji"].pk == kept.pk
+    assert links["https://www.gsi.go.jp/fuji"].publisher == "GSI"
+    assert counts(run([row(statement=FUJI, evidence="")])) == (0, 1, 0)
+    assert not claim.evidence.exists()
+
+
+def test_removing_the_supporting_link_of_a_verified_claim_breaks_the_rule(article):
+    run([row(statement=FUJI, status="verified", evidence=SOURCE)])
+    report = run([row(statement=FUJI, status="verified", evidence="")])
+    assert messages_of(report) == [
+        "row 2, column status: Verified needs at least one evidence link that supports the statement."
+    ]
+    assert claim_for(article, FUJI).evidence.count() == 1
+
+
+def test_tags_are_created_by_name_and_removed(article):
+    run([row(statement=FUJI, tags="山,日本")])
+    claim = claim_for(article, FUJI)
+    run([row(statement=FUJI, tags="日本，新タグ")])
+    assert sorted(claim.tags.names()) == ["新タグ", "日本"]
+    assert Tag.objects.filter(name="山").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The workflow: rules, history, last checked
+
+
+def test_status_changes_write_history_rows_with_the_importing_user(article):
+    services.article_create_claims(article=article)
+    chief = make_user("chief", groups=[CHIEF_EDITORS])
+    claim = claim_for(article, FUJI)
+    report = run([row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE)], user=chief)
+    assert counts(report) == (0, 1, 0)
+    change = claim.history.get()
+    assert (change.from_status, change.to_status, change.via, change.user) == ("pending", "verified", "import", chief)
+    # The same status again is no change and no history row.
+    run([row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE, verdict_note="追記")], user=chief)
+    assert claim.history.count() == 1
+
+
+def test_last_checked_comes_from_the_column_else_from_the_status_change(article):
+    run([row(statement=FUJI, status="verified", evidence=SOURCE, last_checked="2024-05-06")])
+    assert claim_for(article, FUJI).last_checked == datetime.date(2024, 5, 6)
+    run([row(statement=LAST, status="disputed", verdict_note="違う")])
+    assert claim_for(article, LAST).last_checked == timezone.localdate()
+    # A blank cell on an unchanged status keeps the stored date.
+    assert counts(run([row(statement=FUJI, status="verified", evidence=SOURCE)])) == (0, 0, 1)
+    assert claim_for(article, FUJI).last_checked == datetime.date(2024, 5, 6)
+
+
+def test_a_changed_statement_moves_the_claim_and_two_claims_can_swap(article):
+    services.article_create_claims(article=article)
+    fuji, last = claim_for(article, FUJI), claim_for(article, LAST)
+    fuji.delete()
+    report = run([row(id=str(last.pk), statement=FUJI)])
+    assert counts(report) == (0, 1, 0)
+    last.refresh_from_db()
+    assert last.statement == FUJI and last.position == article.body.index(FUJI)
+    quote = claim_for(article, QUOTE)
+    report = run([row(id=str(last.pk), statement=QUOTE), row(id=str(quote.pk), statement=FUJI)])
+    assert messages_of(report) == []
+    quote.refresh_from_db()
+    assert quote.statement == FUJI and quote.position == article.body.index(FUJI)
+
+
+def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(article, monkeypatch):
+    services.article_create_claims(article=article)
+    claim = claim_for(article, FUJI)
+    original = importing._Importer._still_current
+
+    def someone_saves_first(self):
+        Claim.objects.filter(pk=claim.pk).update(version=claim.version + 5)
+        return original(self)
+
+    monkeypatch.setattr(importing._Importer, "_still_current", someone_saves_first)
+    report = run([row(id=str(claim.pk), statement=FUJI, verdict_note="上書き")])
+    assert messages_of(report) == [
+        f"row 2, column id: Someone saved claim #{claim.pk} while this file was imported. "
+        "Nothing was written: import it again."
+    ]
+    claim.refresh_from_db()
+    assert claim.verdict_note == ""
+
+
+def test_dry_run_checks_but_writes_nothing(article):
+    report = run([row(statement=FUJI)], dry_run=True)
+    assert counts(report) == (1, 0, 0) and not report.written
+    assert not Claim.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Spreadsheet formula escaping
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+81 3", "-x", "@SUM(A1)", "\tindent", "\rcr", "'=already", "''+x"])
+def test_cells_a_spreadsheet_would_run_get_a_quote_that_import_removes(value):
+    escaped = csvformat.escape_formula(value)
+    assert escaped == "'" + value
+    assert csvformat.unescape_formula(escaped) == value
+
+
+@pytest.mark.parametrize("value", ["plain", "'quoted", "", "1-2", "a=b", "“=”"])
+def test_other_cells_are_left_alone(value):
+    assert csvformat.escape_formula(value) == value
+    assert csvformat.unescape_formula(value) == value
+
+
+def test_export_escapes_formula_cells_and_import_restores_them(article):
+    populate(article)
+    data = export_bytes()
+    cells = {}
+    for cells_of_row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
+        cells.setdefault(cells_of_row[2], cells_of_row)
+    assert cells[FUJI][5].startswith("'=1+1")
+    assert cells[FUJI][6] == "'-内部メモ"
+    assert cells[FUJI][10].endswith("'@タグ") is False  # only the start of a cell can run
+    assert cells[QUOTE][5] == "'+異論あり"
+    assert cells[LAST][5] == "'@場面設定"
+    assert cells[TOKYO][5] == "'\t古い情報"
+    assert counts(importing.import_bytes(data)) == (0, 0, Claim.objects.count())
+    assert claim_for(article, TOKYO).verdict_note == "\t古い情報"
+
+
+# ---------------------------------------------------------------------------------------------
+# The admin
+
+
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def chief(client):
+    user = make_user("chief", groups=[CHIEF_EDITORS])
+    client.force_login(user)
+    return user
+
+
+def upload(data, name="claims.csv"):
+    return {"format": "0", "resource": "0", "import_file": SimpleUploadedFile(name, data, content_type="text/csv")}
+
+
+def test_admin_import_preview_shows_the_bad_row_and_writes_nothing(client, chief, article):
+    data = csv_bytes([row(statement=FUJI), row(statement=LAST, status="done")])
+    response = client.post(reverse("admin:claims_claim_import"), upload(data))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Unknown status “done”" in page
+    result = response.context["result"]
+    assert [(r.number, list(r.error_dict)) for r in result.invalid_rows] == [(3, ["status"])]
+    assert "confirm_form" not in response.context
+    assert not Claim.objects.exists()
+
+
+def test_admin_import_preview_then_confirm_writes_with_history(client, chief, article):
+    data = csv_bytes([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山"), row(statement=LAST)])
+    response = client.post(reverse("admin:claims_claim_import"), upload(data))
+    assert response.status_code == 200
+    assert "2 new, 0 updated, 0 unchanged." in response.content.decode()
+    assert not Claim.objects.exists()
+    confirm = response.context["confirm_form"]
+    response = client.post(reverse("admin:claims_claim_process_import"), confirm.initial)
+    assert response.status_code == 302
+    assert Claim.objects.count() == 2
+    change = claim_for(article, FUJI).history.get()
+    assert (change.via, change.user, change.note) == ("import", chief, "Imported from claims.csv")
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "Import finished: 2 new, 0 updated, 0 unchanged claims." in messages
+
+
+def test_admin_confirm_after_the_data_changed_shows_errors_and_writes_nothing(client, chief, article):
+    services.article_create_claims(article=article)
+    claim = claim_for(article, FUJI)
+    add_evidence(claim)
+    header = ["id", "article", "statement", "status"]
+    data = csv_bytes([row(id=claim.pk, statement=FUJI, status="verified")], header=header)
+    response = client.post(reverse("admin:claims_claim_import"), upload(data))
+    confirm = response.context["confirm_form"]
+    claim.evidence.all().delete()  # Someone removes the supporting link before the confirmation.
+    response = client.post(reverse("admin:claims_claim_process_import"), confirm.initial, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing was imported" in page
+    assert "Row 2, column status: Verified needs at least one evidence link" in page
+    claim.refresh_from_db()
+    assert claim.status == Status.PENDING and not claim.history.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x01\x02binary", "not a text file"),
+        (b"", "The submitted file is empty."),
+        (b"name,colour\nx,y\n", "The first row must be the header"),
+    ],
+)
+def test_admin_refuses_bad_files_on_the_page(client, chief, data, message):
+    response = client.post(reverse("admin:claims_claim_import"), upload(data))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_admin_reads_a_shift_jis_file(client, chief, article):
+    data = csv_bytes([row(statement=FUJI, status="未検証", verdict_note="確認中")], encoding="cp932")
+    response = client.post(reverse("admin:claims_claim_import"), upload(data))
+    assert response.status_code == 200
+    assert "1 new, 0 updated, 0 unchanged." in response.content.decode()
+    assert "確認中" in response.content.decode()
+
+
+def test_editors_may_export_but_not_import(client, article):
+    client.force_login(make_user("hanako", groups=[EDITORS]))
+    assert client.get(reverse("admin:claims_claim_import")).status_code == 403
+    data = csv_bytes([row(statement=FUJI)])
+    assert client.post(reverse("admin:claims_claim_import"), upload(data)).status_code == 403
+    assert client.post(reverse("admin:claims_claim_process_import"), {}).status_code == 403
+    changelist = client.get(reverse("admin:claims_claim_changelist")).content.decode()
+    assert reverse("admin:claims_claim_import") not in changelist
+    assert reverse("admin:claims_claim_export") in changelist
+    assert client.get(reverse("admin:claims_claim_export")).status_code == 200
+
+
+def test_superusers_may_import(client, article):
+    client.force_login(make_user("root", superuser=True))
+    assert client.get(reverse("admin:claims_claim_import")).status_code == 200
+
+
+def test_admin_export_streams_the_filtered_claims(client, chief, article):
+    populate(article)
+    response = client.post(
+        reverse("admin:claims_claim_export") + "?status__exact=verified", {"format": "0", "resource": "0"}
+    )
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbfid,article,statement")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert [r[2] for r in rows[1:]] == [FUJI]
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands
+
+
+def write(tmp_path, data, name="claims.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_import_claims_exits_non_zero_and_prints_every_problem(tmp_path, article):
+    path = write(tmp_path, csv_bytes([row(statement=FUJI, status="nope"), row(statement="ない文。")]))
+    err = io.StringIO()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_claims", path, stderr=err)
+    assert excinfo.value.returncode == 1
+    assert "row 2, column status: Unknown status “nope”" in err.getvalue()
+    assert "row 3, column statement: This statement is not a sentence" in err.getvalue()
+    assert not Claim.objects.exists()
+
+
+def test_import_claims_refuses_a_bad_file(tmp_path):
+    with pytest.raises(CommandError, match="not a text file"):
+        call_command("import_claims", write(tmp_path, b"\x00\x00"))
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_claims", str(tmp_path / "missing.csv"))
+
+
+def test_import_claims_dry_run_and_user(tmp_path, article):
+    chief = make_user("chief", groups=[CHIEF_EDITORS])
+    path = write(tmp_path, csv_bytes([row(statement=FUJI, status="verified", evidence=SOURCE)]))
+    out = io.StringIO()
+    call_command("import_claims", path, "--dry-run", stdout=out)
+    assert "would import 1 new, 0 updated, 0 unchanged" in out.getvalue()
+    assert not Claim.objects.exists()
+    call_command("import_claims", path, "--user", "chief", stdout=out)
+    assert claim_for(article, FUJI).history.get().user == chief
+    with pytest.raises(CommandError, match="No user"):
+        call_command("import_claims", path, "--user", "nobody")
+
+
+def test_import_claims_shows_progress_on_long_files(tmp_path):
+    body = "\n\n".join(f"第{i}の文です。" for i in range(1200)) + "\n"
+    make_article(slug="long", body=body, claims=False)
+    rows = [row(article="long", statement=f"第{i}の文です。") for i in range(1200)]
+    err = io.StringIO()
+    call_command("import_claims", write(tmp_path, csv_bytes(rows)), stdout=io.StringIO(), stderr=err)
+    assert Claim.objects.count() == 1200
+    assert "Checking  [##############################] 1,200/1,200 rows" in err.getvalue()
+    assert "Writing" in err.getvalue()
+
+
+def test_progress_meter_redraws_in_place_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = Progress(stream)
+    progress("Checking", 500, 1000)
+    progress("Checking", 1000, 1000)
+    assert stream.getvalue() == (
+        "\rChecking  [###############...............] 500/1,000 rows"
+        "\rChecking  [##############################] 1,000/1,000 rows\n"
+    )
+
+
+def test_export_claims_to_a_file_and_to_stdout(tmp_path, article):
+    populate(article)
+    make_article(slug="other", claims=True)
+    path = tmp_path / "out.csv"
+    call_command("export_claims", "--article", "test-article", "-o", str(path), stderr=io.StringIO())
+    data = path.read_bytes()
+    assert data == export_bytes(Claim.objects.filter(article=article))
+    out = io.StringIO()
+    call_command("export_claims", "--article", "test-article", stdout=out)
+    assert out.getvalue().encode("utf-8") == data
+    with pytest.raises(CommandError, match="No article"):
+        call_command("export_claims", "--article", "nope")
+
+
+def test_export_evidence_has_every_field(tmp_path, article):
+    populate(article)
+    out = io.StringIO()
+    call_command("export_evidence", stdout=out)
+    rows = list(csv.reader(io.StringIO(out.getvalue().lstrip("\ufeff"), newline="")))
+    assert rows[0] == csvformat.EVIDENCE_COLUMNS
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["url"] == "https://www.gsi.go.jp/fuji"
+    assert first["accessed"] == "2024-01-02" and first["archived"] == "https://web.archive.org/x"
+    assert first["excerpt"] == "一行目\n二行目 a|b C:\\path"
+    assert len(rows) == 1 + Evidence.objects.count()
+
+
+def test_export_memory_does_not_hold_every_claim(article, django_assert_max_num_queries):
+    """The export reads claims in chunks: a few queries per chunk, whatever the total."""
+    populate(article)
+    with django_assert_max_num_queries(4):
+        rows = list(exporting.claim_rows())
+    assert len(rows) == 1 + Claim.objects.count()
