@@ -3,6 +3,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse, reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,7 +44,8 @@ class StatusChangeFeed(Feed):
         }
 
     def item_description(self, item):
-        return item.note or item.claim.verdict_note
+        # The summary is HTML to a feed reader: the editors' text goes in escaped, as text.
+        return escape(item.note or item.claim.verdict_note)
 
     def item_link(self, item):
         return reverse("claims:claim", kwargs={"pk": item.claim_id}) + f"#change-{item.pk}"
