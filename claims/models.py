@@ -2,7 +2,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -42,7 +42,9 @@ class ArticleQuerySet(models.QuerySet):
 class Article(models.Model):
     title = models.CharField(_("title"), max_length=200, validators=[validate_visible_text])
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    lead = models.TextField(_("lead"), blank=True, max_length=2000, validators=[validate_visible_text])
+    lead = models.TextField(
+        _("lead"), blank=True, max_length=2000, validators=[validate_visible_text, MaxLengthValidator(2000)]
+    )
     body = models.TextField(
         _("body"),
         validators=[validate_visible_text],
@@ -97,7 +99,9 @@ class Claim(models.Model):
 
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="claims", verbose_name=_("article"))
     # The anchor, as a W3C Web Annotation TextQuoteSelector plus a TextPositionSelector's start.
-    statement = models.TextField(_("statement"), max_length=2000, validators=[validate_visible_text])
+    statement = models.TextField(
+        _("statement"), max_length=2000, validators=[validate_visible_text, MaxLengthValidator(2000)]
+    )
     prefix = models.CharField(_("text before"), max_length=64, blank=True)
     suffix = models.CharField(_("text after"), max_length=64, blank=True)
     position = models.PositiveIntegerField(
@@ -118,14 +122,14 @@ class Claim(models.Model):
         _("verdict note"),
         blank=True,
         max_length=4000,
-        validators=[validate_visible_text],
+        validators=[validate_visible_text, MaxLengthValidator(4000)],
         help_text=_("Public: why this status."),
     )
     internal_note = models.TextField(
         _("internal note"),
         blank=True,
         max_length=4000,
-        validators=[validate_visible_text],
+        validators=[validate_visible_text, MaxLengthValidator(4000)],
         help_text=_("Editors only; never shown to readers."),
     )
     as_of = models.DateField(
@@ -201,7 +205,9 @@ class Evidence(models.Model):
     )
     stance = models.CharField(_("stance"), max_length=16, choices=Stance.choices, default=Stance.CONTEXT)
     archive_url = WebURLField(_("archived copy"), max_length=2000, blank=True, validators=[validate_visible_text])
-    excerpt = models.TextField(_("excerpt"), blank=True, max_length=1000, validators=[validate_visible_text])
+    excerpt = models.TextField(
+        _("excerpt"), blank=True, max_length=1000, validators=[validate_visible_text, MaxLengthValidator(1000)]
+    )
     accessed = models.DateField(_("accessed"), null=True, blank=True)
     # The last visit of manage.py check_links (never of a page request).
     link_status = models.CharField(
