@@ -2,9 +2,9 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
-from claims.models import Claim
+from claims.models import Claim, Evidence
 
 register = template.Library()
 
@@ -29,6 +29,9 @@ def status_badge(status):
         label,
     )
 
+
+# Evidence is listed supporting first, then refuting, then background.
+STANCE_ORDER = {stance: index for index, stance in enumerate(Evidence.Stance)}
 
 # ---------------------------------------------------------------------------------------------
 # The reader's badge: the one place that renders it, for the article body and the claim lists.
@@ -58,7 +61,7 @@ def claim_details(claim):
         parts.append(format_html('<p class="popover-verdict">{}</p>', claim.verdict_note))
     if claim.status == Claim.Status.OUTDATED and claim.as_of:
         parts.append(format_html('<p class="popover-as-of">{}</p>', month_as_of(claim.as_of)))
-    evidence = list(claim.evidence.all())
+    evidence = sorted(claim.evidence.all(), key=lambda item: STANCE_ORDER.get(item.stance, len(STANCE_ORDER)))
     if evidence:
         parts.append(
             format_html(
@@ -101,10 +104,10 @@ def claim_badge(claim):
 
 
 STATUS_MEANINGS = {
-    Claim.Status.VERIFIED: _lazy("Sources confirm the statement."),
-    Claim.Status.DISPUTED: _lazy("Sources contradict the statement, or it is contested."),
-    Claim.Status.OUTDATED: _lazy("It was true when written, but has changed since."),
-    Claim.Status.PENDING: _lazy("Not checked yet."),
+    Claim.Status.VERIFIED: gettext_lazy("Sources confirm the statement."),
+    Claim.Status.DISPUTED: gettext_lazy("Sources contradict the statement, or it is contested."),
+    Claim.Status.OUTDATED: gettext_lazy("It was true when written, but has changed since."),
+    Claim.Status.PENDING: gettext_lazy("Not checked yet."),
 }
 
 
