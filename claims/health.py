@@ -15,8 +15,7 @@ def _database_state():
             cursor.fetchone()
         return "ok"
     except DatabaseError:
-        # Leave no broken connection behind for the next request.
-        connection.close_if_unusable_or_obsolete()
+        # Django closes a broken connection at the end of the request; the next one reconnects.
         return "down"
 
 
