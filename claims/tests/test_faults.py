@@ -153,3 +153,92 @@ def test_a_live_redis_works_as_a_normal_cache(settings):
 
 def test_default_test_cache_is_untouched():
     assert cache.get("never-set") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# An import that fails halfway leaves nothing behind
+
+
+def database_state():
+    from taggit.models import Tag, TaggedItem
+
+    from claims.models import Claim, ContentRevision, Evidence, StatusChange
+
+    return {
+        "claims": list(Claim.objects.order_by("pk").values()),
+        "evidence": list(Evidence.objects.order_by("pk").values()),
+        "history": list(StatusChange.objects.order_by("pk").values()),
+        "tags": list(Tag.objects.order_by("pk").values()),
+        "tagged": list(TaggedItem.objects.order_by("pk").values()),
+        "revision": list(ContentRevision.objects.values()),
+    }
+
+
+@pytest.fixture
+def desk_file():
+    """A file that updates an existing claim and creates new ones with evidence, tags and history."""
+    from claims.tests.test_import_export import SOURCE, csv_bytes, row
+
+    article = make_article(claims=False)
+    from claims import importing
+
+    importing.import_bytes(csv_bytes([row(statement="東京は日本の首都です。", verdict_note="既存")]))
+    return article, csv_bytes(
+        [
+            row(statement="東京は日本の首都です。", verdict_note="更新された"),
+            row(statement="富士山は日本一高い山です。", status="verified", evidence=SOURCE, tags="地理, 山"),
+            row(statement="最後の文です。", status="disputed", verdict_note="異論あり", tags="論争"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "failing_step",
+    [
+        "claims.models.Evidence.objects.bulk_create",  # after the claims are written
+        "taggit.models.TaggedItem.objects.bulk_create",  # after claims and evidence
+        "claims.models.StatusChange.objects.bulk_create",  # after everything but the history
+        "claims.importing.content_changed",  # the very last step
+    ],
+)
+def test_an_import_that_fails_midway_leaves_the_database_unchanged(desk_file, failing_step):
+    from taggit.models import TaggedItem
+
+    from claims import importing
+    from claims.models import Claim, Evidence, StatusChange
+
+    _article, data = desk_file
+    before = database_state()
+    owners = {
+        "claims.models.Evidence.objects.bulk_create": (Evidence.objects, "bulk_create"),
+        "taggit.models.TaggedItem.objects.bulk_create": (TaggedItem.objects, "bulk_create"),
+        "claims.models.StatusChange.objects.bulk_create": (StatusChange.objects, "bulk_create"),
+    }
+    written = []
+
+    def crash(*args, **kwargs):
+        written.append(Claim.objects.count())
+        raise OSError("disk full (simulated)")
+
+    if failing_step in owners:
+        target = mock.patch.object(*owners[failing_step], side_effect=crash)
+    else:
+        target = mock.patch(failing_step, side_effect=crash)
+    with target, pytest.raises(OSError, match="simulated"):
+        importing.import_bytes(data, file_name="desk.csv")
+    assert written and written[0] > len(before["claims"])  # rows were written when it failed
+    assert database_state() == before
+
+
+def test_an_import_refused_by_the_database_midway_reports_it_and_keeps_nothing(desk_file):
+    from django.db import IntegrityError
+
+    from claims import importing
+    from claims.models import StatusChange
+
+    _article, data = desk_file
+    before = database_state()
+    with mock.patch.object(StatusChange.objects, "bulk_create", side_effect=IntegrityError("duplicate key")):
+        report = importing.import_bytes(data, file_name="desk.csv")
+    assert report.errors and not report.ok
+    assert database_state() == before
