@@ -886,3 +886,69 @@ def test_export_memory_does_not_hold_every_claim(article, django_assert_max_num_
     with django_assert_max_num_queries(4):
         rows = list(exporting.claim_rows())
     assert len(rows) == 1 + Claim.objects.count()
+
+
+# ---------------------------------------------------------------------------------------------
+# The editor's round: export, edit in a spreadsheet, a bad row, fix, import
+
+
+def spreadsheet_save(rows):
+    """What a spreadsheet writes back: the same cells, dates reformatted as YYYY/M/D."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for cells in rows:
+        writer.writerow(
+            [
+                f"{int(c[:4])}/{int(c[5:7])}/{int(c[8:10])}" if len(c) == 10 and c[4] == "-" and c[7] == "-" else c
+                for c in cells
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_changes(client, chief):
+    call_command("load_essay", stdout=io.StringIO())
+    response = client.post(reverse("admin:claims_claim_export"), {"format": "0", "resource": "0"})
+    exported = b"".join(response.streaming_content)
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"), newline="")))
+    header = rows[0]
+    col = {name: header.index(name) for name in header}
+    pending = next(r for r in rows[1:] if r[col["kind"]] == "claim" and r[col["status"]] == "pending")
+    noted = next(r for r in rows[1:] if r[col["status"]] == "verified")
+    pending[col["status"]] = "検証済み"
+    pending[col["verdict_note"]] = "教科書で確認した。"
+    pending[col["evidence"]] = "supports | https://example.com/textbook | 自然言語処理の教科書 | 出版社 | 2020"
+    noted[col["internal_note"]] = "=再確認する"  # typed into a spreadsheet cell as text
+    bad = rows[5]
+    status_of_bad = bad[col["status"]]
+    bad[col["status"]] = "done"
+    before = {c.pk: (c.updated_at, c.version) for c in Claim.objects.all()}
+    history = StatusChange.objects.count()
+
+    response = client.post(reverse("admin:claims_claim_import"), upload(spreadsheet_save(rows)))
+    assert response.status_code == 200
+    assert "Unknown status “done”" in response.content.decode()
+    assert [r.number for r in response.context["result"].invalid_rows] == [6]
+    assert StatusChange.objects.count() == history
+
+    bad[col["status"]] = status_of_bad
+    response = client.post(reverse("admin:claims_claim_import"), upload(spreadsheet_save(rows)))
+    assert "0 new, 2 updated, 98 unchanged." in response.content.decode()
+    response = client.post(reverse("admin:claims_claim_process_import"), response.context["confirm_form"].initial)
+    assert response.status_code == 302
+
+    changed = {c.pk for c in Claim.objects.all() if (c.updated_at, c.version) != before[c.pk]}
+    assert changed == {int(pending[0]), int(noted[0])}
+    verified = Claim.objects.get(pk=pending[0])
+    assert verified.status == Status.VERIFIED and verified.verdict_note == "教科書で確認した。"
+    assert list(verified.evidence.values_list("url", flat=True)) == ["https://example.com/textbook"]
+    assert Claim.objects.get(pk=noted[0]).internal_note == "=再確認する"
+    change = StatusChange.objects.latest("pk")
+    assert StatusChange.objects.count() == history + 1
+    assert (change.claim_id, change.from_status, change.to_status, change.via, change.user) == (
+        verified.pk,
+        "pending",
+        "verified",
+        "import",
+        chief,
+    )
