@@ -13,13 +13,20 @@ logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
 
-# The admin's own policy. Everything stays same-origin; two relaxations serve the admin's pages:
-# django-import-export's export form has one inline handler (allowed by its hash alone, through
-# 'unsafe-hashes'), and admin templates (Django's and import-export's) use style attributes.
+# The admin's own policy: the public one, plus exactly the inline code that the admin's templates
+# carry, each allowed by its hash alone (tests check the hashes against the installed templates):
+# - django-import-export's export form: one inline onchange handler and two style attributes
+#   (shown when fields are selectable), which need 'unsafe-hashes' to be allowed by hash;
+# - Django's change list: one <style> block, when a list turns off actions_on_top and _bottom.
 ADMIN_EXPORT_HANDLER_HASH = "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"
+ADMIN_STYLE_HASHES = [
+    "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",  # import-export: style="padding: 0;"
+    "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",  # import-export: style="font-weight: bold;"
+    "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='",  # admin/change_list.html's <style>
+]
 ADMIN_POLICY_REPLACE = {
     "script-src": ["'self'", "'unsafe-hashes'", ADMIN_EXPORT_HANDLER_HASH],
-    "style-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-hashes'", *ADMIN_STYLE_HASHES],
 }
 
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -53,12 +54,34 @@ def snapshot():
     }
 
 
+@pytest.fixture(autouse=True)
+def forget_content_types():
+    """flush and loaddata give content types new ids that the test's rollback takes away again:
+    drop them from the process-wide cache, or later tests tag claims with a content type that
+    no longer exists (taggit then finds no tags)."""
+    yield
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def fresh_content_type_cache():
+    """flush renumbers content types inside the test's transaction: forget them both ways."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()
+
+
 def empty_the_database():
     """manage.py flush, inside the test's transaction (PostgreSQL first runs its deferred checks)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     call_command("flush", interactive=False, verbosity=0)
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from claims.middleware import ADMIN_EXPORT_HANDLER_HASH
+from claims.middleware import ADMIN_EXPORT_HANDLER_HASH, ADMIN_STYLE_HASHES
 from claims.tests.factories import make_user
 
 ROOT = Path(settings.BASE_DIR)
@@ -128,17 +128,25 @@ def test_admin_has_its_own_policy_with_only_the_export_handler_allowed(client):
     response = client.get(reverse("admin:claims_claim_changelist"))
     policy = directives(response.headers["Content-Security-Policy"])
     assert policy["script-src"] == ["'self'", "'unsafe-hashes'", ADMIN_EXPORT_HANDLER_HASH]
-    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
+    assert policy["style-src"] == ["'self'", "'unsafe-hashes'", *ADMIN_STYLE_HASHES]
+    assert not any(source in ("'unsafe-inline'", "'unsafe-eval'") for sources in policy.values() for source in sources)
     assert policy["frame-ancestors"] == ["'none'"] and policy["object-src"] == ["'none'"]
 
 
-def test_the_allowed_admin_handler_hash_matches_the_installed_export_template():
+def csp_hash(source):
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+def test_the_admin_policy_hashes_match_the_installed_templates():
+    import django
     import import_export
 
-    template = Path(import_export.__file__).parent / "templates/admin/import_export/export.html"
-    handlers = re.findall(r'\son[a-z]+="([^"]*)"', template.read_text(encoding="utf-8"))
-    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(h.encode()).digest()).decode() + "'" for h in handlers}
-    assert hashes == {ADMIN_EXPORT_HANDLER_HASH}, "import-export changed its inline handlers: update the admin CSP"
+    export = (Path(import_export.__file__).parent / "templates/admin/import_export/export.html").read_text()
+    change_list = (Path(django.__file__).parent / "contrib/admin/templates/admin/change_list.html").read_text()
+    handlers = re.findall(r'\son[a-z]+="([^"]*)"', export)
+    styles = re.findall(r'\sstyle="([^"]*)"', export) + re.findall(r"<style>(.*?)</style>", change_list, re.S)
+    assert {csp_hash(h) for h in handlers} == {ADMIN_EXPORT_HANDLER_HASH}, "update the admin CSP"
+    assert {csp_hash(s) for s in styles} == set(ADMIN_STYLE_HASHES), "update the admin CSP"
 
 
 # ---------------------------------------------------------------------------------------------
