@@ -247,3 +247,9 @@ def test_editing_evidence_is_versioned_and_restorable(client, chief, claim):
     revert = revision_url(claim, versions_of(claim)[0])
     client.post(revert, page_data(client.get(revert)))
     assert Evidence.objects.get(pk=evidence.pk).title == "国土地理院"
+
+
+def test_the_claim_list_links_to_import_export_and_recovering_deleted_claims(client, chief):
+    page = client.get(reverse("admin:claims_claim_changelist")).content.decode()
+    assert reverse("admin:claims_claim_recoverlist") in page
+    assert reverse("admin:claims_claim_import") in page and reverse("admin:claims_claim_export") in page
