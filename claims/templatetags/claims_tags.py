@@ -1,8 +1,8 @@
 from django import template
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from claims.models import Claim, Evidence
 
@@ -45,8 +45,9 @@ def month_as_of(value):
 
 def _evidence_item(evidence):
     return format_html(
-        '<li class="evidence-item"><span class="stance stance-{}">{}</span> <a href="{}">{}</a>{}</li>',
+        '<li class="evidence-item"><span class="stance stance-{}" lang="{}">{}</span> <a href="{}">{}</a>{}</li>',
         evidence.stance,
+        get_language(),
         evidence.get_stance_display(),
         evidence.url,
         evidence.title,
@@ -55,17 +56,23 @@ def _evidence_item(evidence):
 
 
 def claim_details(claim):
-    """What the badge's popover says: verdict, as-of date, evidence, last check, a link to the claim page."""
-    parts = [status_badge(claim.status)]
+    """What the badge's popover says: verdict, as-of date, evidence, last check, a link to the claim page.
+
+    The popover sits in the article's text (lang="ja"); the site's own words carry the reader's
+    language, so a screen reader pronounces both right.
+    """
+    ui = get_language()
+    parts = [format_html('<span lang="{}">{}</span>', ui, status_badge(claim.status))]
     if claim.verdict_note:
         parts.append(format_html('<p class="popover-verdict">{}</p>', claim.verdict_note))
     if claim.status == Claim.Status.OUTDATED and claim.as_of:
-        parts.append(format_html('<p class="popover-as-of">{}</p>', month_as_of(claim.as_of)))
+        parts.append(format_html('<p class="popover-as-of" lang="{}">{}</p>', ui, month_as_of(claim.as_of)))
     evidence = sorted(claim.evidence.all(), key=lambda item: STANCE_ORDER.get(item.stance, len(STANCE_ORDER)))
     if evidence:
         parts.append(
             format_html(
-                '<p class="popover-label">{}</p><ul class="evidence-list">{}</ul>',
+                '<p class="popover-label" lang="{}">{}</p><ul class="evidence-list">{}</ul>',
+                ui,
                 _("Evidence"),
                 format_html_join("", "{}", ((_evidence_item(item),) for item in evidence)),
             )
@@ -73,12 +80,18 @@ def claim_details(claim):
     if claim.last_checked:
         parts.append(
             format_html(
-                '<p class="popover-checked">{}</p>',
+                '<p class="popover-checked" lang="{}">{}</p>',
+                ui,
                 format_html(_("Last checked {date}"), date=date_format(claim.last_checked, "DATE_FORMAT")),
             )
         )
     parts.append(
-        format_html('<p class="popover-more"><a href="{}">{}</a></p>', claim.get_absolute_url(), _("The claim’s page"))
+        format_html(
+            '<p class="popover-more" lang="{}"><a href="{}">{}</a></p>',
+            ui,
+            claim.get_absolute_url(),
+            _("The claim’s page"),
+        )
     )
     return format_html_join("", "{}", ((part,) for part in parts))
 
@@ -91,11 +104,12 @@ def claim_badge(claim):
     disclosure button that shows the details kept in the <template> beside it.
     """
     return format_html(
-        '<a class="badge badge-{status}" href="{url}" data-details="{anchor}-details">{badge}'
+        '<a class="badge badge-{status}" href="{url}" lang="{ui}" data-details="{anchor}-details">{badge}'
         '<span class="visually-hidden"> {hint}</span></a>'
         '<template id="{anchor}-details">{details}</template>',
         status=claim.status,
         url=claim.get_absolute_url(),
+        ui=get_language(),
         anchor=claim.anchor_id,
         badge=status_badge(claim.status),
         hint=_("(details of this claim)"),

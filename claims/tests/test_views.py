@@ -116,7 +116,7 @@ def test_badge_details_give_verdict_evidence_last_check_and_the_claim_page(clien
     assert label(Status.VERIFIED) in block
     with translation.override("ja"):
         supports = str(Evidence.Stance.SUPPORTS.label)
-    assert f'<span class="stance stance-supports">{supports}</span>' in block
+    assert f'<span class="stance stance-supports" lang="ja">{supports}</span>' in block
     assert f"{verified.last_checked.year}年{verified.last_checked.month}月{verified.last_checked.day}日" in block
     assert f'href="{verified.get_absolute_url()}"' in block
 
@@ -411,6 +411,7 @@ def test_language_switch_gives_the_english_site(client, article, outdated):
     assert "All claims" in page
     assert label(Status.OUTDATED, "en") in page
     assert '<div class="essay-body" id="essay-body" lang="ja">' in page  # the essay stays Japanese
+    assert f'href="{outdated.get_absolute_url()}" lang="en"' in page  # and its badges are English
 
 
 # ---------------------------------------------------------------------------------------------
