@@ -28,8 +28,9 @@ CONTEXT_SENTENCES = 2
 class PublicMixin:
     """What every reader's page shares: only public rows, with what the templates touch prefetched."""
 
-    def public_claims(self):
-        return Claim.objects.public().prefetch_related("evidence", "tags")
+    def public_claims(self, claims=None):
+        """Public claims with their evidence (the badge's popover, the claim page)."""
+        return (claims if claims is not None else Claim.objects).public().prefetch_related("evidence")
 
     def public_claims_for_list(self):
         # A list shows titles, not bodies: the article's long text stays in the database.
@@ -56,7 +57,7 @@ class ArticleView(PublicMixin, DetailView):
         context = super().get_context_data(**kwargs)
         article = self.object
         # The related manager hands every claim the same article object: no query per claim.
-        claims = list(article.claims.public().prefetch_related("evidence", "tags"))
+        claims = list(self.public_claims(article.claims))
         context.update(
             body=render_article_body(article, claims),
             summary=status_summary(claims),
@@ -106,7 +107,7 @@ class ClaimDetailView(PublicMixin, DetailView):
         return (
             self.public_claims()
             .select_related("article")
-            .prefetch_related(Prefetch("history", queryset=history, to_attr="public_history"))
+            .prefetch_related("tags", Prefetch("history", queryset=history, to_attr="public_history"))
         )
 
     def get_context_data(self, **kwargs):
