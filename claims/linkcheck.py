@@ -29,7 +29,11 @@ FAILURES_BEFORE_DEAD = 2
 
 
 def user_agent():
-    about = getattr(settings, "LINKCHECK_ABOUT_URL", "https://github.com/hundredmodels/hundredmodels#about")
+    """Who is asking, and where to read about it: LINKCHECK_ABOUT_URL, or the site's own address."""
+    about = getattr(settings, "LINKCHECK_ABOUT_URL", "")
+    if not about:
+        hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host not in ("*", "testserver")]
+        about = f"https://{hosts[0] if hosts else 'localhost'}/"
     return f"hundredmodels-linkcheck/1.0 (+{about})"
 
 

@@ -242,3 +242,34 @@ def test_an_import_refused_by_the_database_midway_reports_it_and_keeps_nothing(d
         report = importing.import_bytes(data, file_name="desk.csv")
     assert report.errors and not report.ok
     assert database_state() == before
+
+
+def test_with_redis_url_at_a_closed_port_the_site_still_answers(tmp_path):
+    """The settings' REDIS_URL path, end to end in a fresh process: the cache fails open."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    script = (
+        "from django.core.cache import cache, caches\n"
+        "from django.test import Client\n"
+        "print(type(caches['default']).__name__)\n"
+        "print(cache.get('x', 'miss'))\n"
+        "cache.set('x', 1)\n"
+        "response = Client().get('/health/')\n"
+        "print(response.status_code, response.json()['cache'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "SQLITE_"))}
+    env.update(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0", SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["ResilientRedisCache", "miss", "200 down"]
