@@ -183,11 +183,12 @@ def test_reader_opens_a_badge_with_the_mouse_and_follows_to_the_claim_page(brows
     # Opening another badge closes the first (the popover may cover it: a script click); a click
     # elsewhere closes it too.
     browser.execute_script("arguments[0].click()", badge(browser, site["models"]))
-    assert not details.is_displayed()
+    wait_for(browser, lambda d: not details.is_displayed())
     other = popover(browser, site["models"])
+    wait_for(browser, lambda d: other.is_displayed())
     assert "2023年9月" in other.text
     browser.find_element(By.TAG_NAME, "h1").click()
-    assert not other.is_displayed()
+    wait_for(browser, lambda d: not other.is_displayed())
 
     button.click()
     details.find_element(By.CSS_SELECTOR, ".popover-more a").click()
@@ -211,11 +212,11 @@ def test_reader_opens_and_closes_a_badge_with_the_keyboard(browser, site):
 
     # Tab goes into the popover (its close button first), Escape closes it and returns focus.
     ActionChains(browser).send_keys(Keys.TAB).perform()
-    assert browser.switch_to.active_element.get_attribute("class") == "popover-close"
+    wait_for(browser, lambda d: d.switch_to.active_element.get_attribute("class") == "popover-close")
     ActionChains(browser).send_keys(Keys.ESCAPE).perform()
     wait_for(browser, lambda d: not details.is_displayed())
     assert button.get_attribute("aria-expanded") == "false"
-    assert browser.switch_to.active_element == button
+    wait_for(browser, lambda d: d.switch_to.active_element == button)
 
     ActionChains(browser).send_keys(Keys.SPACE).perform()
     wait_for(browser, lambda d: details.is_displayed())
@@ -231,6 +232,7 @@ def test_summary_counts_and_focus_on_disputed_and_outdated_claims(browser, site)
     assert ja(Status.DISPUTED) in legend and ja(Status.OUTDATED) in legend
     browser.find_element(By.CSS_SELECTOR, ".focus-toggle a").click()
     wait_for(browser, lambda d: "focus=issues" in d.current_url)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".essay.focus-issues"))
     assert not badge(browser, site["capital"]).is_displayed()
     assert badge(browser, site["fuji"]).is_displayed()
     assert badge(browser, site["models"]).is_displayed()
@@ -314,7 +316,7 @@ def test_reader_switches_the_site_to_english_and_back(browser, site):
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
     browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
     wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
-    assert "Verified" in badge(browser, site["capital"]).text
+    wait_for(browser, lambda d: "Verified" in badge(d, site["capital"]).text)
     assert browser.current_url.rstrip("/") == site["url"]
     browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=ja]").click()
     wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja")
