@@ -11,7 +11,9 @@ from django.views.decorators.cache import never_cache
 def _database_state():
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+            # A table, not just "SELECT 1": a database that answers without the site's tables
+            # (an empty SQLite file, the wrong database) cannot serve pages either.
+            cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
             cursor.fetchone()
         return "ok"
     except DatabaseError:

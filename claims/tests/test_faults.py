@@ -263,6 +263,13 @@ def test_with_redis_url_at_a_closed_port_the_site_still_answers(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "SQLITE_"))}
     env.update(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0", SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        check=True,
+        timeout=300,
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
         cwd=django_settings.BASE_DIR,
