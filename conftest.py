@@ -1,0 +1,15 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def fresh_content_type_cache():
+    """Start every test with Django's process-wide content-type cache empty.
+
+    Transactional tests (the browser tests) flush the database, and content types get new ids; a
+    test whose transaction is rolled back can then leave ids in the cache that no longer exist, and
+    the next test tags a claim with a content type that is gone (taggit finds no tags, or the
+    database refuses the row).
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
