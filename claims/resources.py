@@ -164,7 +164,8 @@ def result_from_report(report, table):
         shown += 1
         row_result.add_instance_info(outcome.claim)
         row_result.instance = outcome.claim
-        row_result.diff = [_preview_cell(outcome, column) for column in table.columns]
+        if report.dry_run:  # Only the preview page shows the cells.
+            row_result.diff = [_preview_cell(outcome, column) for column in table.columns]
         result.append_row_result(row_result)
     result.preview_hidden = sum(1 for o in report.outcomes if o.action != importing.UNCHANGED) - shown
     return result
@@ -210,6 +211,17 @@ class ClaimImportExportMixin(ImportExportMixin):
     def get_export_formats(self):
         return [ClaimsCSV]
 
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except (OSError, csvformat.FileRefused):
+            # The temporary copy is gone (confirmed twice, or long ago): ask for the file again.
+            messages.error(request, gettext("The uploaded file is no longer available. Upload it again."))
+            return HttpResponseRedirect(self._import_url())
+
+    def _import_url(self):
+        return reverse("admin:claims_claim_import", current_app=self.admin_site.name)
+
     def process_result(self, result, request):
         if result.has_validation_errors() or result.has_errors():
             # The data changed between the preview and the confirmation: nothing was written.
@@ -219,7 +231,7 @@ class ClaimImportExportMixin(ImportExportMixin):
                 messages.error(request, problem)
             if len(problems) > MESSAGE_LIMIT:
                 messages.error(request, gettext("… and %(count)d more.") % {"count": len(problems) - MESSAGE_LIMIT})
-            return HttpResponseRedirect(reverse("admin:claims_claim_import", current_app=self.admin_site.name))
+            return HttpResponseRedirect(self._import_url())
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):

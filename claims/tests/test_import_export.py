@@ -715,6 +715,16 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, chief, ar
     assert "Import finished: 2 new, 0 updated, 0 unchanged claims." in messages
 
 
+def test_admin_confirming_twice_asks_for_the_file_again(client, chief, article):
+    response = client.post(reverse("admin:claims_claim_import"), upload(csv_bytes([row(statement=FUJI)])))
+    confirm = response.context["confirm_form"].initial
+    assert client.post(reverse("admin:claims_claim_process_import"), confirm).status_code == 302
+    response = client.post(reverse("admin:claims_claim_process_import"), confirm, follow=True)
+    assert response.status_code == 200
+    assert "The uploaded file is no longer available. Upload it again." in response.content.decode()
+    assert Claim.objects.count() == 1
+
+
 def test_admin_confirm_after_the_data_changed_shows_errors_and_writes_nothing(client, chief, article):
     services.article_create_claims(article=article)
     claim = claim_for(article, FUJI)
