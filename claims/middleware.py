@@ -1,12 +1,16 @@
-"""Middleware for running in public: the content security policy and the database-down page."""
+"""Middleware for running in public: the content security policy, the database-down page, the language."""
 
 import logging
 
 from csp.middleware import CSPMiddleware
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
+from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +97,23 @@ class DatabaseUnavailableMiddleware:
             logger.error("Database unavailable on %s: %s", request.path, exception)
             return database_unavailable_response(request)
         return None
+
+
+class SiteLocaleMiddleware(LocaleMiddleware):
+    """Japanese unless the reader chose another language with the site's language switch.
+
+    Django's own middleware follows the browser's Accept-Language; this site is a Japanese
+    publication, so only the language cookie (set by the switch) changes the language.
+    """
+
+    def process_request(self, request):
+        code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if code not in dict(settings.LANGUAGES):
+            code = settings.LANGUAGE_CODE
+        translation.activate(code)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

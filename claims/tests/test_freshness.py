@@ -31,7 +31,9 @@ def test_every_change_readers_could_see_moves_the_revision(claim):
         "tag added": lambda: claim.tags.add(tag),
         "tag renamed": lambda: Tag.objects.filter(pk=tag.pk).first().save(),
         "tag removed": lambda: claim.tags.remove(tag),
-        "article text": lambda: services.article_update(article=claim.article, body=claim.article.body + "\n追加の文。\n"),
+        "article text": lambda: services.article_update(
+            article=claim.article, body=claim.article.body + "\n追加の文。\n"
+        ),
         "new claims": lambda: services.article_create_claims(article=claim.article),
     }
     for name, action in changes.items():

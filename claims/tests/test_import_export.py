@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -673,7 +674,7 @@ def test_export_escapes_formula_cells_and_import_restores_them(article):
 
 @pytest.fixture(autouse=True)
 def english_pages(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from claims import services
 from claims.models import Claim, Evidence, StatusChange
@@ -10,6 +11,13 @@ from claims.tests.factories import add_evidence, claim_for, make_article, make_u
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read the rules' messages in English (Japanese is checked in the admin tests)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

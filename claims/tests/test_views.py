@@ -461,3 +461,12 @@ def test_internal_notes_and_editor_names_never_reach_readers(client, article, ve
             body = client.get(url).content.decode()
             assert SECRET not in body, url
             assert editor.username not in body, url
+
+
+@pytest.mark.django_db
+def test_japanese_is_the_default_whatever_the_browser_language(client):
+    make_article(slug="hundred-model-war")
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "ja"
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="ja")["Content-Language"] == "en"
