@@ -13,3 +13,11 @@ def fresh_content_type_cache():
     from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Every test starts with no cached pages (the local-memory cache outlives a test's rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,0 +1,130 @@
+"""Cached public pages: never stale after an edit, on one app server or several; 304 on repeat visits."""
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from django.urls import reverse
+from taggit.models import Tag
+
+from claims import services
+from claims.models import StatusChange
+from claims.sampledata import make_sample_article
+from claims.tests.factories import add_evidence, claim_for, make_article
+
+pytestmark = pytest.mark.django_db
+FUJI = "富士山は日本一高い山です。"
+
+
+def server(name):
+    """An app server with a cache of its own (LocMemCache is per process, as on separate hosts)."""
+    return override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}}
+    )
+
+
+@pytest.fixture
+def claim():
+    cache.clear()
+    article = make_article(slug="hundred-model-war")
+    return claim_for(article, FUJI)
+
+
+def page(client, claim):
+    return client.get("/").content.decode()
+
+
+def test_a_repeat_request_is_served_from_the_cache(client, claim, django_assert_max_num_queries):
+    first = client.get("/")
+    with django_assert_max_num_queries(1):  # the content revision, nothing else
+        second = client.get("/")
+    assert second.content == first.content
+
+
+def edits(claim):
+    """(what, the edit, the page where a reader sees it, the text that shows it)."""
+    evidence = add_evidence(claim, title="最初の出典")
+    claim_page = reverse("claims:claim", args=[claim.pk])
+    yield (
+        "verdict note",
+        lambda: setattr(claim, "verdict_note", "書き換えた判定メモ") or claim.save(),
+        "/",
+        "書き換えた判定メモ",
+    )
+    yield (
+        "status",
+        lambda: services.claim_change_status(claim=claim, to="verified", via=StatusChange.Via.COMMAND),
+        claim_page,
+        "status-verified",
+    )
+    yield "evidence", lambda: setattr(evidence, "title", "改訂された出典") or evidence.save(), "/", "改訂された出典"
+    yield "tag added", lambda: claim.tags.add("地理学"), claim_page, "地理学"
+    tag = Tag.objects.get(name="地理学")
+    yield "tag renamed", lambda: setattr(tag, "name", "測地学") or tag.save(), claim_page, "測地学"
+    yield (
+        "article text",
+        lambda: services.article_update(
+            article=claim.article, body=claim.article.body + "\n新しく書き足した文です。\n"
+        ),
+        "/",
+        "新しく書き足した文です。",
+    )
+
+
+def test_every_kind_of_edit_shows_on_the_next_request(client, claim):
+    for name, edit, url, visible in edits(claim):
+        if url is None:
+            continue
+        assert visible not in client.get(url).content.decode(), name  # cached before the edit
+        edit()
+        assert visible in client.get(url).content.decode(), name
+
+
+def test_several_app_servers_never_serve_a_stale_page(client, claim):
+    claim.verdict_note = "古い判定メモ"
+    claim.save()
+    with server("a"):
+        assert "古い判定メモ" in page(client, claim)
+    with server("b"):
+        assert "古い判定メモ" in page(client, claim)
+    claim.verdict_note = "新しい判定メモ"
+    claim.save()  # an editor saves through app server "b"
+    for name in ("a", "b"):
+        with server(name):
+            body = page(client, claim)
+            assert "新しい判定メモ" in body and "古い判定メモ" not in body, name
+
+
+def test_repeat_visit_gets_304_until_something_changes(client, claim):
+    response = client.get("/")
+    etag, modified = response["ETag"], response["Last-Modified"]
+    assert client.get("/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get("/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    claim.verdict_note = "変更"
+    claim.save()
+    assert client.get("/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_languages_are_cached_apart(client, claim):
+    japanese = client.get("/")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get("/")
+    assert japanese["Content-Language"] == "ja" and english["Content-Language"] == "en"
+    assert japanese["ETag"] != english["ETag"]
+
+
+@pytest.mark.parametrize("size", [10, 100, 1000])
+def test_public_pages_run_a_fixed_number_of_queries(client, size, django_assert_max_num_queries):
+    article = make_sample_article(size)
+    claim = article.claims.first()
+    tag = claim.tags.first()
+    for url, most in [
+        (article.get_absolute_url(), 4),
+        (reverse("claims:claim", args=[claim.pk]), 6),
+        (reverse("claims:claim_list"), 7),
+        (reverse("claims:claim_list") + "?q=首都&status=verified", 7),
+        (reverse("claims:tag", args=[tag.slug]), 7),
+    ]:
+        cache.clear()
+        with django_assert_max_num_queries(most):
+            response = client.get(url)
+        assert response.status_code == 200, url
