@@ -82,6 +82,7 @@ PROD_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "DJANGO_SECURE_SSL_REDIRECT": "0",  # no TLS proxy in front of it locally
+    "DJANGO_TRUSTED_PROXY_COUNT": "0",  # and no proxy adding X-Forwarded-For
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/hundredmodels",
     "DATABASE_POOL": "1",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
