@@ -34,6 +34,7 @@ def production_env(tmp_path, **extra):
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "claims.example.org,testserver",
             "SQLITE_PATH": str(tmp_path / "production-check.sqlite3"),
+            "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
             **extra,
         }
     )
@@ -80,6 +81,8 @@ print(json.dumps({
 
 
 def test_production_sends_hsts_secure_httponly_cookies_and_redirects_to_https(tmp_path):
+    # Production serves hashed static files: collect them first, as a deployment does.
+    assert run_manage(tmp_path, "collectstatic", "--noinput", "--verbosity", "0").returncode == 0
     result = run_manage(tmp_path, "shell", "-c", PRODUCTION_HEADERS)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout.strip().splitlines()[-1])
