@@ -315,11 +315,21 @@ def test_reader_switches_the_site_to_english_and_back(browser, site):
     open_page(browser, site["url"] + "/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
     browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
-    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    wait_for(
+        browser,
+        lambda d: (
+            d.execute_script("return document.readyState === 'complete' && document.documentElement.lang") == "en"
+        ),
+    )
     wait_for(browser, lambda d: "Verified" in badge(d, site["capital"]).text)
     assert browser.current_url.rstrip("/") == site["url"]
     browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=ja]").click()
-    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja")
+    wait_for(
+        browser,
+        lambda d: (
+            d.execute_script("return document.readyState === 'complete' && document.documentElement.lang") == "ja"
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +361,14 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site):
                 from selenium.webdriver.common.by import By
 
                 browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
-                wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+                # Ask the document itself: an element found mid-navigation may belong to the old page.
+                wait_for(
+                    browser,
+                    lambda d: (
+                        d.execute_script("return document.readyState === 'complete' && document.documentElement.lang")
+                        == "en"
+                    ),
+                )
             browser.execute_script(script)
             result = browser.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
