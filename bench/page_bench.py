@@ -77,12 +77,15 @@ def cold_render(paths):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from claims.caching import local_pages
+
     client = Client()
     results = {}
     for size, path in paths.items():
         times, queries, html = [], 0, b""
         for _ in range(5):
             cache.clear()
+            local_pages.pages.clear()
             with CaptureQueriesContext(connection) as ctx:
                 start = time.perf_counter()
                 response = client.get(path)

@@ -7,6 +7,8 @@ Last-Modified alone. The warm path is one small query and one cache read.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 from functools import wraps
 
 from django.core.cache import cache
@@ -18,6 +20,37 @@ from django.views.decorators.http import condition
 from .freshness import current_revision
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
+LOCAL_PAGES = 64
+
+
+class LocalPages:
+    """The few most recent pages in this process, in front of the shared cache.
+
+    Safe because a key names one revision's page for good: an edit makes new keys, never new
+    content under an old key. It saves a shared-cache round trip for a large page.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self.pages = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key, page):
+        with self.lock:
+            self.pages[key] = page
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+local_pages = LocalPages(LOCAL_PAGES)
 
 
 def _revision(request):
@@ -50,7 +83,11 @@ def public_page(view):
             return view(request, *args, **kwargs)
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
         key = f"page:{_revision_key(request)}:{translation.get_language()}:{path}"
-        hit = cache.get(key)
+        hit = local_pages.get(key)
+        if hit is None:
+            hit = cache.get(key)
+            if hit is not None:
+                local_pages.put(key, hit)
         if hit is not None:
             content, content_type = hit
             response = HttpResponse(content, content_type=content_type)
@@ -59,7 +96,9 @@ def public_page(view):
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()
             if response.status_code == 200 and not response.streaming and not response.cookies:
-                cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+                page = (response.content, response["Content-Type"])
+                cache.set(key, page, PAGE_TIMEOUT)
+                local_pages.put(key, page)
         patch_vary_headers(response, ("Cookie",))
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
