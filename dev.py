@@ -42,7 +42,7 @@ def manage(*args, **kwargs):
     return run(PYTHON, "manage.py", *args, **kwargs)
 
 
-def ensure_admin():
+def ensure_admin(address):
     """One superuser with a random password, shown once; never a password kept in the repository."""
     password = secrets.token_urlsafe(12)
     code = (
@@ -56,10 +56,10 @@ def ensure_admin():
     )
     result = manage("shell", "-c", code, capture_output=True, text=True)
     if result.stdout.strip().endswith("created"):
-        print(f"\n  Admin: http://127.0.0.1:8000/admin/  user: admin  password: {password}\n  (shown only now)\n")
+        print(f"\n  Admin: http://{address}/admin/  user: admin  password: {password}\n  (shown only now)\n")
     else:
         print(
-            "\n  Admin: http://127.0.0.1:8000/admin/ with your existing superuser.\n"
+            f"\n  Admin: http://{address}/admin/ with your existing superuser.\n"
             "  Forgot the password? .venv/bin/python manage.py changepassword admin\n"
         )
 
@@ -68,8 +68,9 @@ def start(args):
     ensure_venv()
     manage("migrate", "--verbosity", "0")
     manage("load_essay")
-    ensure_admin()
-    os.execv(str(PYTHON), [str(PYTHON), "manage.py", "runserver", *(args or ["127.0.0.1:8000"])])
+    args = args or ["127.0.0.1:8000"]
+    ensure_admin(args[0] if ":" in args[0] else f"127.0.0.1:{args[0]}")
+    os.execv(str(PYTHON), [str(PYTHON), "manage.py", "runserver", *args])
 
 
 def test(args):
