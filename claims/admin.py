@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from taggit.admin import TagAdmin as TaggitTagAdmin
@@ -71,13 +71,7 @@ class ClaimAdminForm(forms.ModelForm):
             loaded = cleaned.get("loaded_version")
             current = Claim.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
             if loaded is not None and current is not None and loaded != current:
-                raise ValidationError(
-                    _(
-                        "Another editor saved this claim after you opened it. Nothing of yours was saved: "
-                        "reload the page to see their changes, then make yours again."
-                    ),
-                    code="concurrent_edit",
-                )
+                raise ValidationError(services.CONCURRENT_EDIT_MESSAGE, code="concurrent_edit")
         article, statement = cleaned.get("article"), cleaned.get("statement")
         if (
             article
@@ -391,7 +385,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
         links = [format_html('<a href="{}">{}</a>', obj.get_absolute_url(), gettext("Claim page"))]
         if obj.is_anchored and obj.is_claim:
             links.append(format_html('<a href="{}">{}</a>', obj.get_article_url(), gettext("Place in the article")))
-        return format_html(" · ".join(["{}"] * len(links)), *links)
+        return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "tag_options": self._tag_options()}
@@ -540,7 +534,7 @@ class ArticleAdmin(ArticleVersionAdmin):
             '<ul class="coverage"><li>{}: {}</li>{}<li>{}: {}</li><li><strong>{}: {}</strong></li><li>{}: {}</li></ul>',
             gettext("Statements"),
             cov.statements,
-            format_html("".join(["{}"] * len(cells)), *cells),
+            format_html_join("", "{}", ((cell,) for cell in cells)),
             gettext("Not a claim"),
             cov.not_claims,
             gettext("Statements not yet decided"),

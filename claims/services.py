@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import text
 from .freshness import content_changed
@@ -17,6 +18,12 @@ from .models import Article, Claim, Evidence, StatusChange
 Status = Claim.Status
 Stance = Evidence.Stance
 FUZZY_THRESHOLD = 0.6
+
+
+CONCURRENT_EDIT_MESSAGE = gettext_lazy(
+    "Another editor saved this claim after you opened it. Nothing of yours was saved: "
+    "reload the page to see their changes, then make yours again."
+)
 
 
 class ConcurrentEditError(ValidationError):
@@ -79,13 +86,7 @@ def claim_bump_version(*, claim, expected_version):
     """Record a save of the claim, refusing it when someone else saved since ``expected_version``."""
     updated = Claim.objects.filter(pk=claim.pk, version=expected_version).update(version=F("version") + 1)
     if not updated:
-        raise ConcurrentEditError(
-            _(
-                "Another editor saved this claim after you opened it. Nothing of yours was saved: "
-                "reload the page to see their changes, then make yours again."
-            ),
-            code="concurrent_edit",
-        )
+        raise ConcurrentEditError(CONCURRENT_EDIT_MESSAGE, code="concurrent_edit")
     claim.version = expected_version + 1
 
 
