@@ -126,19 +126,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="Comma-separated claim counts.")
     parser.add_argument("--write", help="Replace the page-speed section of this Markdown file with the table.")
     args = parser.parse_args()
+    SIZES[:] = [int(size) for size in args.sizes.split(",")]
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     os.environ.update(ENV)
     create_database(ENV["DATABASE_URL"])
     paths = prepare()
-    cold = cold_render(paths)
 
     from django.conf import settings
     from django.core.management import call_command
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # the pages name hashed files
+    cold = cold_render(paths)
     static_dir = Path(settings.STATIC_ROOT) / "bench"
     static_dir.mkdir(parents=True, exist_ok=True)
     for size in SIZES:
@@ -183,7 +185,6 @@ def main():
 
 
 def format_table(rows, args):
-    cold_100 = next(c["cold_ms"] for size, c, _d, _b in rows if size == 100)
     lines = [
         "## Page speed: the article page against a static file",
         "",
@@ -202,12 +203,13 @@ def format_table(rows, args):
             f"{base['rps']:.0f} | {base['p50']:.2f} | {base['p99']:.2f} | {dyn['rps'] / base['rps']:.2f} | "
             f"{dyn['non2xx'] + base['non2xx']} / {dyn['errors'] + base['errors']} |"
         )
-    cold_1000 = next(c["cold_ms"] for size, c, _d, _b in rows if size == 1000)
-    lines += [
-        "",
-        f"Cold render, 1,000 claims against 100: {cold_1000 / cold_100:.1f}× (target: at most 12×). "
-        "Targets for warm throughput: at least 0.7 of the static baseline; zero errors and zero non-2xx responses.",
-    ]
+    cold = {size: c["cold_ms"] for size, c, _d, _b in rows}
+    lines.append("")
+    if 100 in cold and 1000 in cold:
+        lines.append(f"Cold render, 1,000 claims against 100: {cold[1000] / cold[100]:.1f}× (target: at most 12×).")
+    lines.append(
+        "Targets for warm throughput: at least 0.7 of the static baseline; zero errors and zero non-2xx responses."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -3,21 +3,30 @@
 A page is stored under (content revision, language, path), so an edit anywhere changes the key
 on its commit and the next request renders afresh, on every app server, whether they share a
 Redis cache or each keep their own. A repeat visit gets 304 Not Modified from the ETag or
-Last-Modified alone. The warm path is one small query and one cache read.
+Last-Modified alone.
+
+Views opt in with :func:`public_page`; :class:`CachedPageMiddleware`, placed right after
+Django's security middleware, stores their answers with the headers the inner middleware added
+(the content security policy, the language, framing) and serves the stored copy before any of
+that middleware runs again: a warm request costs one small query and one dictionary lookup.
 """
 
 import hashlib
 import threading
 from collections import OrderedDict
 from functools import wraps
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import translation
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import parse_http_date_safe
 from django.views.decorators.http import condition
 
 from .freshness import current_revision
+from .middleware import DATABASE_ERRORS, admin_prefix, reader_language
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
 LOCAL_PAGES = 64
@@ -54,7 +63,7 @@ local_pages = LocalPages(LOCAL_PAGES)
 
 
 def _revision(request):
-    # condition() asks for the ETag and then Last-Modified: read the revision once per request.
+    # The key, the ETag and Last-Modified all need it: read the revision once per request.
     if not hasattr(request, "_content_revision"):
         request._content_revision = current_revision()
     return request._content_revision
@@ -74,33 +83,79 @@ def _last_modified(request, *args, **kwargs):
     return _revision(request)[1]
 
 
+def page_key(request, language):
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    return f"page:{_revision_key(request)}:{language}:{path}"
+
+
 def public_page(view):
-    """Cache a reader's page (GET and HEAD, 200 only) and answer conditional requests."""
+    """Mark a reader's page as cacheable (GET and HEAD, 200 only) and answer conditional requests."""
 
     @wraps(view)
-    def cached_view(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        key = f"page:{_revision_key(request)}:{translation.get_language()}:{path}"
-        hit = local_pages.get(key)
-        if hit is None:
-            hit = cache.get(key)
-            if hit is not None:
-                local_pages.put(key, hit)
-        if hit is not None:
-            content, content_type = hit
-            response = HttpResponse(content, content_type=content_type)
-        else:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            if response.status_code == 200 and not response.streaming and not response.cookies:
-                page = (response.content, response["Content-Type"])
-                cache.set(key, page, PAGE_TIMEOUT)
-                local_pages.put(key, page)
-        patch_vary_headers(response, ("Cookie",))
-        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+    def cacheable_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            request._public_page = True
+            patch_vary_headers(response, ("Cookie",))
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
 
-    return condition(etag_func=_etag, last_modified_func=_last_modified)(cached_view)
+    return condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)
+
+
+def _stored_page(key):
+    page = local_pages.get(key)
+    if page is None:
+        page = cache.get(key)
+        if page is not None:
+            local_pages.put(key, page)
+    return page
+
+
+def _answer(request, page):
+    content, headers = page
+    response = HttpResponse(content)
+    for name, value in headers:
+        response.headers[name] = value
+    return get_conditional_response(
+        request,
+        etag=response.headers.get("ETag"),
+        last_modified=parse_http_date_safe(response.headers.get("Last-Modified", "")),
+        response=response,
+    )
+
+
+class CachedPageMiddleware:
+    """Serve stored public pages early; store the answers of views marked with public_page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.passed_through = (urlsplit(settings.STATIC_URL).path, "/health/")
+
+    def __call__(self, request):
+        path = request.path_info
+        if (
+            request.method not in ("GET", "HEAD")
+            or path.startswith(self.passed_through)
+            or path.startswith(admin_prefix())
+        ):
+            return self.get_response(request)
+        try:
+            key = page_key(request, reader_language(request))
+        except DATABASE_ERRORS:
+            # The view meets the same error, and the database-down middleware answers 503.
+            return self.get_response(request)
+        page = _stored_page(key)
+        if page is not None:
+            return _answer(request, page)
+        response = self.get_response(request)
+        if (
+            getattr(request, "_public_page", False)
+            and response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+        ):
+            page = (response.content, list(response.items()))
+            cache.set(key, page, PAGE_TIMEOUT)
+            local_pages.put(key, page)
+        return response

@@ -1,5 +1,6 @@
 """Middleware for running in public: the content security policy, the database-down page, the language."""
 
+import functools
 import logging
 
 from csp.middleware import CSPMiddleware
@@ -8,7 +9,7 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -39,16 +40,25 @@ class SiteCSPMiddleware(CSPMiddleware):
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)
-        if parts.replace is None and request.path_info.startswith(_admin_prefix()):
+        if parts.replace is None and request.path_info.startswith(admin_prefix()):
             parts.replace = ADMIN_POLICY_REPLACE
         return parts
 
 
-def _admin_prefix():
+@functools.cache
+def admin_prefix():
+    """The admin's path as ``request.path_info`` sees it (without the script prefix)."""
     try:
-        return reverse("admin:index")
+        path = reverse("admin:index")
     except Exception:
         return "/admin/"
+    return "/" + path.removeprefix(get_script_prefix())
+
+
+def reader_language(request):
+    """The language of the reader's pages: the site's switch sets it, the browser's settings do not."""
+    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _note_database_error(sender, request=None, **kwargs):
@@ -107,10 +117,7 @@ class SiteLocaleMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request):
-        code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if code not in dict(settings.LANGUAGES):
-            code = settings.LANGUAGE_CODE
-        translation.activate(code)
+        translation.activate(reader_language(request))
         request.LANGUAGE_CODE = translation.get_language()
 
     def process_response(self, request, response):

@@ -87,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Stored public pages are served from here, with the headers the middleware below added when
+    # the page was rendered (the content security policy among them); static files pass through.
+    "claims.caching.CachedPageMiddleware",
     "claims.middleware.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "claims.middleware.DatabaseUnavailableMiddleware",
