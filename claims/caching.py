@@ -8,7 +8,8 @@ Last-Modified alone.
 Views opt in with :func:`public_page`; :class:`CachedPageMiddleware`, placed right after
 Django's security middleware, stores their answers with the headers the inner middleware added
 (the content security policy, the language, framing) and serves the stored copy before any of
-that middleware runs again: a warm request costs one small query and one dictionary lookup.
+that middleware runs again: a warm request costs one read of the content revision (from Redis
+when the cache is shared, else from the database) and one dictionary lookup.
 """
 
 import hashlib
@@ -25,7 +26,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.http import condition
 
-from .freshness import current_revision
+from .freshness import current_revision, revision_label
 from .middleware import DATABASE_ERRORS, admin_prefix, reader_language
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
@@ -70,9 +71,7 @@ def _revision(request):
 
 
 def _revision_key(request):
-    # The time as well as the number: a database restored from an older backup reuses numbers.
-    number, changed_at = _revision(request)
-    return f"{number}.{int(changed_at.timestamp() * 1_000_000)}"
+    return revision_label(_revision(request))
 
 
 def _etag(request, *args, **kwargs):

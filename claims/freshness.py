@@ -4,51 +4,81 @@ Every change a reader could see moves ``ContentRevision.number`` on in the same 
 every cached page is keyed by that number, so after a commit no app server, whatever cache it
 uses, can serve an older page. Model saves and deletes are caught by signals; writes that bypass
 them (``QuerySet.update``, ``bulk_create``) call :func:`content_changed` themselves.
+
+With a shared Redis cache the app servers read the revision from Redis instead of the database
+(a warm page then needs no database at all). The database stays the source: each commit that
+moves the revision on publishes it to Redis before the editor's request returns, a missing key
+is filled from the database, and Redis refuses a number lower than the one it holds, so a
+reader that read the database just before a commit cannot put the older revision back. The key
+lives ``SHARED_REVISION_TIMEOUT`` seconds, which bounds how long a publication lost to a Redis
+fault (or a database restored from a backup) can go unseen.
 """
 
 import datetime
-import functools
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .models import ContentRevision
+
+SHARED_REVISION_KEY = "content-revision"
+SHARED_REVISION_TIMEOUT = 10
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 def content_changed(**_kwargs):
     """Move the content revision on; call inside the transaction of the change."""
     if not ContentRevision.objects.filter(pk=1).update(number=F("number") + 1, changed_at=timezone.now()):
         ContentRevision.objects.get_or_create(pk=1)
+    if _shared_cache() is not None:
+        transaction.on_commit(publish_revision)
 
 
 def current_revision():
-    """(number, changed_at) of the content readers see now: one small query.
+    """(number, changed_at) of the content readers see now: one Redis read or one small query."""
+    shared = _shared_cache()
+    if shared is not None:
+        value = shared.get_revision(SHARED_REVISION_KEY)
+        if value is not None:
+            number, microseconds = value.split(":")
+            return int(number), EPOCH + datetime.timedelta(microseconds=int(microseconds))
+    revision = database_revision()
+    if shared is not None:
+        _offer(shared, revision)
+    return revision
 
-    Every warm page request runs it, so it is plain SQL: building the ORM query cost more than
-    the database's answer.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_revision_sql())
-        row = cursor.fetchone()
+
+def database_revision():
+    row = ContentRevision.objects.filter(pk=1).values_list("number", "changed_at").first()
     if row is None:
         revision, _created = ContentRevision.objects.get_or_create(pk=1)
-        return revision.number, revision.changed_at
-    number, changed_at = row
-    if isinstance(changed_at, str):  # SQLite answers with text
-        changed_at = parse_datetime(changed_at)
-    if timezone.is_naive(changed_at):
-        changed_at = timezone.make_aware(changed_at, datetime.UTC)
-    return number, changed_at
+        row = (revision.number, revision.changed_at)
+    return row
 
 
-@functools.cache
-def _revision_sql():
-    meta, quote = ContentRevision._meta, connection.ops.quote_name
-    number, changed_at = (quote(meta.get_field(name).column) for name in ("number", "changed_at"))
-    return f"SELECT {number}, {changed_at} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = 1"
+def publish_revision():
+    """After a commit: tell every app server, through Redis, of the revision now in the database."""
+    shared = _shared_cache()
+    if shared is not None:
+        _offer(shared, database_revision())
+
+
+def revision_label(revision):
+    """The revision as "number:microseconds" (a restored backup reuses numbers, so the time too)."""
+    number, changed_at = revision
+    return f"{number}:{(changed_at - EPOCH) // datetime.timedelta(microseconds=1)}"
+
+
+def _offer(shared, revision):
+    shared.offer_revision(SHARED_REVISION_KEY, revision[0], revision_label(revision), SHARED_REVISION_TIMEOUT)
+
+
+def _shared_cache():
+    """The shared cache when it can hold the revision (Redis); None for a cache of this process's own."""
+    return cache if hasattr(cache, "offer_revision") else None
 
 
 def connect_signals():

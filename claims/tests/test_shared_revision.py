@@ -1,0 +1,157 @@
+"""App servers sharing a Redis cache read the content revision from it: still never a stale page.
+
+These tests talk to the Redis of the machine (database 13, keys under a prefix of their own). They
+are skipped when no Redis answers, unless REQUIRE_REDIS=1 (CI sets it), which makes that a failure.
+"""
+
+import os
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.test import override_settings
+
+from claims import freshness
+from claims.caching import local_pages
+from claims.tests.factories import claim_for, make_article
+from claims.tests.test_caching import FUJI, edits
+from claims.tests.test_faults import closed_port, database_down
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the revision is published when a commit happens
+
+
+def redis_cache(location):
+    return {
+        "default": {
+            "BACKEND": "claims.cache.ResilientRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+@pytest.fixture
+def shared_redis():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but {REDIS_URL} does not answer: {error}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    with override_settings(CACHES=redis_cache(REDIS_URL)):
+        yield cache
+
+
+@pytest.fixture
+def claim(shared_redis):
+    article = make_article(slug="hundred-model-war")
+    return claim_for(article, FUJI)
+
+
+servers = {}
+
+
+@contextmanager
+def server(name):
+    """An app server: a process of its own (its own copy of recent pages) on the shared Redis."""
+    saved = local_pages.pages
+    local_pages.pages = servers.setdefault(name, type(saved)())
+    try:
+        yield
+    finally:
+        local_pages.pages = saved
+
+
+@pytest.fixture(autouse=True)
+def forget_servers():
+    servers.clear()
+
+
+def test_a_warm_page_needs_no_database_at_all(client, claim, django_assert_num_queries):
+    first = client.get("/")
+    with django_assert_num_queries(0):
+        second = client.get("/")
+    assert second.content == first.content and second["ETag"] == first["ETag"]
+
+
+def test_every_kind_of_edit_shows_on_the_next_request_on_every_server(client, claim):
+    for name, edit, url, visible in edits(claim):
+        for each in ("a", "b"):
+            with server(each):
+                assert visible not in client.get(url).content.decode(), (name, each)
+        with server("b"):
+            edit()  # an editor saves through app server "b"
+        for each in ("a", "b"):
+            with server(each):
+                assert visible in client.get(url).content.decode(), (name, each)
+
+
+def test_an_edit_rolled_back_changes_no_page(client, claim):
+    before = client.get("/")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        claim.verdict_note = "取り消される判定メモ"
+        claim.save()
+        raise RuntimeError("the editor's save fails")
+    after = client.get("/")
+    assert after["ETag"] == before["ETag"] and "取り消される判定メモ" not in after.content.decode()
+
+
+def test_a_reader_that_read_before_a_commit_cannot_bring_the_old_page_back(client, claim):
+    client.get("/")
+    cache.delete(freshness.SHARED_REVISION_KEY)  # the key has just expired...
+    late_reader = freshness.database_revision()  # ...a reader reads the database...
+    claim.verdict_note = "直前に保存された判定メモ"
+    claim.save()  # ...an editor commits and publishes...
+    freshness._offer(cache, late_reader)  # ...and the reader's older revision arrives last.
+    assert "直前に保存された判定メモ" in client.get("/").content.decode()
+
+
+def test_a_lost_revision_key_is_filled_again_from_the_database(client, claim):
+    client.get("/")
+    cache.delete(freshness.SHARED_REVISION_KEY)  # Redis restarted or evicted the key
+    claim.verdict_note = "再起動後の判定メモ"
+    claim.save()
+    assert "再起動後の判定メモ" in client.get("/").content.decode()
+    assert cache.get_revision(freshness.SHARED_REVISION_KEY) == freshness.revision_label(freshness.database_revision())
+
+
+def test_a_publication_lost_to_a_redis_fault_is_seen_once_the_key_expires(client, claim, monkeypatch):
+    monkeypatch.setattr(freshness, "SHARED_REVISION_TIMEOUT", 1)
+    cache.delete(freshness.SHARED_REVISION_KEY)
+    client.get("/")  # the revision is read from the database and kept in Redis for a second
+    real_offer = cache.offer_revision
+    cache.offer_revision = lambda *args: False
+    try:
+        claim.verdict_note = "届かなかった判定メモ"
+        claim.save()  # committed, but Redis did not take the new revision
+    finally:
+        cache.offer_revision = real_offer
+    assert "届かなかった判定メモ" not in client.get("/").content.decode()  # the bounded window
+    time.sleep(1.2)
+    assert "届かなかった判定メモ" in client.get("/").content.decode()
+
+
+def test_with_redis_down_pages_come_fresh_from_the_database(client):
+    with override_settings(CACHES=redis_cache(f"redis://127.0.0.1:{closed_port()}/0")):
+        claim = claim_for(make_article(slug="hundred-model-war"), FUJI)
+        client.get("/")
+        claim.verdict_note = "Redis停止中の判定メモ"
+        claim.save()
+        response = client.get("/")
+    assert response.status_code == 200 and "Redis停止中の判定メモ" in response.content.decode()
+
+
+def test_with_the_database_down_cached_pages_are_still_served(client, claim):
+    page = client.get("/")
+    with database_down():
+        cached = client.get("/")
+        uncached = client.get("/claims/")
+    assert cached.status_code == 200 and cached.content == page.content
+    assert uncached.status_code == 503
