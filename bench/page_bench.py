@@ -6,7 +6,8 @@
 For articles of 10, 100 and 1,000 claims (two evidence links and two tags each) it measures, in
 one run, on PostgreSQL with the Redis cache (the production settings of `python3 dev.py prod`):
 - the cold render time of the article page (cache empty, median of 5) and its query count;
-- throughput and p50/p99 latency under wrk (64 connections, 20 s) against gunicorn, warm;
+- throughput and p50/p99 latency under wrk (64 connections, 20 s) against gunicorn, warm, in three
+  rounds that alternate with the static baseline (the median round is reported);
 - the baseline: the same page's HTML saved as a static file and served by the same gunicorn +
   WhiteNoise stack, the physical limit for this stack.
 It needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and Debian's wrk.
@@ -126,6 +127,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs of each URL; the median is reported.")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="Comma-separated claim counts.")
     parser.add_argument("--write", help="Replace the page-speed section of this Markdown file with the table.")
     args = parser.parse_args()
@@ -164,16 +166,19 @@ def main():
                 break
             except Exception:
                 time.sleep(0.2)
-        rows = []
-        for size in SIZES:
-            page = base + paths[size]
-            static = f"{base}{settings.STATIC_URL}bench/article-{size}.html"
-            for url in (page, static):
-                for _ in range(20):  # warm every worker's connection pool and the shared cache
-                    urllib.request.urlopen(url, timeout=10).read()
-            dynamic = wrk(page, args.duration, args.connections)
-            baseline = wrk(static, args.duration, args.connections)
-            rows.append((size, cold[size], dynamic, baseline))
+        runs = {size: ([], []) for size in SIZES}
+        # Article and static runs alternate, round after round, so that a slow spell of a shared
+        # machine falls on both; the table gives the median run of each.
+        for _round in range(args.rounds):
+            for size in SIZES:
+                page = base + paths[size]
+                static = f"{base}{settings.STATIC_URL}bench/article-{size}.html"
+                for url in (page, static):
+                    for _ in range(20):  # warm every worker's connection pool and the shared cache
+                        urllib.request.urlopen(url, timeout=10).read()
+                runs[size][0].append(wrk(page, args.duration, args.connections))
+                runs[size][1].append(wrk(static, args.duration, args.connections))
+        rows = [(size, cold[size], median_run(runs[size][0]), median_run(runs[size][1])) for size in SIZES]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -184,6 +189,15 @@ def main():
         replace_section(Path(args.write), table)
 
 
+def median_run(results):
+    """The run with the median throughput, with the errors of every run added up."""
+    run = dict(sorted(results, key=lambda result: result["rps"])[len(results) // 2])
+    run["non2xx"] = sum(result["non2xx"] for result in results)
+    run["errors"] = sum(result["errors"] for result in results)
+    run["all_rps"] = [result["rps"] for result in results]
+    return run
+
+
 def format_table(rows, args):
     lines = [
         "## Page speed: the article page against a static file",
@@ -191,7 +205,8 @@ def format_table(rows, args):
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}; gunicorn workers: "
         f"{os.environ.get('GUNICORN_WORKERS', str(os.cpu_count() * 2 + 1))}; PostgreSQL (pooled) and Redis on localhost; "
-        f"wrk -t2 -c{args.connections} -d{args.duration}s on the same machine.",
+        f"wrk -t2 -c{args.connections} -d{args.duration}s on the same machine, article and static runs alternating, "
+        f"{args.rounds} rounds; each cell is the median round (the ratio's range over the rounds in brackets).",
         "Reproduce: `.venv/bin/python bench/page_bench.py --write docs/performance.md`",
         "",
         "| claims | cold render (ms) | queries | article req/s | p50 (ms) | p99 (ms) | static req/s | static p50 (ms) | static p99 (ms) | ratio to static | non-2xx / errors |",
@@ -200,7 +215,8 @@ def format_table(rows, args):
     for size, cold, dyn, base in rows:
         lines.append(
             f"| {size} | {cold['cold_ms']:.1f} | {cold['queries']} | {dyn['rps']:.0f} | {dyn['p50']:.2f} | {dyn['p99']:.2f} | "
-            f"{base['rps']:.0f} | {base['p50']:.2f} | {base['p99']:.2f} | {dyn['rps'] / base['rps']:.2f} | "
+            f"{base['rps']:.0f} | {base['p50']:.2f} | {base['p99']:.2f} | {dyn['rps'] / base['rps']:.2f} "
+            f"({ratio_range(dyn, base)}) | "
             f"{dyn['non2xx'] + base['non2xx']} / {dyn['errors'] + base['errors']} |"
         )
     cold = {size: c["cold_ms"] for size, c, _d, _b in rows}
@@ -211,6 +227,11 @@ def format_table(rows, args):
         "Targets for warm throughput: at least 0.7 of the static baseline; zero errors and zero non-2xx responses."
     )
     return "\n".join(lines) + "\n"
+
+
+def ratio_range(dyn, base):
+    ratios = [d / b for d, b in zip(dyn["all_rps"], base["all_rps"], strict=True)]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}"
 
 
 def replace_section(path, table):
