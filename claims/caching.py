@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
 from .freshness import current_revision, revision_label
@@ -84,11 +86,14 @@ def _last_modified(request, *args, **kwargs):
 
 def page_key(request, language):
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"page:{_revision_key(request)}:{language}:{path}"
+    # A compressed and a plain copy: gzip_page compresses once, when the page is rendered.
+    encoding = "gzip" if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")) else "identity"
+    return f"page:{_revision_key(request)}:{language}:{encoding}:{path}"
 
 
 def public_page(view):
-    """Mark a reader's page as cacheable (GET and HEAD, 200 only) and answer conditional requests."""
+    """Mark a reader's page as cacheable (GET and HEAD, 200 only), answer conditional requests and
+    compress it for browsers that accept gzip (public pages carry no secret for BREACH to guess)."""
 
     @wraps(view)
     def cacheable_view(request, *args, **kwargs):
@@ -99,7 +104,7 @@ def public_page(view):
             patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
 
-    return condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)
+    return gzip_page(condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view))
 
 
 def _stored_page(key):

@@ -163,3 +163,17 @@ def test_public_pages_run_a_fixed_number_of_queries(client, size, django_assert_
         with django_assert_max_num_queries(most):
             response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_browsers_that_accept_gzip_get_the_page_compressed_from_the_cache(client, claim):
+    import gzip
+
+    plain = client.get("/")
+    compressed = client.get("/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    again = client.get("/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert compressed["Content-Encoding"] == "gzip" and "Accept-Encoding" in compressed["Vary"]
+    assert gzip.decompress(compressed.content) == plain.content
+    assert len(compressed.content) < len(plain.content) / 3
+    assert again.content == compressed.content  # stored compressed, not compressed again
+    assert client.get("/").content == plain.content  # and the plain copy stays plain
+    assert client.get("/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"]).status_code == 304
