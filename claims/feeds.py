@@ -20,7 +20,7 @@ class StatusChangeFeed(Feed):
     subtitle = gettext_lazy("Claims of the essay whose verification status changed, newest first.")
 
     def items(self):
-        # Never the editor (user) or the internal note: only what the claim page shows too.
+        # Never the editor (user) or an import's note: only what the claim page shows too.
         return (
             StatusChange.objects.filter(claim__in=Claim.objects.public())
             .select_related("claim")
@@ -28,6 +28,7 @@ class StatusChangeFeed(Feed):
                 "from_status",
                 "to_status",
                 "note",
+                "via",
                 "created_at",
                 "claim__id",
                 "claim__statement",
@@ -45,7 +46,7 @@ class StatusChangeFeed(Feed):
 
     def item_description(self, item):
         # The summary is HTML to a feed reader: the editors' text goes in escaped, as text.
-        return escape(item.note or item.claim.verdict_note)
+        return escape(item.public_note or item.claim.verdict_note)
 
     def item_link(self, item):
         return reverse("claims:claim", kwargs={"pk": item.claim_id}) + f"#change-{item.pk}"

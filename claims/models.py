@@ -266,6 +266,17 @@ class StatusChange(models.Model):
     def get_absolute_url(self):
         return self.claim.get_absolute_url()
 
+    @property
+    def public_note(self):
+        """The note readers see on the claim page and in the feed; the admin shows ``note`` in full.
+
+        An import's note ("Imported from claims.csv") is bookkeeping for editors and names an
+        internal file, so readers get none: the status change and its date say what changed.
+        Hidden here rather than no longer written, so that the rows already imported are hidden
+        too and the editors keep the file name in the admin history.
+        """
+        return "" if self.via == self.Via.IMPORT else self.note
+
 
 class ReviewQueueItem(Claim):
     """The editors' review queue: the same claims, listed by what needs doing."""

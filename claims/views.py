@@ -103,7 +103,7 @@ class ClaimDetailView(PublicMixin, DetailView):
 
     def get_queryset(self):
         # The history's user is never selected: editors' names do not reach readers.
-        history = StatusChange.objects.only("claim", "from_status", "to_status", "note", "created_at")
+        history = StatusChange.objects.only("claim", "from_status", "to_status", "note", "via", "created_at")
         return (
             self.public_claims()
             .select_related("article")

@@ -716,6 +716,28 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, chief, ar
     assert "Import finished: 2 new, 0 updated, 0 unchanged claims." in messages
 
 
+def test_readers_see_an_imported_status_change_without_the_file_name_editors_see_it(client, article):
+    run(
+        [row(statement=FUJI, status="verified", verdict_note="国土地理院の資料で確認。", evidence=SOURCE)],
+        file_name="desk-2024.csv",
+    )
+    claim = claim_for(article, FUJI)
+    change = claim.history.get()
+    assert change.note == "Imported from desk-2024.csv"
+
+    page = client.get(claim.get_absolute_url()).content.decode()
+    timeline = page[page.index('class="timeline"') :]
+    assert f'id="change-{change.pk}"' in timeline  # the change and its date are there
+    assert "desk-2024" not in page
+    feed = client.get(reverse("claims:feed")).content.decode()
+    assert f"#change-{change.pk}" in feed and "国土地理院の資料で確認。" in feed
+    assert "desk-2024" not in feed
+
+    client.force_login(make_user("chief", groups=[CHIEF_EDITORS]))
+    admin_page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    assert "Imported from desk-2024.csv" in admin_page
+
+
 def test_admin_confirming_twice_asks_for_the_file_again(client, chief, article):
     response = client.post(reverse("admin:claims_claim_import"), upload(csv_bytes([row(statement=FUJI)])))
     confirm = response.context["confirm_form"].initial
