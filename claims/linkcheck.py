@@ -5,6 +5,16 @@ agent, at most ``workers`` hosts at a time and one request at a time per host (w
 between two requests to the same host). A 404 or 410 is dead at once; any other failure (a
 server error, a timeout, a refused connection, a 403 from a bot filter) only on the second
 check in a row, since those are often temporary.
+
+What went wrong is stored in ``Evidence.link_error`` as text already translated into the site's
+language (``settings.LANGUAGE_CODE``, Japanese), not as a code translated at display time. The
+text is a record of what one check found and mostly carries words the server or the operating
+system chose ("Not Found", "Connection refused"), which no catalogue can translate; it is read
+as is in the admin, in check_links' report for cron and in the evidence CSV export, and storing
+a code would need a format to parse in each of those places. The price: an editor who switches
+the admin to English still reads the problems found so far in Japanese. ``fetch`` keeps the
+facts (``LinkResult``); ``problem_text`` words them, in the site's language whoever runs the
+check, so that the stored texts never mix languages.
 """
 
 import socket
@@ -18,7 +28,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .models import Evidence
 
@@ -39,11 +50,34 @@ def user_agent():
 
 @dataclass(frozen=True)
 class LinkResult:
+    """What one visit found. ``error`` is the server's or the system's own words, untranslated."""
+
     url: str
     status_code: int | None
     ok: bool
     error: str = ""
     moved_to: str = ""
+    timed_out_after: float | None = None
+    connected: bool = True
+
+
+def problem_text(result):
+    """The link problem an editor reads (Evidence.link_error), in the site's language, at most 200 characters."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if result.ok:
+            text = gettext("moved permanently to %(url)s") % {"url": result.moved_to} if result.moved_to else ""
+        elif result.timed_out_after is not None:
+            text = gettext("no answer within %(seconds)s s") % {"seconds": f"{result.timed_out_after:g}"}
+        elif result.status_code is not None:
+            text = gettext("the server answered HTTP %(code)d %(reason)s") % {
+                "code": result.status_code,
+                "reason": result.error,
+            }
+        elif not result.connected:
+            text = gettext("could not connect: %(reason)s") % {"reason": result.error}
+        else:
+            text = gettext("the request failed: %(reason)s") % {"reason": result.error}
+    return text.strip()[:200]
 
 
 class _RecordingRedirects(urllib.request.HTTPRedirectHandler):
@@ -72,14 +106,14 @@ def fetch(url, *, timeout):
             code = response.status
             return LinkResult(url, code, 200 <= code < 300, moved_to=redirects.permanent)
     except urllib.error.HTTPError as error:
-        return LinkResult(url, error.code, False, error=f"HTTP {error.code} {error.reason}"[:200])
+        return LinkResult(url, error.code, False, error=str(error.reason or "")[:200])
     except TimeoutError:
-        return LinkResult(url, None, False, error=f"no answer within {timeout:g} s")
+        return LinkResult(url, None, False, timed_out_after=timeout)
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, TimeoutError | socket.timeout):
-            return LinkResult(url, None, False, error=f"no answer within {timeout:g} s")
-        return LinkResult(url, None, False, error=str(reason)[:200])
+            return LinkResult(url, None, False, timed_out_after=timeout)
+        return LinkResult(url, None, False, error=str(reason)[:200], connected=False)
     except (OSError, ValueError) as error:  # a reset connection, a malformed answer
         return LinkResult(url, None, False, error=str(error)[:200] or error.__class__.__name__)
 
@@ -111,7 +145,7 @@ def record(evidence, result, *, now):
             "link_status_code": result.status_code,
             "link_checked_at": now,
             "link_failures": 0,
-            "link_error": f"moved permanently to {result.moved_to}"[:200] if result.moved_to else "",
+            "link_error": problem_text(result),
         }
     failures = evidence.link_failures + 1
     dead = result.status_code in GONE or failures >= FAILURES_BEFORE_DEAD
@@ -120,7 +154,7 @@ def record(evidence, result, *, now):
         "link_status_code": result.status_code,
         "link_checked_at": now,
         "link_failures": min(failures, 32767),
-        "link_error": result.error,
+        "link_error": problem_text(result),
     }
 
 

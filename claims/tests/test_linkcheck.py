@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from claims import linkcheck
 from claims.models import Evidence
@@ -117,11 +118,12 @@ def test_check_links_records_what_each_link_answers(server, links, capsys):
     ok, moved, gone, error, slow, forbidden = (fresh(links[k]) for k in links)
     assert (ok.link_status, ok.link_status_code, ok.link_failures) == (LinkStatus.OK, 200, 0)
     assert (moved.link_status, moved.link_status_code) == (LinkStatus.OK, 200)
-    assert moved.link_error.startswith("moved permanently to") and moved.link_error.endswith("/ok")
+    assert moved.link_error == f"{url(server, '/ok')} に恒久的に移転しました"
     assert (gone.link_status, gone.link_status_code) == (LinkStatus.DEAD, 404)  # gone: dead at once
     assert (error.link_status, error.link_status_code) == (LinkStatus.FAILING, 500)  # maybe temporary
     assert (slow.link_status, slow.link_status_code) == (LinkStatus.FAILING, None)
-    assert "within 0.5 s" in slow.link_error
+    assert slow.link_error == "0.5 秒以内に応答がありませんでした"
+    assert error.link_error == "サーバーの応答: HTTP 500 Internal Server Error"
     assert forbidden.link_status == LinkStatus.FAILING
     assert all(e.link_checked_at for e in (ok, moved, gone, error, slow, forbidden))
     out = capsys.readouterr().out
@@ -197,3 +199,37 @@ def test_dead_links_are_in_the_review_queue_with_the_archived_copy(client, serve
 
     page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
     assert 'href="https://web.archive.org/web/2023/https://example.com/gone"' in page
+
+
+def test_editors_read_link_problems_in_the_site_language_whoever_ran_the_check(client, server, claim):
+    slow = add_evidence(claim, url=url(server, "/slow"), title="遅いサイト")
+    refused = add_evidence(claim, url="http://127.0.0.1:1/", title="閉じたポート")
+    with translation.override("en"):  # stored as Japanese, the site's language, even so
+        check()
+    assert fresh(slow).link_error == "0.5 秒以内に応答がありませんでした"
+    assert fresh(refused).link_error.startswith("接続できませんでした: ")
+    client.force_login(make_user("hanako", groups=[EDITORS]))
+    page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    assert "(0.5 秒以内に応答がありませんでした)" in page
+    assert f"({fresh(refused).link_error})" in page
+    assert "no answer within" not in page
+
+
+def test_command_errors_are_in_japanese_by_default_and_in_english_when_asked():
+    with pytest.raises(
+        CommandError, match="^--timeout と --workers には正の数を、--delay には0以上の数を指定してください。$"
+    ):
+        call_command("check_links", timeout=0)
+    with translation.override("en"), pytest.raises(CommandError, match="^--timeout and --workers must be positive"):
+        call_command("check_links", timeout=0)
+    with pytest.raises(CommandError, match="^スラッグが「no-such-article」の記事はありません。$"):
+        call_command("create_claims", "no-such-article")
+    with pytest.raises(CommandError, match="^次のスラッグの記事はありません: a, b$"):
+        call_command("check_anchors", "b", "a")
+
+
+def test_dead_links_fail_the_command_with_a_japanese_count(server, links):
+    with pytest.raises(
+        CommandError, match="^1件の証拠のリンクが切れています。管理画面の「レビュー待ち」を確認してください。$"
+    ):
+        call_command("check_links", timeout=0.5, delay=0)

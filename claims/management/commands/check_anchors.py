@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from claims import services
 from claims.models import Article
@@ -16,7 +17,14 @@ class Command(BaseCommand):
             articles = articles.filter(slug__in=slugs)
             missing = set(slugs) - set(articles.values_list("slug", flat=True))
             if missing:
-                raise CommandError(f"No article with the slug: {', '.join(sorted(missing))}")
+                raise CommandError(
+                    ngettext(
+                        "No article with the slug: %(slugs)s",
+                        "No articles with the slugs: %(slugs)s",
+                        len(missing),
+                    )
+                    % {"slugs": ", ".join(sorted(missing))}
+                )
         lost = 0
         for article in articles:
             report = services.article_reanchor(article=article)
@@ -28,4 +36,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"  unanchored #{claim.pk}: {claim.statement[:80]}")
             lost += len(report.unanchored)
         if lost:
-            raise CommandError(f"{lost} claim(s) are unanchored; fix them in the admin's review queue.", returncode=1)
+            raise CommandError(
+                ngettext(
+                    "%(count)d claim is unanchored; fix it in the admin’s review queue.",
+                    "%(count)d claims are unanchored; fix them in the admin’s review queue.",
+                    lost,
+                )
+                % {"count": lost},
+                returncode=1,
+            )

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from claims.linkcheck import MAX_WORKERS, evidence_check_links
 from claims.models import Evidence
@@ -31,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, timeout, workers, delay, older_than, **options):
         if timeout <= 0 or workers < 1 or delay < 0:
-            raise CommandError("--timeout and --workers must be positive, --delay not negative.")
+            raise CommandError(gettext("--timeout and --workers must be positive, --delay not negative."))
         checked_before = timezone.now() - timedelta(days=older_than) if older_than else None
         results = evidence_check_links(timeout=timeout, workers=workers, delay=delay, checked_before=checked_before)
         counts = dict.fromkeys(Evidence.LinkStatus.values, 0)
@@ -49,7 +50,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"        archived copy: {evidence.archive_url}" if evidence.archive_url else "        no archived copy"
             )
-        if dead.exists():
+        count = dead.count()
+        if count:
             raise CommandError(
-                f"{dead.count()} evidence link(s) are dead; see the review queue in the admin.", returncode=1
+                ngettext(
+                    "%(count)d evidence link is dead; see the review queue in the admin.",
+                    "%(count)d evidence links are dead; see the review queue in the admin.",
+                    count,
+                )
+                % {"count": count},
+                returncode=1,
             )

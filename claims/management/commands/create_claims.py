@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from claims import services
 from claims.models import Article
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, slug, **options):
         article = Article.objects.filter(slug=slug).first()
         if article is None:
-            raise CommandError(f"No article with the slug “{slug}”.")
+            raise CommandError(gettext("No article with the slug “%(slug)s”.") % {"slug": slug})
         created = services.article_create_claims(article=article)
         coverage = services.article_coverage(article)
         self.stdout.write(

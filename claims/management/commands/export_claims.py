@@ -3,6 +3,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from claims import exporting
 from claims.models import Article, Claim
@@ -48,7 +49,7 @@ def claims_for(slug):
     claims = Claim.objects.all()
     if slug:
         if not Article.objects.filter(slug=slug).exists():
-            raise CommandError(f"No article with the slug “{slug}”.")
+            raise CommandError(gettext("No article with the slug “%(slug)s”.") % {"slug": slug})
         claims = claims.filter(article__slug=slug)
     return claims
 

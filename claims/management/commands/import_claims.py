@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
 from claims import csvformat, importing
 
@@ -53,14 +54,17 @@ class Command(BaseCommand):
         if user:
             who = get_user_model().objects.filter(username=user).first()
             if who is None:
-                raise CommandError(f"No user with the username “{user}”.")
+                raise CommandError(gettext("No user with the username “%(user)s”.") % {"user": user})
         path = Path(file)
         try:
             size = path.stat().st_size
             if size > settings.CLAIMS_IMPORT_MAX_BYTES:
                 raise CommandError(
-                    f"{file}: the file is {size / 2**20:.1f} MB; files up to "
-                    f"{settings.CLAIMS_IMPORT_MAX_BYTES / 2**20:.1f} MB can be imported (CLAIMS_IMPORT_MAX_BYTES)."
+                    gettext(
+                        "%(file)s: the file is %(size).1f MB; files up to %(limit).1f MB can be imported "
+                        "(CLAIMS_IMPORT_MAX_BYTES)."
+                    )
+                    % {"file": file, "size": size / 2**20, "limit": settings.CLAIMS_IMPORT_MAX_BYTES / 2**20}
                 )
             data = path.read_bytes()
         except OSError as error:
@@ -76,7 +80,15 @@ class Command(BaseCommand):
         if report.errors:
             for error in report.errors:
                 self.stderr.write(str(error))
-            raise CommandError(f"{file}: {len(report.errors)} problem(s); nothing was imported.", returncode=1)
+            raise CommandError(
+                ngettext(
+                    "%(file)s: %(count)d problem; nothing was imported.",
+                    "%(file)s: %(count)d problems; nothing was imported.",
+                    len(report.errors),
+                )
+                % {"file": file, "count": len(report.errors)},
+                returncode=1,
+            )
         counts = report.counts
         summary = (
             f"{counts[importing.NEW]} new, {counts[importing.UPDATED]} updated, {counts[importing.UNCHANGED]} unchanged"

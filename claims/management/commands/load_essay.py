@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from claims import csvformat, importing, services
 
@@ -56,7 +57,14 @@ class Command(BaseCommand):
         if report.errors:
             for error in report.errors:
                 self.stderr.write(str(error))
-            raise CommandError(f"{path}: {len(report.errors)} problem(s); nothing was loaded.")
+            raise CommandError(
+                ngettext(
+                    "%(file)s: %(count)d problem; nothing was loaded.",
+                    "%(file)s: %(count)d problems; nothing was loaded.",
+                    len(report.errors),
+                )
+                % {"file": path, "count": len(report.errors)}
+            )
         counts = report.counts
         return (
             f"; record {path.name}: {counts[importing.NEW]} new, {counts[importing.UPDATED]} updated, "
