@@ -12,6 +12,7 @@ that middleware runs again: a warm request costs one read of the content revisio
 when the cache is shared, else from the database) and one dictionary lookup.
 """
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -65,6 +66,30 @@ class LocalPages:
 local_pages = LocalPages(LOCAL_PAGES)
 
 
+# What a page is made of besides the content: code, templates, translations, static files (their
+# hashed names are in the pages) and the pinned libraries.
+RELEASE_SOURCES = ("claims", "hundredmodels", "templates", "locale", "static", "requirements.txt")
+RELEASE_SUFFIXES = {".py", ".html", ".txt", ".xml", ".mo", ".css", ".js", ".svg", ".ico", ".png", ".woff2"}
+
+
+@functools.cache
+def code_release():
+    """A fingerprint of the code serving the pages, part of every page key and ETag.
+
+    Without it a deploy that changes a template would go on serving the pages cached before it
+    until the next edit, and a browser's ETag would still match them.
+    """
+    digest = hashlib.sha256()
+    for name in RELEASE_SOURCES:
+        root = settings.BASE_DIR / name
+        paths = [root] if root.is_file() else sorted(root.rglob("*"))
+        for path in paths:
+            relative = path.relative_to(settings.BASE_DIR)
+            if path.suffix in RELEASE_SUFFIXES and not {"tests", "__pycache__"} & set(relative.parts):
+                digest.update(str(relative).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _revision(request):
     # The key, the ETag and Last-Modified all need it: read the revision once per request.
     if not hasattr(request, "_content_revision"):
@@ -73,7 +98,7 @@ def _revision(request):
 
 
 def _revision_key(request):
-    return revision_label(_revision(request))
+    return f"{code_release()}.{revision_label(_revision(request))}"
 
 
 def _etag(request, *args, **kwargs):

@@ -177,3 +177,33 @@ def test_browsers_that_accept_gzip_get_the_page_compressed_from_the_cache(client
     assert again.content == compressed.content  # stored compressed, not compressed again
     assert client.get("/").content == plain.content  # and the plain copy stays plain
     assert client.get("/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"]).status_code == 304
+
+
+def test_after_a_deploy_pages_are_rendered_by_the_new_code(client, claim, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims import caching
+
+    before = client.get("/")
+    monkeypatch.setattr(caching, "code_release", lambda: "the-next-release")
+    with CaptureQueriesContext(connection) as rendered:
+        after = client.get("/")
+    assert len(rendered) > 1  # rendered afresh, not the copy the old code stored
+    assert after["ETag"] != before["ETag"]
+    assert client.get("/", HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 200
+
+
+def test_the_code_release_changes_with_a_template_and_ignores_tests(settings, tmp_path):
+    from claims import caching
+
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "claims" / "tests").mkdir(parents=True)
+    template = tmp_path / "templates" / "base.html"
+    template.write_text("<html>")
+    first = caching.code_release.__wrapped__()
+    (tmp_path / "claims" / "tests" / "test_new.py").write_text("def test(): pass")
+    assert caching.code_release.__wrapped__() == first
+    template.write_text("<html lang=ja>")
+    assert caching.code_release.__wrapped__() != first
