@@ -15,6 +15,7 @@ when the cache is shared, else from the database) and one dictionary lookup.
 import functools
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from functools import wraps
 from urllib.parse import urlsplit
@@ -33,6 +34,9 @@ from .freshness import current_revision, revision_label
 from .middleware import DATABASE_ERRORS, admin_prefix, reader_language
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
+RENDER_LOCK_TIMEOUT = 30  # a worker that dies while rendering holds the others back no longer
+RENDER_WAIT = 5.0
+RENDER_POLL = 0.02
 LOCAL_PAGES = 64
 
 
@@ -175,16 +179,38 @@ class CachedPageMiddleware:
             # The view meets the same error, and the database-down middleware answers 503.
             return self.get_response(request)
         page = _stored_page(key)
+        if page is None and not cache.add(f"render:{key}", 1, RENDER_LOCK_TIMEOUT):
+            page = _rendered_elsewhere(key)
         if page is not None:
             return _answer(request, page)
-        response = self.get_response(request)
-        if (
-            getattr(request, "_public_page", False)
-            and response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-        ):
-            page = (response.content, list(response.items()))
-            cache.set(key, page, PAGE_TIMEOUT)
-            local_pages.put(key, page)
+        try:
+            response = self.get_response(request)
+            if (
+                getattr(request, "_public_page", False)
+                and response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+            ):
+                page = (response.content, list(response.items()))
+                cache.set(key, page, PAGE_TIMEOUT)
+                local_pages.put(key, page)
+        finally:
+            cache.delete(f"render:{key}")
         return response
+
+
+def _rendered_elsewhere(key):
+    """Wait while another worker renders this page: after an edit, one render instead of one per worker.
+
+    Returns its page once stored, or None (render here) when it stored none (a 404, say), when it
+    is gone, or after RENDER_WAIT seconds.
+    """
+    deadline = time.monotonic() + RENDER_WAIT
+    while True:
+        found = cache.get_many([key, f"render:{key}"])  # {} when Redis is down: render at once
+        if key in found:
+            local_pages.put(key, found[key])
+            return found[key]
+        if f"render:{key}" not in found or time.monotonic() >= deadline:
+            return None
+        time.sleep(RENDER_POLL)

@@ -1,5 +1,7 @@
 """Cached public pages: never stale after an edit, on one app server or several; 304 on repeat visits."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
@@ -207,3 +209,49 @@ def test_the_code_release_changes_with_a_template_and_ignores_tests(settings, tm
     assert caching.code_release.__wrapped__() == first
     template.write_text("<html lang=ja>")
     assert caching.code_release.__wrapped__() != first
+
+
+def another_worker(action, after=0.2):
+    """Something another app server does a moment later, in a thread of its own."""
+    import threading
+
+    worker = threading.Timer(after, action)
+    worker.start()
+    return worker
+
+
+def test_while_another_worker_renders_a_page_requests_wait_for_its_copy(client, claim, django_assert_num_queries):
+    from claims import caching
+
+    rendered = client.get("/")
+    key = next(key for key in caching.local_pages.pages)
+    caching.local_pages.pages.clear()
+    cache.delete(key)
+    cache.add(f"render:{key}", 1)  # another worker has just started rendering the page
+    page = (rendered.content.replace("富士山".encode(), "別の作業者".encode()), list(rendered.items()))
+
+    def store_and_release():
+        cache.set(key, page)
+        cache.delete(f"render:{key}")
+
+    worker = another_worker(store_and_release)
+    with django_assert_num_queries(1):  # the revision; the page is not rendered a second time
+        waited = client.get("/")
+    worker.join()
+    assert "別の作業者" in waited.content.decode()
+
+
+def test_a_page_the_other_worker_did_not_store_is_rendered_without_waiting_it_out(client, claim, monkeypatch):
+    from django.test import RequestFactory
+
+    from claims import caching
+
+    monkeypatch.setattr(caching, "RENDER_WAIT", 60)
+    lock = f"render:{caching.page_key(RequestFactory().get('/no-such-page/'), 'ja')}"
+    cache.add(lock, 1)  # another worker is answering the same missing page
+    worker = another_worker(lambda: cache.delete(lock))  # it answers 404, and stores nothing
+    started = time.monotonic()
+    response = client.get("/no-such-page/")
+    worker.join()
+    assert response.status_code == 404
+    assert time.monotonic() - started < 30  # released when the other worker was done, not after 60 s
