@@ -1,8 +1,8 @@
 """Public pages cached under the content revision, with conditional GET.
 
-A page is stored under (content revision, language, path), so an edit anywhere changes the key
-on its commit and the next request renders afresh, on every app server, whether they share a
-Redis cache or each keep their own. A repeat visit gets 304 Not Modified from the ETag or
+A page is stored under (code release, content revision, language, encoding, path), so an edit
+anywhere changes the key on its commit, and a deploy changes it too: the next request renders
+afresh, on every app server, whether they share a Redis cache or each keep their own. A repeat visit gets 304 Not Modified from the ETag or
 Last-Modified alone.
 
 Views opt in with :func:`public_page`; :class:`CachedPageMiddleware`, placed right after
@@ -17,7 +17,6 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -124,7 +123,7 @@ def public_page(view):
     """Mark a reader's page as cacheable (GET and HEAD, 200 only), answer conditional requests and
     compress it for browsers that accept gzip (public pages carry no secret for BREACH to guess)."""
 
-    @wraps(view)
+    @functools.wraps(view)
     def cacheable_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if request.method in ("GET", "HEAD"):
