@@ -17,12 +17,12 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
@@ -30,7 +30,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
 from .freshness import current_revision, revision_label
-from .middleware import DATABASE_ERRORS, admin_prefix, reader_language
+from .middleware import DATABASE_ERRORS, reader_language
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
 RENDER_LOCK_TIMEOUT = 30  # a worker that dies while rendering holds the others back no longer
@@ -127,12 +127,21 @@ def public_page(view):
     def cacheable_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if request.method in ("GET", "HEAD"):
-            request._public_page = True
             patch_vary_headers(response, ("Cookie",))
             patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
 
-    return gzip_page(condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view))
+    page_view = gzip_page(condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view))
+    page_view.public_page = True  # what CachedPageMiddleware looks for
+    return page_view
+
+
+def _is_public_page(request):
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "public_page", False)
 
 
 def _stored_page(key):
@@ -162,15 +171,11 @@ class CachedPageMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.passed_through = (urlsplit(settings.STATIC_URL).path, "/health/")
 
     def __call__(self, request):
-        path = request.path_info
-        if (
-            request.method not in ("GET", "HEAD")
-            or path.startswith(self.passed_through)
-            or path.startswith(admin_prefix())
-        ):
+        # Only the views marked with public_page: the admin, static files, /health/ and 404s pass
+        # straight through, without a revision read or a cache lookup.
+        if request.method not in ("GET", "HEAD") or not _is_public_page(request):
             return self.get_response(request)
         try:
             key = page_key(request, reader_language(request))
@@ -184,12 +189,7 @@ class CachedPageMiddleware:
             return _answer(request, page)
         try:
             response = self.get_response(request)
-            if (
-                getattr(request, "_public_page", False)
-                and response.status_code == 200
-                and not response.streaming
-                and not response.cookies
-            ):
+            if response.status_code == 200 and not response.streaming and not response.cookies:
                 page = (response.content, list(response.items()))
                 cache.set(key, page, PAGE_TIMEOUT)
                 local_pages.put(key, page)

@@ -94,13 +94,6 @@ def start_browser(**kwargs):
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options(**kwargs))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    driver = start_browser()
-    yield driver
-    driver.quit()
-
-
 @pytest.fixture
 def site(live_server):
     """The essay on the home page with a claim of every status, evidence, tags and a lost claim."""

@@ -14,17 +14,10 @@ from django.urls import reverse
 from claims.models import Claim, Evidence
 from claims.roles import CHIEF_EDITORS, create_roles
 from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
-from claims.tests.test_browser import BODY, open_page, start_browser, wait_for
+from claims.tests.test_browser import BODY, open_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-password-42"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = start_browser()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture

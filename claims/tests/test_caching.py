@@ -247,11 +247,11 @@ def test_a_page_the_other_worker_did_not_store_is_rendered_without_waiting_it_ou
     from claims import caching
 
     monkeypatch.setattr(caching, "RENDER_WAIT", 60)
-    lock = f"render:{caching.page_key(RequestFactory().get('/no-such-page/'), 'ja')}"
+    lock = f"render:{caching.page_key(RequestFactory().get('/articles/no-such-article/'), 'ja')}"
     cache.add(lock, 1)  # another worker is answering the same missing page
     worker = another_worker(lambda: cache.delete(lock))  # it answers 404, and stores nothing
     started = time.monotonic()
-    response = client.get("/no-such-page/")
+    response = client.get("/articles/no-such-article/")
     worker.join()
     assert response.status_code == 404
     assert time.monotonic() - started < 30  # released when the other worker was done, not after 60 s
