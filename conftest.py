@@ -20,7 +20,7 @@ def empty_page_cache():
     """Every test starts with no cached pages (the local-memory cache outlives a test's rollback)."""
     from django.core.cache import cache
 
-    from claims.caching import local_pages
+    from claims.caching.pages import local_pages
 
     cache.clear()
     local_pages.pages.clear()

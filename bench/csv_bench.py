@@ -9,13 +9,13 @@ Each claim has two evidence links and two tags; three in four have a status othe
 so the import also writes their history rows. For each size and database it measures, each in a
 fresh process on a fresh copy of a database that holds the articles but no claims:
 
-  ours         claims.importing through ClaimResource.import_data: the code path the admin's
+  ours         claims.csv.importing through ClaimResource.import_data: the code path the admin's
                confirm step runs (the preview runs it once more as a dry run) and import_claims runs.
   row-by-row   django-import-export's default row-by-row import of the same file: a ModelResource
                with the library's widgets (article by slug, tags by name) and its defaults (instance
                lookup, savepoint and diff per row); evidence and history rows are created per row
-               in after_save_instance, the way a user of the library would add them. The page-cache
-               signals are muted for it (see mute_page_cache_signals), which only makes it faster.
+               in after_save_instance, the way a user of the library would add them. No signal
+               tells the page cache per row (the services tell it once), which only makes it faster.
   bulk_create  the floor: the same rows parsed with the csv module and written with bare
                bulk_create (claims, evidence, tagged items, history), no checks at all.
   unchanged    ours again on the same file right after importing it: every row unchanged.
@@ -94,7 +94,8 @@ def claim_row(n):
 
 
 def write_file(path, size):
-    from claims import csvformat, exporting
+    from claims.csv import exporting
+    from claims.csv import format as csvformat
 
     rows = ([claim_row(n)[c] for c in csvformat.COLUMNS] for n in range(size))
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -136,7 +137,7 @@ def measure(function):
 
 
 def import_ours(data):
-    from claims.resources import ClaimResource, ClaimsCSV
+    from claims.admin.importexport import ClaimResource, ClaimsCSV
 
     dataset = ClaimsCSV().create_dataset(data)
     result = ClaimResource().import_data(dataset, dry_run=False, user=None, file_name="bench.csv")
@@ -213,35 +214,12 @@ def row_by_row_resource():
     return RowByRowClaimResource()
 
 
-def mute_page_cache_signals():
-    """Disconnect claims.freshness's receivers: one UPDATE of the content revision per saved row.
-
-    In the row-by-row import's single transaction, PostgreSQL gets slower with every update of
-    that one row, which would make the library's default look worse than it is. Muted, and with
-    one content_changed() at the end as the bulk paths do, the baseline is the library's own cost.
-    """
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-    from taggit.models import Tag, TaggedItem
-
-    from claims.models import Article, Claim, Evidence, StatusChange
-
-    for model in (Article, Claim, Evidence, StatusChange, Tag, TaggedItem):
-        post_save.disconnect(sender=model, dispatch_uid=f"freshness-save-{model.__name__}")
-        post_delete.disconnect(sender=model, dispatch_uid=f"freshness-delete-{model.__name__}")
-    m2m_changed.disconnect(sender=Claim.tags.through, dispatch_uid="freshness-claim-tags")
-    from claims.freshness import content_changed
-
-    if content_changed in post_save._live_receivers(Claim)[0]:
-        raise SystemExit("claims.freshness receivers are still connected: update mute_page_cache_signals()")
-
-
 def import_row_by_row(data):
     from django.db import transaction
     from import_export.formats.base_formats import CSV
 
-    from claims.freshness import content_changed
+    from claims.caching.revision import content_changed
 
-    mute_page_cache_signals()
     dataset = CSV(encoding="utf-8-sig").create_dataset(data)
     with transaction.atomic():
         result = row_by_row_resource().import_data(dataset, dry_run=False)
@@ -257,7 +235,7 @@ def import_bulk_create(data):
     from taggit.models import Tag, TaggedItem
 
     from claims import text
-    from claims.freshness import content_changed
+    from claims.caching.revision import content_changed
     from claims.models import Article, Claim, Evidence, StatusChange
     from claims.services import claim_anchor_fields
 
@@ -306,7 +284,7 @@ def import_bulk_create(data):
 
 
 def export_ours():
-    from claims import exporting
+    from claims.csv import exporting
 
     with open(os.devnull, "w", encoding="utf-8", newline="") as out:
         return exporting.write_csv(out, exporting.claim_rows())
@@ -325,7 +303,7 @@ def warm_up():
     from django.contrib.contenttypes.models import ContentType
     from taggit.models import Tag
 
-    from claims import csvformat
+    from claims.csv import format as csvformat
     from claims.models import Article, Claim, Evidence, StatusChange
 
     csvformat.parse_status("pending")

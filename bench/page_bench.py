@@ -80,7 +80,7 @@ def cold_render(paths):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from claims.caching import local_pages
+    from claims.caching.pages import local_pages
 
     client = Client()
     times = {size: [] for size in paths}

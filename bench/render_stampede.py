@@ -43,7 +43,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from claims.freshness import content_changed
+    from claims.caching.revision import content_changed
 
     call_command("collectstatic", interactive=False, verbosity=0)
     cache.clear()

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = _("Claims desk")
-
-    def ready(self):
-        from .freshness import connect_signals
-
-        connect_signals()

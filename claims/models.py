@@ -24,6 +24,10 @@ def validate_partial_date(value):
         raise ValidationError(_("Enter a date as YYYY, YYYY-MM or YYYY-MM-DD."), code="partial_date")
 
 
+# The evidence fields an editor writes (in the inline and the CSV); the rest is the link checker's.
+EVIDENCE_FIELDS = ["stance", "url", "title", "publisher", "published", "accessed", "archive_url", "excerpt"]
+
+
 class WebURLField(models.URLField):
     """A URL field for http(s) addresses whose form assumes https:// when none is typed."""
 
@@ -152,6 +156,13 @@ class Claim(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_known"),
             models.CheckConstraint(condition=~Q(statement=""), name="claim_statement_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(status=ClaimStatus.OUTDATED) | (Q(as_of__isnull=False) & ~Q(verdict_note="")),
+                name="claim_outdated_has_as_of_and_note",
+                violation_error_message=_(
+                    "Outdated needs an “as of” date and a verdict note that says what has changed."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["article", "position"], condition=Q(is_anchored=True), name="claim_one_per_anchored_statement"
             ),
@@ -244,6 +255,8 @@ class StatusChange(models.Model):
         BULK = "bulk", _("bulk action")
         IMPORT = "import", _("import")
         COMMAND = "command", _("command")
+        ARTICLE = "article", _("article edit")
+        RESTORE = "restore", _("version restore")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="history", verbose_name=_("claim"))
     from_status = models.CharField(_("from"), max_length=16, choices=Claim.Status.choices)

@@ -5,7 +5,7 @@ from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
 from . import services
-from .freshness import content_changed
+from .caching.revision import content_changed
 from .models import Article, Claim, Evidence, StatusChange
 
 STATUSES = [Claim.Status.VERIFIED, Claim.Status.DISPUTED, Claim.Status.OUTDATED, Claim.Status.PENDING]

@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from . import views
-from .caching import public_page
+from .caching.pages import public_page
 from .feeds import StatusChangeFeed
 from .sitemaps import SITEMAPS
 

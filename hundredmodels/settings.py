@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Stored public pages are served from here, with the headers the middleware below added when
     # the page was rendered (the content security policy among them); static files pass through.
-    "claims.caching.CachedPageMiddleware",
+    "claims.caching.pages.CachedPageMiddleware",
     "claims.middleware.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "claims.middleware.DatabaseUnavailableMiddleware",
@@ -137,7 +137,7 @@ if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
             # A Redis that is down is a cache miss, never an error page (claims/cache.py).
-            "BACKEND": "claims.cache.ResilientRedisCache",
+            "BACKEND": "claims.caching.backend.ResilientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": "hundredmodels",
         }

@@ -42,9 +42,10 @@ def add_evidence(claim, *, stance=Evidence.Stance.SUPPORTS, url="https://example
 
 def make_verified(claim, *, user=None, note="確認済み"):
     add_evidence(claim)
-    claim.verdict_note = note
-    claim.save()
-    services.claim_change_status(claim=claim, to=Claim.Status.VERIFIED, note=note, user=user, via="command")
+    services.claim_change_status(
+        claim=claim, to=Claim.Status.VERIFIED, note=note, user=user, via="command", verdict_note=note
+    )
+    claim.refresh_from_db()
     return claim
 
 
@@ -69,11 +70,26 @@ def make_status(claim, status, *, note="判定の理由。", as_of=None, user=No
         add_evidence(claim, stance=Evidence.Stance.REFUTES, url="https://example.org/refutes", title="反証")
     if status == Status.OUTDATED:
         as_of = as_of or datetime.date(2023, 9, 1)
-    claim.verdict_note = note
-    claim.as_of = as_of
-    for name, value in fields.items():
-        setattr(claim, name, value)
-    claim.save()
-    services.claim_change_status(claim=claim, to=status, note=history_note, user=user, via="command")
+    services.claim_change_status(
+        claim=claim, to=status, note=history_note, user=user, via="command", verdict_note=note, as_of=as_of, **fields
+    )
     claim.refresh_from_db()
     return claim
+
+
+def edit(claim, *, tags=None, evidence=None, user=None, via="admin", **values):
+    """Change a claim as an editor would, through the write path. Returns the ApplyResult."""
+    change = services.ClaimChange(claim=claim, values=values, tags=tags, evidence=evidence)
+    result = services.claims_apply(changes=[change], user=user, via=via)
+    claim.refresh_from_db()
+    return result
+
+
+def links_of(claim, **changes_by_pk):
+    """The claim's evidence as the write path takes it, with ``{pk: {field: value}}`` changes applied."""
+    from claims.models import EVIDENCE_FIELDS
+
+    links = list(claim.evidence.values("pk", *EVIDENCE_FIELDS))
+    for link in links:
+        link.update(changes_by_pk.get(link["pk"], {}))
+    return links

@@ -9,7 +9,7 @@ from django.core.cache import cache, caches
 from django.db import OperationalError, connections
 from django.test import Client
 
-from claims.cache import ResilientRedisCache
+from claims.caching.backend import ResilientRedisCache
 from claims.tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_health_is_503_while_the_database_is_down_and_200_after(client):
 def dead_redis(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "claims.cache.ResilientRedisCache",
+            "BACKEND": "claims.caching.backend.ResilientRedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
             "KEY_PREFIX": "hundredmodels-test",
         }
@@ -96,7 +96,7 @@ def dead_redis(settings):
 
 def test_a_cache_that_is_down_is_a_miss_and_logs(dead_redis, caplog):
     assert isinstance(dead_redis, ResilientRedisCache)
-    with caplog.at_level(logging.WARNING, logger="claims.cache"):
+    with caplog.at_level(logging.WARNING, logger="claims.caching.backend"):
         assert dead_redis.get("anything", "fallback") == "fallback"
     assert "Cache unavailable" in caplog.text
     dead_redis.set("key", "value")
@@ -138,7 +138,7 @@ def redis_is_up():
 def test_a_live_redis_works_as_a_normal_cache(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "claims.cache.ResilientRedisCache",
+            "BACKEND": "claims.caching.backend.ResilientRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/15",
             "KEY_PREFIX": "hundredmodels-test",
         }
@@ -180,7 +180,7 @@ def desk_file():
     from claims.tests.test_import_export import SOURCE, csv_bytes, row
 
     article = make_article(claims=False)
-    from claims import importing
+    from claims.csv import importing
 
     importing.import_bytes(csv_bytes([row(statement="東京は日本の首都です。", verdict_note="既存")]))
     return article, csv_bytes(
@@ -198,13 +198,13 @@ def desk_file():
         "claims.models.Evidence.objects.bulk_create",  # after the claims are written
         "taggit.models.TaggedItem.objects.bulk_create",  # after claims and evidence
         "claims.models.StatusChange.objects.bulk_create",  # after everything but the history
-        "claims.importing.content_changed",  # the very last step
+        "claims.services.workflow.content_changed",  # the very last step
     ],
 )
 def test_an_import_that_fails_midway_leaves_the_database_unchanged(desk_file, failing_step):
     from taggit.models import TaggedItem
 
-    from claims import importing
+    from claims.csv import importing
     from claims.models import Claim, Evidence, StatusChange
 
     _article, data = desk_file
@@ -233,7 +233,7 @@ def test_an_import_that_fails_midway_leaves_the_database_unchanged(desk_file, fa
 def test_an_import_refused_by_the_database_midway_reports_it_and_keeps_nothing(desk_file):
     from django.db import IntegrityError
 
-    from claims import importing
+    from claims.csv import importing
     from claims.models import StatusChange
 
     _article, data = desk_file

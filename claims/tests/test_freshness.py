@@ -2,9 +2,10 @@ import pytest
 from taggit.models import Tag
 
 from claims import services
-from claims.freshness import current_revision
+from claims.caching.revision import current_revision
 from claims.models import Claim, StatusChange
-from claims.tests.factories import add_evidence, claim_for, make_article
+from claims.services.tags import tag_save
+from claims.tests.factories import add_evidence, claim_for, edit, links_of, make_article
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +22,16 @@ def moves(action):
 
 
 def test_every_change_readers_could_see_moves_the_revision(claim):
-    evidence = add_evidence(claim)
+    add_evidence(claim)
     tag = Tag.objects.create(name="地理")
     changes = {
-        "claim note": lambda: Claim.objects.filter(pk=claim.pk).first().save(),
+        "claim note": lambda: edit(claim, verdict_note="新しいメモ"),
         "status": lambda: services.claim_change_status(claim=claim, to="verified", via=StatusChange.Via.COMMAND),
-        "evidence edit": lambda: evidence.save(),
-        "evidence delete": lambda: evidence.delete(),
-        "tag added": lambda: claim.tags.add(tag),
-        "tag renamed": lambda: Tag.objects.filter(pk=tag.pk).first().save(),
-        "tag removed": lambda: claim.tags.remove(tag),
+        "evidence edit": lambda: edit(claim, evidence=[{**links_of(claim)[0], "title": "新しい題"}]),
+        "evidence delete": lambda: edit(claim, status="pending", evidence=[]),
+        "tag added": lambda: edit(claim, tags=[tag.name]),
+        "tag renamed": lambda: tag_save(tag=Tag.objects.get(pk=tag.pk)),
+        "tag removed": lambda: edit(claim, tags=[]),
         "article text": lambda: services.article_update(
             article=claim.article, body=claim.article.body + "\n追加の文。\n"
         ),

@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from taggit.models import Tag, TaggedItem
 
-from claims import csvformat, exporting, importing, services
+from claims import services
+from claims.csv import exporting, importing
+from claims.csv import format as csvformat
 from claims.management.commands import load_essay
 from claims.management.commands.import_claims import Progress
 from claims.models import Claim, ContentRevision, Evidence, StatusChange
@@ -243,7 +245,7 @@ def test_round_trip_export_flush_import_export_gives_identical_bytes(article):
 
 def test_the_essays_record_exports_as_it_was_written():
     path = load_essay.RECORD
-    article, _created = services.article_load_file(path=load_essay.ESSAY)
+    article, _created, _report = services.article_load_file(path=load_essay.ESSAY)
     report = importing.import_bytes(path.read_bytes(), file_name=path.name)
     assert messages_of(report) == []
     shipped = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
@@ -263,9 +265,58 @@ def test_load_essay_imports_the_record_once_and_is_safe_to_run_again():
     claims = Claim.objects.count()
     out = io.StringIO()
     call_command("load_essay", stdout=out)
-    assert "0 new, 0 updated, 100 unchanged claims; 0 new pending claims" in out.getvalue()
+    assert "is already loaded: nothing was changed" in out.getvalue()
     assert StatusChange.objects.count() == history
     assert Claim.objects.count() == claims
+
+
+def test_running_load_essay_again_keeps_what_the_editors_did():
+    call_command("load_essay", stdout=io.StringIO())
+    claim = Claim.objects.filter(status="pending", is_claim=True).first()
+    link = {"stance": "supports", "url": "https://example.org/editor-found-this", "title": "編集者の出典"}
+    services.claims_apply(
+        changes=[
+            services.ClaimChange(
+                claim=claim,
+                values={"status": "verified", "verdict_note": "編集者が確認。"},
+                evidence=[link],
+                tags=["編集"],
+            )
+        ],
+        via="admin",
+    )
+    not_claim = Claim.objects.filter(is_claim=True).exclude(pk=claim.pk).first()
+    services.claims_set_is_claim(claims=[not_claim], is_claim=False)
+    before = list(Claim.objects.values_list("pk", "status", "verdict_note", "is_claim", "version").order_by("pk"))
+    feed_rows = StatusChange.objects.count()
+
+    call_command("load_essay", stdout=io.StringIO())  # what dev.py start runs on every start
+
+    assert (
+        list(Claim.objects.values_list("pk", "status", "verdict_note", "is_claim", "version").order_by("pk")) == before
+    )
+    claim.refresh_from_db()
+    assert claim.status == "verified" and claim.evidence.get().url == link["url"]
+    assert list(claim.tags.names()) == ["編集"]
+    assert StatusChange.objects.count() == feed_rows
+
+
+def test_a_deliberate_reload_needs_confirmation(monkeypatch):
+    call_command("load_essay", stdout=io.StringIO())
+    claim = Claim.objects.filter(status="verified").first()
+    services.claims_apply(
+        changes=[services.ClaimChange(claim=claim, values={"verdict_note": "編集者のメモ"})], via="admin"
+    )
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with pytest.raises(CommandError, match="confirmation"):
+        call_command("load_essay", "--reload", stdout=io.StringIO())
+    claim.refresh_from_db()
+    assert claim.verdict_note == "編集者のメモ"
+    out = io.StringIO()
+    call_command("load_essay", "--reload", "--yes", stdout=out)
+    assert "Reloaded" in out.getvalue()
+    claim.refresh_from_db()
+    assert claim.verdict_note != "編集者のメモ"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,13 +664,13 @@ def test_a_changed_statement_moves_the_claim_and_two_claims_can_swap(article):
 def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(article, monkeypatch):
     services.article_create_claims(article=article)
     claim = claim_for(article, FUJI)
-    original = importing._Importer._still_current
+    original = services.claims_apply
 
-    def someone_saves_first(self):
+    def someone_saves_first(**kwargs):
         Claim.objects.filter(pk=claim.pk).update(version=claim.version + 5)
-        return original(self)
+        return original(**kwargs)
 
-    monkeypatch.setattr(importing._Importer, "_still_current", someone_saves_first)
+    monkeypatch.setattr(importing.services, "claims_apply", someone_saves_first)
     report = run([row(id=str(claim.pk), statement=FUJI, verdict_note="上書き")])
     assert messages_of(report) == [
         f"row 2, column id: Someone saved claim #{claim.pk} while this file was imported. "

@@ -14,9 +14,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
 
-from claims import freshness
-from claims.caching import local_pages
-from claims.tests.factories import claim_for, make_article
+from claims.caching import revision as freshness
+from claims.caching.pages import local_pages
+from claims.tests.factories import claim_for, edit, make_article
 from claims.tests.test_caching import FUJI, edits
 from claims.tests.test_faults import closed_port, database_down
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the revision is publishe
 def redis_cache(location):
     return {
         "default": {
-            "BACKEND": "claims.cache.ResilientRedisCache",
+            "BACKEND": "claims.caching.backend.ResilientRedisCache",
             "LOCATION": location,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         }
@@ -82,12 +82,12 @@ def test_a_warm_page_needs_no_database_at_all(client, claim, django_assert_num_q
 
 
 def test_every_kind_of_edit_shows_on_the_next_request_on_every_server(client, claim):
-    for name, edit, url, visible in edits(claim):
+    for name, make_edit, url, visible in edits(claim):
         for each in ("a", "b"):
             with server(each):
                 assert visible not in client.get(url).content.decode(), (name, each)
         with server("b"):
-            edit()  # an editor saves through app server "b"
+            make_edit()  # an editor saves through app server "b"
         for each in ("a", "b"):
             with server(each):
                 assert visible in client.get(url).content.decode(), (name, each)
@@ -96,8 +96,7 @@ def test_every_kind_of_edit_shows_on_the_next_request_on_every_server(client, cl
 def test_an_edit_rolled_back_changes_no_page(client, claim):
     before = client.get("/")
     with pytest.raises(RuntimeError), transaction.atomic():
-        claim.verdict_note = "取り消される判定メモ"
-        claim.save()
+        edit(claim, verdict_note="取り消される判定メモ")
         raise RuntimeError("the editor's save fails")
     after = client.get("/")
     assert after["ETag"] == before["ETag"] and "取り消される判定メモ" not in after.content.decode()
@@ -107,8 +106,7 @@ def test_a_reader_that_read_before_a_commit_cannot_bring_the_old_page_back(clien
     client.get("/")
     cache.delete(freshness.SHARED_REVISION_KEY)  # the key has just expired...
     late_reader = freshness.database_revision()  # ...a reader reads the database...
-    claim.verdict_note = "直前に保存された判定メモ"
-    claim.save()  # ...an editor commits and publishes...
+    edit(claim, verdict_note="直前に保存された判定メモ")  # ...an editor commits and publishes...
     freshness._offer(cache, late_reader)  # ...and the reader's older revision arrives last.
     assert "直前に保存された判定メモ" in client.get("/").content.decode()
 
@@ -116,8 +114,7 @@ def test_a_reader_that_read_before_a_commit_cannot_bring_the_old_page_back(clien
 def test_a_lost_revision_key_is_filled_again_from_the_database(client, claim):
     client.get("/")
     cache.delete(freshness.SHARED_REVISION_KEY)  # Redis restarted or evicted the key
-    claim.verdict_note = "再起動後の判定メモ"
-    claim.save()
+    edit(claim, verdict_note="再起動後の判定メモ")
     assert "再起動後の判定メモ" in client.get("/").content.decode()
     assert cache.get_revision(freshness.SHARED_REVISION_KEY) == freshness.revision_label(freshness.database_revision())
 
@@ -129,8 +126,7 @@ def test_a_publication_lost_to_a_redis_fault_is_seen_once_the_key_expires(client
     real_offer = cache.offer_revision
     cache.offer_revision = lambda *args: False
     try:
-        claim.verdict_note = "届かなかった判定メモ"
-        claim.save()  # committed, but Redis did not take the new revision
+        edit(claim, verdict_note="届かなかった判定メモ")  # committed, but Redis did not take the new revision
     finally:
         cache.offer_revision = real_offer
     assert "届かなかった判定メモ" not in client.get("/").content.decode()  # the bounded window
@@ -142,8 +138,7 @@ def test_with_redis_down_pages_come_fresh_from_the_database(client):
     with override_settings(CACHES=redis_cache(f"redis://127.0.0.1:{closed_port()}/0")):
         claim = claim_for(make_article(slug="hundred-model-war"), FUJI)
         client.get("/")
-        claim.verdict_note = "Redis停止中の判定メモ"
-        claim.save()
+        edit(claim, verdict_note="Redis停止中の判定メモ")
         response = client.get("/")
     assert response.status_code == 200 and "Redis停止中の判定メモ" in response.content.decode()
 

@@ -129,7 +129,7 @@ def test_outdated_badge_says_as_of_which_month(client, article, outdated):
 
 def test_statements_that_are_not_claims_get_no_badge(client, article):
     claim = claim_for(article, "最後の文です。")
-    services.claim_set_is_claim(claim=claim, is_claim=False)
+    services.claims_set_is_claim(claims=[claim], is_claim=False)
     page = html(client.get("/"))
     assert f"claim-{claim.pk}" not in page
     assert "最後の文です。" in page
@@ -279,7 +279,7 @@ def test_json_ld_cannot_be_broken_out_of_by_the_verdict(client, article):
 
 def test_claims_of_unpublished_articles_and_non_claims_have_no_page(client, article):
     claim = claim_for(article, "最後の文です。")
-    services.claim_set_is_claim(claim=claim, is_claim=False)
+    services.claims_set_is_claim(claims=[claim], is_claim=False)
     assert client.get(claim.get_absolute_url()).status_code == 404
 
 

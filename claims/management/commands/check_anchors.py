@@ -27,14 +27,14 @@ class Command(BaseCommand):
                 )
         lost = 0
         for article in articles:
-            report = services.article_reanchor(article=article)
+            plan = services.article_reanchor(article=article).plan
             self.stdout.write(
-                f"{article.slug}: {report.exact} exact, {report.context} by context, {report.fuzzy} fuzzy, "
-                f"{len(report.unanchored)} unanchored"
+                f"{article.slug}: {plan.exact} exact, {plan.context} by context, {plan.fuzzy} fuzzy, "
+                f"{len(plan.unanchored)} unanchored"
             )
-            for claim in report.unanchored:
+            for claim in plan.unanchored:
                 self.stdout.write(f"  unanchored #{claim.pk}: {claim.statement[:80]}")
-            lost += len(report.unanchored)
+            lost += len(plan.unanchored)
         if lost:
             raise CommandError(
                 ngettext(

@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
-from claims import exporting
+from claims.csv import exporting
 from claims.models import Article, Claim
 
 

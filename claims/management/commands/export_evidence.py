@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from claims import exporting
+from claims.csv import exporting
 
 from .export_claims import claims_for, open_output, quiet_stdout
 

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext, ngettext
 
-from claims import csvformat, importing
+from claims.csv import format as csvformat
+from claims.csv import importing
 
 PROGRESS_FROM_ROWS = 1000
 

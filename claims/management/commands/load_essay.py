@@ -3,9 +3,12 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
-from claims import csvformat, importing, services
+from claims import services
+from claims.csv import format as csvformat
+from claims.csv import importing
+from claims.models import Article
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ESSAY = DATA / "hundred-model-war.ja.md"
@@ -13,38 +16,88 @@ RECORD = DATA / "hundred-model-war.claims.csv"
 
 
 class Command(BaseCommand):
-    help = (
-        "Load the essay as the site's first article, import its editorial record (the claims CSV) when it "
-        "exists, and add a pending claim for each statement the record does not cover. Safe to run again."
+    help = gettext(
+        "Load the essay as the site's first article with its editorial record (the claims CSV), and add a "
+        "pending claim for each statement the record does not cover. Into an empty database only: when the "
+        "article is already there it changes nothing and says so; --reload --yes loads the file again over "
+        "the editors' work."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", default=str(ESSAY), help="Article file (front matter, then the body).")
-        parser.add_argument("--draft", action="store_true", help="Load it unpublished.")
+        parser.add_argument("--file", default=str(ESSAY), help=gettext("Article file (front matter, then the body)."))
+        parser.add_argument("--draft", action="store_true", help=gettext("Load it unpublished."))
         parser.add_argument(
             "--record",
-            help=f"Claims CSV to import after the article (default: {RECORD.name}, when loading the essay).",
+            help=gettext("Claims CSV to import after the article (default: %(name)s, when loading the essay).")
+            % {"name": RECORD.name},
         )
-        parser.add_argument("--no-record", action="store_true", help="Do not import the claims CSV.")
+        parser.add_argument("--no-record", action="store_true", help=gettext("Do not import the claims CSV."))
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help=gettext(
+                "Load the file and its record again over an article that is already loaded: the editors' changes "
+                "to its text and to the claims in the record are overwritten. Asks for confirmation."
+            ),
+        )
+        parser.add_argument("--yes", action="store_true", help=gettext("With --reload: do not ask, overwrite."))
 
     def handle(self, *args, **options):
+        path = Path(options["file"])
+        try:
+            meta, _body = services.parse_article_file(path)
+        except (OSError, ValidationError) as error:
+            raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from error
+        existing = Article.objects.filter(slug=meta["slug"]).first()
+        if existing is not None:
+            if not options["reload"]:
+                self.stdout.write(
+                    gettext(
+                        "“%(title)s” (%(slug)s) is already loaded: nothing was changed, so the editors' work stays "
+                        "as it is. To load the file over it, run load_essay --reload."
+                    )
+                    % {"title": existing.title, "slug": existing.slug}
+                )
+                return
+            self.confirm_reload(existing, options)
         record = None
         if not options["no_record"]:
             if options["record"]:
                 record = Path(options["record"])
-            elif Path(options["file"]).resolve() == ESSAY and RECORD.exists():
+            elif path.resolve() == ESSAY and RECORD.exists():
                 record = RECORD
         with transaction.atomic():
             try:
-                article, created = services.article_load_file(path=options["file"], publish=not options["draft"])
+                article, created, _report = services.article_load_file(path=path, publish=not options["draft"])
             except (OSError, ValidationError) as error:
-                raise CommandError(str(error)) from error
+                raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from error
             imported = self.import_record(record) if record else ""
             new_claims = services.article_create_claims(article=article)
-        verb = "Created" if created else "Updated"
+        verb = gettext("Created") if created else gettext("Reloaded")
         self.stdout.write(
-            f"{verb} article “{article.title}” ({article.slug}){imported}; {len(new_claims)} new pending claims."
+            gettext("%(verb)s article “%(title)s” (%(slug)s)%(imported)s; %(count)d new pending claims.")
+            % {
+                "verb": verb,
+                "title": article.title,
+                "slug": article.slug,
+                "imported": imported,
+                "count": len(new_claims),
+            }
         )
+
+    def confirm_reload(self, article, options):
+        if options["yes"]:
+            return
+        warning = gettext(
+            "This overwrites “%(title)s”: its text and every claim in the record go back to the file, and the "
+            "editors' changes to them are lost (each status change is kept in the history). Type “yes” to go on: "
+        ) % {"title": article.title}
+        try:
+            answer = input(warning)
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            raise CommandError(gettext("Nothing was changed: --reload needs confirmation (type yes, or add --yes)."))
 
     def import_record(self, path):
         """The record goes in as an import (history: how “import”, who nobody); all rows or none."""
@@ -66,7 +119,9 @@ class Command(BaseCommand):
                 % {"file": path, "count": len(report.errors)}
             )
         counts = report.counts
-        return (
-            f"; record {path.name}: {counts[importing.NEW]} new, {counts[importing.UPDATED]} updated, "
-            f"{counts[importing.UNCHANGED]} unchanged claims"
-        )
+        return gettext("; record %(file)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged claims") % {
+            "file": path.name,
+            "new": counts[importing.NEW],
+            "updated": counts[importing.UPDATED],
+            "unchanged": counts[importing.UNCHANGED],
+        }

@@ -2,8 +2,8 @@
 
 Every change a reader could see moves ``ContentRevision.number`` on in the same transaction, and
 every cached page is keyed by that number, so after a commit no app server, whatever cache it
-uses, can serve an older page. Model saves and deletes are caught by signals; writes that bypass
-them (``QuerySet.update``, ``bulk_create``) call :func:`content_changed` themselves.
+uses, can serve an older page. The services call :func:`content_changed` once per change,
+explicitly (no signals: a bulk write would otherwise tell the cache once per row, or not at all).
 
 With a shared Redis cache the app servers read the revision from Redis instead of the database
 (a warm page then needs no database at all). The database stays the source: each commit that
@@ -19,10 +19,9 @@ import datetime
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from .models import ContentRevision
+from claims.models import ContentRevision
 
 SHARED_REVISION_KEY = "content-revision"
 SHARED_REVISION_TIMEOUT = 10
@@ -79,14 +78,3 @@ def _offer(shared, revision):
 def _shared_cache():
     """The shared cache when it can hold the revision (Redis); None for a cache of this process's own."""
     return cache if hasattr(cache, "offer_revision") else None
-
-
-def connect_signals():
-    from taggit.models import Tag, TaggedItem
-
-    from .models import Article, Claim, Evidence, StatusChange
-
-    for model in (Article, Claim, Evidence, StatusChange, Tag, TaggedItem):
-        post_save.connect(content_changed, sender=model, dispatch_uid=f"freshness-save-{model.__name__}")
-        post_delete.connect(content_changed, sender=model, dispatch_uid=f"freshness-delete-{model.__name__}")
-    m2m_changed.connect(content_changed, sender=Claim.tags.through, dispatch_uid="freshness-claim-tags")

@@ -1,10 +1,16 @@
-from django import forms
+"""The editors' workspace: claims, the review queue, the status history, articles and tags.
+
+Every save here hands its change to the services (``claims.services``): the claim form and its
+evidence inline together as one ``ClaimChange``, the bulk actions as a batch, an article's text
+through ``article_update``, which re-anchors its claims. Forms, filters, actions, versions and
+CSV import/export live in the modules beside this one.
+"""
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.forms import Textarea
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -13,100 +19,18 @@ from django.utils.translation import gettext_lazy as _
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import services
-from .history import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
-from .models import Article, Claim, Evidence, ReviewQueueItem, StatusChange
-from .resources import ClaimImportExportMixin
-from .templatetags.claims_tags import status_badge
-from .validators import validate_visible_text
+from claims import services
+from claims.models import Article, Claim, Evidence, ReviewQueueItem, StatusChange
+from claims.services.tags import tag_save, tags_delete
+from claims.templatetags.claims_tags import status_badge
+
+from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
+from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, SectionFilter
+from .forms import ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
+from .importexport import ClaimImportExportMixin
+from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 
 Status = Claim.Status
-
-
-# ---------------------------------------------------------------------------------------------
-# Claim form: status changes, anchoring and the concurrent-edit guard
-
-
-class ClaimAdminForm(forms.ModelForm):
-    status_note = forms.CharField(
-        label=_("Note for the history"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Why the status changes; kept with the status history."),
-    )
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Claim
-        fields = [
-            "article",
-            "statement",
-            "is_claim",
-            "status",
-            "verdict_note",
-            "internal_note",
-            "as_of",
-            "recheck_after",
-            "tags",
-        ]
-        widgets = {"statement": forms.Textarea(attrs={"rows": 3})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["loaded_version"].initial = self.instance.version
-        if "tags" in self.fields:
-            self.fields["tags"].widget.attrs.update(
-                {"list": "tag-options", "autocomplete": "off", "data-tag-input": "1"}
-            )
-
-    def clean_tags(self):
-        tags = self.cleaned_data.get("tags") or []
-        for name in tags:
-            validate_visible_text(name)
-        return tags
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk:
-            loaded = cleaned.get("loaded_version")
-            current = Claim.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
-            if loaded is not None and current is not None and loaded != current:
-                raise ValidationError(services.CONCURRENT_EDIT_MESSAGE, code="concurrent_edit")
-        article, statement = cleaned.get("article"), cleaned.get("statement")
-        if (
-            article
-            and statement is not None
-            and (
-                not self.instance.pk
-                or statement.strip() != self.instance.statement
-                or article.pk != self.instance.article_id
-            )
-        ):
-            try:
-                self.sentence = services.claim_locate(article=article, statement=statement, exclude_pk=self.instance.pk)
-            except ValidationError as error:
-                self.add_error("statement", error)
-        return cleaned
-
-
-class EvidenceFormSet(forms.BaseInlineFormSet):
-    """Checks the workflow rules against the evidence as it will be after this save."""
-
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        claim = self.instance
-        stances = [
-            form.cleaned_data["stance"]
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("stance")
-        ]
-        errors = services.status_rule_errors(
-            status=claim.status, verdict_note=claim.verdict_note, as_of=claim.as_of, stances=stances
-        )
-        if errors:
-            raise ValidationError(errors)
 
 
 class EvidenceInline(admin.StackedInline):
@@ -150,7 +74,7 @@ class EvidenceInline(admin.StackedInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form.base_fields["excerpt"].widget = forms.Textarea(attrs={"rows": 2})
+        formset.form.base_fields["excerpt"].widget = Textarea(attrs={"rows": 2})
         return formset
 
 
@@ -169,134 +93,6 @@ class StatusChangeInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-# ---------------------------------------------------------------------------------------------
-# Filters
-
-
-class DueForRecheckFilter(admin.SimpleListFilter):
-    title = _("due for recheck")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Due for recheck"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.due_for_recheck()
-        return queryset
-
-
-class EvidenceFilter(admin.SimpleListFilter):
-    title = _("evidence")
-    parameter_name = "evidence"
-
-    def lookups(self, request, model_admin):
-        return [("none", _("No evidence")), ("some", _("Has evidence"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "none":
-            return queryset.filter(evidence__isnull=True)
-        if self.value() == "some":
-            return queryset.filter(evidence__isnull=False).distinct()
-        return queryset
-
-
-class LinkStatusFilter(admin.SimpleListFilter):
-    title = _("evidence links")
-    parameter_name = "links"
-
-    def lookups(self, request, model_admin):
-        return [("dead", _("A dead link")), ("failing", _("A link that failed once"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in {Evidence.LinkStatus.DEAD, Evidence.LinkStatus.FAILING}:
-            return queryset.filter(Exists(Evidence.objects.filter(claim=OuterRef("pk"), link_status=self.value())))
-        return queryset
-
-
-class SectionFilter(admin.SimpleListFilter):
-    title = _("section")
-    parameter_name = "section"
-
-    def lookups(self, request, model_admin):
-        sections = Claim.objects.exclude(section="").values_list("section", flat=True).distinct().order_by("section")
-        return [(section, section) for section in sections]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(section=self.value())
-        return queryset
-
-
-# ---------------------------------------------------------------------------------------------
-# Bulk actions
-
-
-class BulkStatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
-    note = forms.CharField(label=_("Note for the history"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-@admin.action(description=_("Change status of selected claims…"), permissions=["change"])
-def change_status_action(modeladmin, request, queryset):
-    if "apply" in request.POST:
-        form = BulkStatusForm(request.POST)
-        if form.is_valid():
-            changed, refused = 0, []
-            for claim in queryset.select_related("article"):
-                try:
-                    with transaction.atomic():
-                        if services.claim_change_status(
-                            claim=claim,
-                            to=form.cleaned_data["status"],
-                            note=form.cleaned_data["note"],
-                            user=request.user,
-                            via=StatusChange.Via.BULK,
-                        ):
-                            changed += 1
-                except ValidationError as error:
-                    refused.append((claim, " ".join(error.messages)))
-            modeladmin.message_user(
-                request,
-                ngettext("%(count)d claim changed status.", "%(count)d claims changed status.", changed)
-                % {"count": changed},
-                messages.SUCCESS,
-            )
-            for claim, reason in refused:
-                modeladmin.message_user(
-                    request,
-                    format_html(gettext("Refused for claim #{}: “{}”: {}"), claim.pk, claim.statement[:40], reason),
-                    messages.ERROR,
-                )
-            return None
-    else:
-        form = BulkStatusForm()
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": _("Change status"),
-        "form": form,
-        "claims": queryset,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        "action": "change_status_action",
-    }
-    return TemplateResponse(request, "admin/claims/change_status.html", context)
-
-
-@admin.action(description=_("Mark selected statements as not a claim"), permissions=["change"])
-def mark_not_claim_action(modeladmin, request, queryset):
-    for claim in queryset:
-        services.claim_set_is_claim(claim=claim, is_claim=False)
-    modeladmin.message_user(request, _("Marked as not a claim: %(count)d") % {"count": queryset.count()})
-
-
-@admin.action(description=_("Mark selected statements as claims"), permissions=["change"])
-def mark_claim_action(modeladmin, request, queryset):
-    for claim in queryset:
-        services.claim_set_is_claim(claim=claim, is_claim=True)
-    modeladmin.message_user(request, _("Marked as claims: %(count)d") % {"count": queryset.count()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,38 +187,30 @@ class ClaimAdminBase(ClaimVersionAdmin):
         extra_context = {**(extra_context or {}), "tag_options": self._tag_options()}
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.ConcurrentEditError as error:
-            request._save_refused = True  # a restore in progress keeps nothing (claims/history.py)
+        except ValidationError as error:
+            # Refused by the workflow after the form was valid (someone saved meanwhile): nothing
+            # was written (the admin view is one transaction); the editor reloads and decides again.
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def _tag_options(self):
-        from taggit.models import Tag
-
         return list(Tag.objects.order_by("name").values_list("name", flat=True)[:500])
 
     def save_model(self, request, obj, form, change):
-        request._claim_new_status = obj.status
-        sentence = getattr(form, "sentence", None)
-        if sentence is not None:
-            for name, value in services.claim_anchor_fields(obj.article.body, sentence).items():
-                setattr(obj, name, value)
-        if change:
-            services.claim_bump_version(claim=obj, expected_version=form.cleaned_data["loaded_version"] or obj.version)
-            obj.status = Claim.objects.filter(pk=obj.pk).values_list("status", flat=True).get()
-        else:
-            obj.status = Status.PENDING
-        super().save_model(request, obj, form, change)
+        """Nothing is saved here: the claim and its evidence go to the workflow together (save_related)."""
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.claim_change_status(
-            claim=form.instance,
-            to=request._claim_new_status,
-            note=form.cleaned_data.get("status_note", ""),
-            user=request.user,
-            via=StatusChange.Via.ADMIN,
-        )
+        evidence = None
+        for formset in formsets:
+            if formset.model is Evidence:
+                evidence = formset_evidence(formset)
+            else:  # the read-only history: nothing to save
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        claim_change = form.claim_change(evidence)
+        result = services.claims_apply(changes=[claim_change], user=request.user, via=StatusChange.Via.ADMIN)
+        saved = result.outcomes[0].claim if result.outcomes else form.instance
+        form.instance.pk = saved.pk
+        form.instance.version = saved.version
 
 
 @admin.register(Claim)
@@ -487,15 +275,6 @@ class StatusChangeAdmin(admin.ModelAdmin):
 # Articles
 
 
-@admin.action(description=_("Split into statements and propose claims"), permissions=["change"])
-def create_claims_action(modeladmin, request, queryset):
-    for article in queryset:
-        created = services.article_create_claims(article=article)
-        modeladmin.message_user(
-            request, _("%(article)s: %(count)d new pending claims.") % {"article": article, "count": len(created)}
-        )
-
-
 @admin.register(Article)
 class ArticleAdmin(ArticleVersionAdmin):
     list_display = ["title", "slug", "is_published", "published_at", "claim_count", "updated_at"]
@@ -544,16 +323,46 @@ class ArticleAdmin(ArticleVersionAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        report = services.article_update(article=obj)
-        if report and report.unanchored:
+        report = services.article_update(article=obj, user=request.user)
+        self._report_edit(request, report)
+
+    def _report_edit(self, request, report):
+        """Exactly what this save did to the article's claims."""
+
+        def listing(claims):
+            return ", ".join(f"#{claim.pk}" for claim in claims)
+
+        if report.moved:
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d claim lost its place in the text and is now unanchored; see the review queue.",
-                    "%(count)d claims lost their place in the text and are now unanchored; see the review queue.",
+                    "%(count)d claim moved with its sentence: %(claims)s.",
+                    "%(count)d claims moved with their sentences: %(claims)s.",
+                    len(report.moved),
+                )
+                % {"count": len(report.moved), "claims": listing(report.moved)},
+                messages.INFO,
+            )
+        if report.reworded:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d claim’s sentence was reworded, so it went back to review: %(claims)s.",
+                    "%(count)d claims’ sentences were reworded, so they went back to review: %(claims)s.",
+                    len(report.reworded),
+                )
+                % {"count": len(report.reworded), "claims": listing(report.reworded)},
+                messages.WARNING,
+            )
+        if report.unanchored:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d claim lost its place in the text and is now unanchored; see the review queue: %(claims)s.",
+                    "%(count)d claims lost their place in the text and are now unanchored; see the review queue: %(claims)s.",
                     len(report.unanchored),
                 )
-                % {"count": len(report.unanchored)},
+                % {"count": len(report.unanchored), "claims": listing(report.unanchored)},
                 messages.WARNING,
             )
 
@@ -563,16 +372,21 @@ class ArticleAdmin(ArticleVersionAdmin):
 # names refuse invisible control characters like every other text readers see.
 
 
-class TagForm(forms.ModelForm):
-    def clean_name(self):
-        name = self.cleaned_data["name"]
-        validate_visible_text(name)
-        return name
-
-
 admin.site.unregister(Tag)
 
 
 @admin.register(Tag)
 class TagAdmin(GuardedVersionAdmin, TaggitTagAdmin):
     form = TagForm
+
+    def save_model(self, request, obj, form, change):
+        tag_save(tag=obj)
+
+    def delete_model(self, request, obj):
+        self._snapshot_before_delete(request, [obj])
+        tags_delete(tags=[obj])
+
+    def delete_queryset(self, request, queryset):
+        tags = list(queryset)
+        self._snapshot_before_delete(request, tags)
+        tags_delete(tags=tags)

@@ -11,8 +11,8 @@ from itertools import islice
 from django.contrib.contenttypes.models import ContentType
 from taggit.models import TaggedItem
 
-from . import csvformat
-from .models import Claim, Evidence
+from claims.csv import format as csvformat
+from claims.models import Claim, Evidence
 
 CHUNK = 2000
 CLAIM_FIELDS = [

@@ -1,55 +1,36 @@
 """Import claims from the CSV file: the one engine behind the admin, import_claims and load_essay.
 
-Every row is checked before anything is written, and every problem is kept with its row, column
-and reason. Only when no row has a problem is the file written, all of it in one transaction and
-in bulk (a few queries per thousand rows, not per row). The bulk path keeps the workflow of
-``services.claim_change_status``: the same rules, checked against the evidence as it will be
-after the import, and one history row per actual status change (how: import; who: the
-importing user). A row whose values all equal the stored ones is reported unchanged and not
-written at all. docs/csv.md describes the format for editors.
+This module reads; it never writes. Each row becomes a ``services.ClaimChange`` or row errors
+(row, column, reason). The changes then go to the workflow in one batch: ``claims_check`` for
+the preview and the rules (its problems come back as row errors), and, when no row has a
+problem, ``claims_apply`` (via "import"), which writes them all in one transaction and in bulk,
+with the history rows, versions and cache update of any other change. A row whose values all
+equal the stored ones is reported unchanged and not written. docs/csv.md describes the format.
 """
 
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.management.color import no_style
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from taggit.models import Tag, TaggedItem
 
-from . import csvformat, services, text
-from .freshness import content_changed
-from .models import Article, Claim, Evidence, StatusChange
-from .validators import validate_visible_text
+from claims import services, text
+from claims.csv import format as csvformat
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, StatusChange
+from claims.services.anchoring import already_claimed_message, not_a_sentence_message
+from claims.validators import validate_visible_text
 
 Status = Claim.Status
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
-WRITE_BATCH = 1000
+NEW, UPDATED, UNCHANGED = services.NEW, services.UPDATED, services.UNCHANGED
 # Ids per ``__in`` query: SQLite allows at most 32,766 query parameters.
 QUERY_CHUNK = 5000
 PROGRESS_EVERY = 1000
-CLAIM_FIELDS = [
-    "article",
-    "statement",
-    "prefix",
-    "suffix",
-    "position",
-    "section",
-    "is_anchored",
-    "is_claim",
-    "status",
-    "verdict_note",
-    "internal_note",
-    "as_of",
-    "recheck_after",
-    "last_checked",
-    "version",
-    "updated_at",
-]
 TEXT_COLUMNS = {"verdict_note": "verdict_note", "internal_note": "internal_note"}
 DATE_COLUMNS = {"as_of": "as_of", "recheck_after": "recheck_after"}
 UNSAFE_SCHEMES = {"javascript", "vbscript", "data", "file", "blob", "about", "chrome"}
@@ -182,16 +163,22 @@ class _Importer:
         self._load(rows)
         self._match(rows)
         self._anchor(rows)
-        self._plan(rows)
+        changes = self._changes(rows)
+        checked = services.claims_check(changes=changes, today=self.today)
+        self._problems(checked.problems)
         order = {name: i for i, name in enumerate(csvformat.COLUMNS)}
         self.report.errors.sort(key=lambda e: (e.row or 0, order.get(e.column, len(order))))
         if self.report.errors or self.report.dry_run:
+            self._outcomes(checked)
             return self.report
+        self.progress(_("Writing"), 0, len(changes))
         try:
-            with transaction.atomic():
-                self._write()
-                if self.report.errors:
-                    transaction.set_rollback(True)
+            result = services.claims_apply(
+                changes=changes, user=self.user, via=StatusChange.Via.IMPORT, note=self.note, today=self.today
+            )
+        except services.ChangeRefused as refused:
+            self._problems(refused.problems)
+            return self.report
         except IntegrityError as error:
             self.report.errors.append(
                 RowError(
@@ -203,6 +190,9 @@ class _Importer:
                     % {"error": error},
                 )
             )
+            return self.report
+        self.progress(_("Writing"), len(changes), len(changes))
+        self._outcomes(result)
         return self.report
 
     def _error(self, row, column, message):
@@ -450,12 +440,7 @@ class _Importer:
             index = self._index(row.article)
             sentences = index.by_text.get(row.statement)
             if not sentences:
-                self._error(
-                    row,
-                    "statement",
-                    _("This statement is not a sentence of “%(article)s”. Copy it exactly from the article text.")
-                    % {"article": row.article.title},
-                )
+                self._error(row, "statement", not_a_sentence_message(row.article))
                 continue
             for sentence in sentences:
                 if sentence.start not in index.occupied:
@@ -469,210 +454,116 @@ class _Importer:
                 if kind == "row":
                     message = _("Duplicate row: row %(row)d has the same statement.") % {"row": who}
                 else:
-                    message = _("This statement already has a claim (#%(pk)s).") % {"pk": who}
+                    message = already_claimed_message(who)
                 self._error(row, "statement", message)
 
     # -----------------------------------------------------------------------------------------
-    # What each row changes
+    # What each row changes: one ClaimChange per row, checked by the workflow
+
+    def _changes(self, rows):
+        links, tags = self._stored_links_and_tags(rows)
+        self.stored_links, self.stored_tags = links, tags
+        changes = []
+        for row in rows:
+            if not row.ok:
+                continue
+            if row.claim is not None and self.table.encoding == "cp932":
+                self._keep_what_shift_jis_changed(row)
+                if not row.ok:
+                    continue
+            changes.append(
+                services.ClaimChange(
+                    claim=row.claim,
+                    article=row.article,
+                    sentence=row.sentence,
+                    values=row.values,
+                    tags=row.tags,
+                    evidence=row.links,
+                    expected_version=row.claim.version if row.claim else None,
+                    note=self.note,
+                    pk=row.pk if row.claim is None else None,
+                    ref=row,
+                )
+            )
+        return changes
 
     def _stored_links_and_tags(self, rows):
         ids = [row.claim.pk for row in rows if row.claim]
         links, tags = defaultdict(list), defaultdict(list)
-        fields = ["pk", "claim_id", *csvformat.EVIDENCE_FIELDS]
         for chunk in _chunks(ids):
-            for link in Evidence.objects.filter(claim_id__in=chunk).order_by("pk").values(*fields):
-                links[link["claim_id"]].append(link)
-        if "tags" in self.columns:
-            for chunk in _chunks(ids):
-                items = TaggedItem.objects.filter(content_type=self.content_type, object_id__in=chunk).order_by("pk")
-                for pk, object_id, name in items.values_list("pk", "object_id", "tag__name"):
-                    tags[object_id].append((pk, name))
+            for link in Evidence.objects.filter(claim_id__in=chunk).order_by("pk").values("claim_id", *EVIDENCE_FIELDS):
+                links[link.pop("claim_id")].append(link)
+        content_type = ContentType.objects.get_for_model(Claim)
+        for chunk in _chunks(ids):
+            items = TaggedItem.objects.filter(content_type=content_type, object_id__in=chunk).order_by("pk")
+            for object_id, name in items.values_list("object_id", "tag__name"):
+                tags[object_id].append(name)
         return links, tags
 
-    def _plan(self, rows):
-        self.content_type = ContentType.objects.get_for_model(Claim)
-        stored_links, stored_tags = self._stored_links_and_tags(rows)
-        self.new_claims, self.updated_claims = [], []
-        self.link_creates, self.link_updates, self.link_deletes = [], [], []
-        self.tag_adds, self.tag_deletes = [], []
-        self.history = []
-        for row in rows:
-            if not row.ok:
+    def _keep_what_shift_jis_changed(self, row):
+        """A Shift_JIS file cannot hold every character: refuse one that lost some, ignore twins.
+
+        Excel and LibreOffice write a character Shift_JIS lacks as “?”, and read 〜 back as ～
+        (and − as －, ‖ as ∥, ¢£¬ as their full-width forms). A cell that differs from the stored
+        text only by such twins is the stored text; one where a stored character became “?” is refused.
+        """
+        claim = row.claim
+        stored = {
+            "statement": claim.statement,
+            "verdict_note": claim.verdict_note,
+            "internal_note": claim.internal_note,
+            "tags": csvformat.format_tags(self.stored_tags.get(claim.pk, [])),
+            "evidence": csvformat.format_evidence(self.stored_links.get(claim.pk, [])),
+        }
+        for column, old in stored.items():
+            if column not in self.columns:
                 continue
-            claim = row.claim
-            old_links = stored_links.get(claim.pk, []) if claim else []
-            old_tags = stored_tags.get(claim.pk, []) if claim else []
-            old_tag_names = [name for _pk, name in old_tags]
-            if claim is None:
-                claim = Claim(pk=row.pk, article=row.article)
-                old_status, before = Status.PENDING, None
-            else:
-                old_status = claim.status
-                before = csvformat.claim_cells(
-                    claim, slug=self.slugs.get(claim.article_id, ""), tag_names=old_tag_names, links=old_links
-                )
-            claim.article = row.article
-            claim.statement = row.statement
-            if row.sentence is not None:
-                for name, value in services.claim_anchor_fields(row.article.body, row.sentence).items():
-                    setattr(claim, name, value)
-            for name, value in row.values.items():
-                setattr(claim, name, value)
-            if claim.status != old_status and claim.status != Status.PENDING and "last_checked" not in row.values:
-                claim.last_checked = self.today
-            links = old_links if row.links is None else row.links
-            tag_names = old_tag_names if row.tags is None else row.tags
-            if before is not None:
-                after = csvformat.claim_cells(claim, slug=row.article.slug, tag_names=tag_names, links=links)
-                # Tags and links are sets: the same ones in another order are no change.
-                changed = [c for c in csvformat.COLUMNS[1:-2] if before[c] != after[c]]
-                if row.tags is not None and set(old_tag_names) != set(tag_names):
-                    changed.append("tags")
-                if row.links is not None and _link_lines(old_links) != _link_lines(links):
-                    changed.append("evidence")
-                if not changed:
-                    self.report.outcomes.append(RowOutcome(row.number, UNCHANGED, claim, row.cells))
-                    continue
-            problems = services.status_rule_errors(
-                status=claim.status,
-                verdict_note=claim.verdict_note,
-                as_of=claim.as_of,
-                stances=[link["stance"] for link in links],
-            )
-            for problem in problems:
-                self._error(row, "status", problem)
-            if problems:
+            new = row.cells.get(column, "")
+            if new == old:
                 continue
-            claim._import_row = row.number
-            if before is None:
-                claim.version = 2 if claim.status != Status.PENDING else 1
-                self.new_claims.append(claim)
-                self.report.outcomes.append(RowOutcome(row.number, NEW, claim, row.cells))
-            else:
-                claim.version += 1
-                claim.updated_at = self.now
-                self.updated_claims.append(claim)
-                self.report.outcomes.append(
-                    RowOutcome(row.number, UPDATED, claim, row.cells, {c: before[c] for c in changed})
-                )
-            if claim.status != old_status:
-                self.history.append(
-                    StatusChange(
-                        claim=claim,
-                        from_status=old_status,
-                        to_status=claim.status,
-                        note=self.note,
-                        user=self.user,
-                        via=StatusChange.Via.IMPORT,
-                        created_at=self.now,
+            if csvformat.fold_cp932_twins(new) == csvformat.fold_cp932_twins(old):
+                if column == "statement":
+                    row.statement = old
+                    row.sentence = None
+                elif column == "tags":
+                    row.tags = None
+                elif column == "evidence":
+                    row.links = None
+                else:
+                    row.values[column] = old
+                continue
+            for character in csvformat.lost_characters(old, new):
+                self._error(
+                    row,
+                    column,
+                    _(
+                        "The character “%(char)s” (%(name)s) became “?”: Shift_JIS cannot hold it. "
+                        "Save the file as “CSV UTF-8 (comma delimited)” and import it again."
                     )
+                    % {"char": character, "name": unicodedata.name(character, f"U+{ord(character):04X}")},
                 )
-            if row.links is not None:
-                self._plan_links(claim, old_links, row.links)
-            if row.tags is not None:
-                old_names = set(old_tag_names)
-                self.tag_adds += [(claim, name) for name in row.tags if name not in old_names]
-                self.tag_deletes += [pk for pk, name in old_tags if name not in row.tags]
 
-    def _plan_links(self, claim, old_links, new_links):
-        by_url = {}
-        for link in old_links:
-            by_url.setdefault(link["url"], link)
-        kept = set()
-        for link in new_links:
-            old = by_url.get(link["url"])
-            if old is None:
-                self.link_creates.append(Evidence(claim=claim, **link))
-                continue
-            kept.add(old["pk"])
-            if any(old[name] != link[name] for name in csvformat.EVIDENCE_FIELDS):
-                self.link_updates.append(Evidence(pk=old["pk"], claim_id=claim.pk, **link))
-        self.link_deletes += [link["pk"] for link in old_links if link["pk"] not in kept]
-
-    # -----------------------------------------------------------------------------------------
-    # Writing
-
-    def _write(self):
-        total = len(self.new_claims) + len(self.updated_claims)
-        if not total:
-            return
-        if not self._still_current():
-            return
-        self.progress(_("Writing"), 0, total)
-        tags = self._tags({name for _claim, name in self.tag_adds})
-        if self.moving:
-            # Free the old places first, so that moved claims never collide on (article, position).
-            for chunk in _chunks(sorted(self.moving)):
-                Claim.objects.filter(pk__in=chunk).update(is_anchored=False)
-        if self.updated_claims:
-            Claim.objects.bulk_update(self.updated_claims, CLAIM_FIELDS, batch_size=WRITE_BATCH)
-        self.progress(_("Writing"), len(self.updated_claims), total)
-        with_id = [claim for claim in self.new_claims if claim.pk]
-        if with_id:
-            Claim.objects.bulk_create(with_id, batch_size=WRITE_BATCH)
-            with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [Claim]):
-                    cursor.execute(sql)
-        without_id = [claim for claim in self.new_claims if not claim.pk]
-        if without_id:
-            Claim.objects.bulk_create(without_id, batch_size=WRITE_BATCH)
-        self.progress(_("Writing"), total, total)
-        for chunk in _chunks(self.link_deletes):
-            Evidence.objects.filter(pk__in=chunk).delete()
-        if self.link_updates:
-            Evidence.objects.bulk_update(self.link_updates, csvformat.EVIDENCE_FIELDS, batch_size=WRITE_BATCH)
-        Evidence.objects.bulk_create(self.link_creates, batch_size=WRITE_BATCH)
-        for chunk in _chunks(self.tag_deletes):
-            TaggedItem.objects.filter(pk__in=chunk).delete()
-        TaggedItem.objects.bulk_create(
-            [
-                TaggedItem(content_type_id=self.content_type.pk, object_id=claim.pk, tag_id=tags[name])
-                for claim, name in self.tag_adds
-            ],
-            batch_size=WRITE_BATCH,
-        )
-        StatusChange.objects.bulk_create(self.history, batch_size=WRITE_BATCH)
-        content_changed()
-
-    def _still_current(self):
-        """Refuse to overwrite a claim someone saved, or an id someone used, since the file was checked."""
-        expected = {claim.pk: claim.version - 1 for claim in self.updated_claims}
-        for chunk in _chunks(sorted(expected)):
-            current = Claim.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "version")
-            for pk, version in current:
-                if version != expected[pk]:
-                    claim = next(c for c in self.updated_claims if c.pk == pk)
-                    self._error_at(
-                        claim._import_row,
-                        "id",
-                        _(
-                            "Someone saved claim #%(pk)d while this file was imported. Nothing was written: import it again."
-                        )
-                        % {"pk": pk},
-                    )
-        new_ids = [claim.pk for claim in self.new_claims if claim.pk]
-        for chunk in _chunks(new_ids):
-            for pk in Claim.objects.filter(pk__in=chunk).values_list("pk", flat=True):
-                claim = next(c for c in self.new_claims if c.pk == pk)
-                self._error_at(
-                    claim._import_row,
-                    "id",
-                    _("Claim #%(pk)d was created by someone else while this file was imported. Import it again.")
-                    % {"pk": pk},
+    def _outcomes(self, result):
+        for outcome in result.outcomes:
+            row = outcome.change.ref
+            before = {}
+            if outcome.action == services.UPDATED:
+                slug = self.slugs.get(outcome.stored.article_id, "")
+                old = csvformat.claim_cells(
+                    outcome.stored, slug=slug, tag_names=outcome.tags_before, links=outcome.links_before
                 )
-        return not self.report.errors
+                new = csvformat.claim_cells(
+                    outcome.claim, slug=row.article.slug, tag_names=outcome.tags_after, links=outcome.links_after
+                )
+                before = {column: old[column] for column in csvformat.COLUMNS[1:] if old[column] != new[column]}
+            self.report.outcomes.append(RowOutcome(row.number, outcome.action, outcome.claim, row.cells, before))
 
-    def _tags(self, names):
-        """Tag ids by name, creating the tags that do not exist yet (taggit makes their slugs)."""
-        ids = {}
-        for chunk in _chunks(sorted(names)):
-            ids.update(Tag.objects.filter(name__in=chunk).values_list("name", "pk"))
-        for name in sorted(names - ids.keys()):
-            tag = Tag(name=name)
-            tag.save()
-            ids[name] = tag.pk
-        return ids
-
-
-def _link_lines(links):
-    return sorted(csvformat.format_evidence_line(link) for link in links)
+    def _problems(self, problems):
+        for problem in problems:
+            row = problem.change.ref
+            message = problem.message
+            if problem.code == "concurrent_edit":
+                message = _(
+                    "Someone saved claim #%(pk)d while this file was imported. Nothing was written: import it again."
+                ) % {"pk": row.claim.pk}
+            self._error(row, problem.field, message)

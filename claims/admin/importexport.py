@@ -27,8 +27,9 @@ from import_export.forms import ExportForm, ImportForm
 from import_export.results import Result, RowResult
 from import_export.signals import post_export
 
-from . import csvformat, exporting, importing
-from .models import Claim
+from claims.csv import exporting, importing
+from claims.csv import format as csvformat
+from claims.models import Claim
 
 PREVIEW_LIMIT = 500
 MESSAGE_LIMIT = 30

@@ -29,8 +29,9 @@ from django.utils.http import parse_http_date_safe
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
-from .freshness import current_revision, revision_label
-from .middleware import DATABASE_ERRORS, reader_language
+from claims.middleware import DATABASE_ERRORS, reader_language
+
+from .revision import current_revision, revision_label
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
 RENDER_LOCK_TIMEOUT = 30  # a worker that dies while rendering holds the others back no longer

@@ -6,6 +6,7 @@ Import and export both go through this module, so that what one writes the other
 
 import csv
 import datetime
+import difflib
 import io
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import Claim, Evidence
+from claims.models import EVIDENCE_FIELDS, Claim, Evidence
 
 COLUMNS = [
     "id",
@@ -92,6 +93,50 @@ def unescape_formula(cell):
     if cell.startswith("'") and cell.lstrip("'")[:1] in FORMULA_TRIGGERS:
         return cell[1:]
     return cell
+
+
+# ---------------------------------------------------------------------------------------------
+# Shift_JIS (CP932) files saved by a spreadsheet
+
+# Characters a CP932 round trip swaps for a look-alike: the stored form, keyed by what comes back.
+CP932_TWINS = str.maketrans(
+    {
+        "\uff5e": "\u301c",  # ～ FULLWIDTH TILDE → 〜 WAVE DASH
+        "\uff0d": "\u2212",  # － FULLWIDTH HYPHEN-MINUS → − MINUS SIGN
+        "\u2225": "\u2016",  # ∥ PARALLEL TO → ‖ DOUBLE VERTICAL LINE
+        "\uffe0": "\u00a2",  # ￠ → ¢
+        "\uffe1": "\u00a3",  # ￡ → £
+        "\uffe2": "\u00ac",  # ￢ → ¬
+        "\u2015": "\u2014",  # ― HORIZONTAL BAR → — EM DASH
+    }
+)
+
+
+def fold_cp932_twins(value):
+    """``value`` with each CP932 look-alike replaced by one form, so that twins compare equal."""
+    return value.translate(CP932_TWINS)
+
+
+def _cp932_can_hold(character):
+    try:
+        fold_cp932_twins(character).encode("cp932")
+    except UnicodeEncodeError:
+        try:
+            character.encode("cp932")
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def lost_characters(stored, new):
+    """The characters of ``stored`` that Shift_JIS cannot hold and that ``new`` has as “?”."""
+    stored, new = fold_cp932_twins(stored), fold_cp932_twins(new)
+    lost = []
+    matcher = difflib.SequenceMatcher(None, stored, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and set(new[j1:j2]) == {"?"}:
+            lost += [ch for ch in stored[i1:i2] if not _cp932_can_hold(ch) and ch not in lost]
+    return lost
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,8 +526,6 @@ class Echo:
 
 # ---------------------------------------------------------------------------------------------
 # Rows
-
-EVIDENCE_FIELDS = ["stance", "url", "title", "publisher", "published", "accessed", "archive_url", "excerpt"]
 
 
 def evidence_values(link):

@@ -1,0 +1,173 @@
+"""The editors' forms: a claim with its evidence, the bulk status change, a restore, a tag."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from claims import services
+from claims.models import EVIDENCE_FIELDS, Claim
+from claims.validators import validate_visible_text
+
+Status = Claim.Status
+# The claim fields the change form sets through the workflow (the rest is the anchor or bookkeeping).
+FORM_VALUE_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after"]
+
+
+class ClaimAdminForm(forms.ModelForm):
+    status_note = forms.CharField(
+        label=_("Note for the history"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why the status changes; kept with the status history."),
+    )
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Claim
+        fields = ["article", "statement", *FORM_VALUE_FIELDS, "tags"]
+        widgets = {"statement": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sentence = None
+        self.fields["loaded_version"].initial = self.instance.version
+        if "tags" in self.fields:
+            self.fields["tags"].widget.attrs.update(
+                {"list": "tag-options", "autocomplete": "off", "data-tag-input": "1"}
+            )
+
+    def clean_tags(self):
+        tags = self.cleaned_data.get("tags") or []
+        for name in tags:
+            validate_visible_text(name)
+        return tags
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            loaded = cleaned.get("loaded_version")
+            current = Claim.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            if loaded is not None and current is not None and loaded != current:
+                raise ValidationError(services.CONCURRENT_EDIT_MESSAGE, code="concurrent_edit")
+        article, statement = cleaned.get("article"), cleaned.get("statement")
+        if (
+            article
+            and statement is not None
+            and (
+                not self.instance.pk
+                or statement.strip() != self.instance.statement
+                or article.pk != self.instance.article_id
+            )
+        ):
+            try:
+                self.sentence = services.claim_locate(article=article, statement=statement, exclude_pk=self.instance.pk)
+            except ValidationError as error:
+                self.add_error("statement", error)
+        return cleaned
+
+    def claim_change(self, evidence=None):
+        """This form's change, for the workflow: what the editor typed, evidence as ``evidence``."""
+        stored = Claim.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        return services.ClaimChange(
+            claim=stored,
+            article=self.cleaned_data.get("article"),
+            sentence=self.sentence,
+            values={name: self.cleaned_data.get(name) for name in FORM_VALUE_FIELDS if name in self.cleaned_data},
+            tags=list(self.cleaned_data.get("tags") or []),
+            evidence=evidence,
+            expected_version=self.cleaned_data.get("loaded_version") if stored else None,
+            note=self.cleaned_data.get("status_note", ""),
+        )
+
+
+def formset_evidence(formset):
+    """The claim's evidence as the inline says it will be after this save (kept links with their pk).
+
+    Also notes on the formset what it adds, changes and deletes, as ``formset.save()`` would, for
+    the admin's log message (the workflow, not the formset, writes them).
+    """
+    links = []
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None)
+        if not data:
+            continue
+        if data.get("DELETE"):
+            if form.instance.pk:
+                formset.deleted_objects.append(form.instance)
+            continue
+        if not form.instance.pk and not form.has_changed():
+            continue
+        if not form.instance.pk:
+            formset.new_objects.append(form.instance)
+        elif form.has_changed():
+            formset.changed_objects.append((form.instance, form.changed_data))
+        link = {name: data.get(name) for name in EVIDENCE_FIELDS}
+        link["pk"] = form.instance.pk
+        links.append(link)
+    return links
+
+
+class EvidenceFormSet(forms.BaseInlineFormSet):
+    """Checks the claim's rules, through the workflow, on the claim and evidence this save will store.
+
+    ``self.instance`` is the claim with the form's values already applied (the admin validates
+    the claim form first), so the check sees exactly what the save will hand the workflow.
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        claim = self.instance
+        stored = Claim.objects.filter(pk=claim.pk).first() if claim.pk else None
+        sentence = None
+        if stored is None:
+            try:
+                sentence = services.claim_locate(article=claim.article, statement=claim.statement)
+            except (ValidationError, Claim.article.RelatedObjectDoesNotExist):
+                return  # the claim form names the problem
+        change = services.ClaimChange(
+            claim=stored,
+            article=claim.article if stored is None else None,
+            sentence=sentence,
+            values={name: getattr(claim, name) for name in FORM_VALUE_FIELDS},
+            evidence=formset_evidence(self),
+        )
+        problems = services.claims_check(changes=[change]).problems
+        if problems:
+            raise ValidationError([p.message for p in problems])
+
+
+class BulkStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    note = forms.CharField(label=_("Note for the history"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_note(self):
+        note = self.cleaned_data["note"]
+        validate_visible_text(note)
+        return note
+
+
+class RestoreForm(forms.Form):
+    """Restoring an old version: a note for the history, and the version the editor looked at."""
+
+    status_note = forms.CharField(
+        label=_("Note for the history"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why this version comes back; kept with the status history if the status changes."),
+    )
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_status_note(self):
+        note = self.cleaned_data["status_note"]
+        validate_visible_text(note)
+        return note
+
+
+class TagForm(forms.ModelForm):
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        validate_visible_text(name)
+        return name

@@ -1,0 +1,283 @@
+"""Nothing lost: every change to a claim, its evidence or an article is a django-reversion version
+that can be viewed and restored, and a deletion keeps a last version to recover.
+
+Restoring goes through the write path like any other change. django-reversion's own restore
+writes the old rows back as they were (a status without a rule check or a history row, an
+anchor on a place that may now be another statement's, an article text without re-anchoring),
+so the restore and recover pages of claims and articles are ours: they show what the version
+would change against what is stored now, and on confirmation hand the version's values to the
+services (``claims_apply`` via "restore", ``claim_recover``, ``article_update``). They override
+the public ``revision_view`` and ``recover_view`` hooks of ``VersionAdmin``.
+"""
+
+import reversion
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext as _
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+
+from claims import services
+from claims.caching.revision import content_changed
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, StatusChange
+from claims.services.workflow import claim_recover
+
+from .forms import RestoreForm
+
+RESTORED_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after"]
+
+
+def register_models():
+    if not reversion.is_registered(Claim):
+        reversion.register(Claim, follow=["evidence"])
+    if not reversion.is_registered(Evidence):
+        reversion.register(Evidence)
+    if not reversion.is_registered(Article):
+        reversion.register(Article)
+    # Only in the last version of a deleted claim, so that recovering it brings its history back.
+    if not reversion.is_registered(StatusChange):
+        reversion.register(StatusChange)
+
+
+register_models()
+
+
+def _display(value):
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+class GuardedVersionAdmin(VersionAdmin):
+    """VersionAdmin whose deletions keep a version with what goes with them, and whose reads write nothing."""
+
+    history_latest_first = True
+
+    # Reading a list or a form writes nothing: no revision, no transaction (two queries fewer).
+    def changelist_view(self, request, extra_context=None):
+        if request.method in ("GET", "HEAD"):
+            context = {"has_change_permission": self.has_change_permission(request), **(extra_context or {})}
+            return super(VersionAdmin, self).changelist_view(request, context)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method in ("GET", "HEAD"):
+            return super(VersionAdmin, self).change_view(request, object_id, form_url, extra_context)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _snapshot_before_delete(self, request, objects):
+        with reversion.create_revision():
+            reversion.set_user(request.user if request.user.is_authenticated else None)
+            reversion.set_comment(_("Deleted"))
+            for obj in objects:
+                reversion.add_to_revision(obj)
+                for extra in self.deletion_snapshot_extra(obj):
+                    reversion.add_to_revision(extra)
+
+    def deletion_snapshot_extra(self, obj):
+        """Other rows the deletion takes with it that recovering should bring back."""
+        return []
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            self._snapshot_before_delete(request, [obj])
+            super().delete_model(request, obj)
+            content_changed()
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            self._snapshot_before_delete(request, list(queryset))
+            super().delete_queryset(request, queryset)
+            content_changed()
+
+    # -----------------------------------------------------------------------------------------
+    # The restore page: what the version would change, a note, and a button
+
+    def restore_rows(self, version, current):
+        """(label, now, in the version) for each field the page compares."""
+        return []
+
+    def restore_apply(self, request, version, form):
+        """Restore ``version`` through the services; raise ValidationError to refuse."""
+        raise NotImplementedError
+
+    def _restore_page(self, request, version, current, *, recover):
+        if not (self.has_add_permission(request) if recover else self.has_change_permission(request, current)):
+            raise PermissionDenied
+        form = RestoreForm(
+            request.POST if request.method == "POST" else None,
+            initial={"loaded_version": getattr(current, "version", None)},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    obj = self.restore_apply(request, version, form)
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                when = localize(template_localtime(version.revision.date_created))
+                messages.success(request, _("Restored the version saved on %(datetime)s.") % {"datetime": when})
+                opts = self.model._meta
+                return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        rows = self.restore_rows(version, current)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": (_("Recover %(name)s") if recover else _("Restore %(name)s")) % {"name": version.object_repr},
+            "version": version,
+            "object": current,
+            "rows": [(label, _display(now), _display(then), now != then) for label, now, then in rows],
+            "changed": sum(1 for _label, now, then in rows if now != then),
+            "form": form,
+            "recover": recover,
+        }
+        return TemplateResponse(request, "admin/claims/restore.html", context)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        object_id = unquote(object_id)
+        version = get_object_or_404(Version, pk=version_id, object_id=object_id)
+        current = get_object_or_404(self.model, pk=object_id)
+        return self._restore_page(request, version, current, recover=False)
+
+
+class ClaimVersionAdmin(GuardedVersionAdmin):
+    def deletion_snapshot_extra(self, obj):
+        return list(obj.history.all())
+
+    def get_deleted_objects(self, objs, request):
+        # A claim's status history is never deleted on its own, but it goes with its claim and
+        # comes back with it (it is in the deletion's version): deleting needs no right on it.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        history = str(StatusChange._meta.verbose_name)
+        return deleted, counts, {name for name in perms_needed if str(name) != history}, protected
+
+    # The admin's own version of a save is taken from the form's object, which the workflow did
+    # not update in memory: take the claim again as stored once the whole save is done.
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._record_stored(obj)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        self._record_stored(obj)
+        return entry
+
+    def _record_stored(self, obj):
+        if reversion.is_active():
+            reversion.add_to_revision(Claim.objects.get(pk=obj.pk))
+
+    @staticmethod
+    def version_evidence(version):
+        """The evidence links saved with a claim's version, as the workflow takes them."""
+        links = []
+        for other in version.revision.version_set.filter(content_type__model="evidence"):
+            values = other.field_dict
+            if values.get("claim_id") != int(version.object_id):
+                continue
+            link = {name: values.get(name) for name in EVIDENCE_FIELDS}
+            link["pk"] = int(other.object_id)
+            links.append(link)
+        return links
+
+    def restore_rows(self, version, current):
+        then = version.field_dict
+        rows = [
+            (Claim._meta.get_field(name).verbose_name, getattr(current, name) if current else None, then.get(name))
+            for name in ["statement", *RESTORED_FIELDS]
+        ]
+        links_now = sorted(f"{e.stance} | {e.url} | {e.title}" for e in (current.evidence.all() if current else ()))
+        links_then = sorted(f"{e['stance']} | {e['url']} | {e['title']}" for e in self.version_evidence(version))
+        rows.append((_("evidence"), "\n".join(links_now), "\n".join(links_then)))
+        return rows
+
+    def restore_apply(self, request, version, form):
+        then = version.field_dict
+        values = {name: then.get(name) for name in RESTORED_FIELDS}
+        evidence = self.version_evidence(version)
+        stored = Claim.objects.filter(pk=version.object_id).first()
+        if stored is None:
+            history = [
+                StatusChange(**{k: v for k, v in other.field_dict.items() if k not in ("id", "claim_id")})
+                for other in version.revision.version_set.filter(content_type__model="statuschange")
+                if other.field_dict.get("claim_id") == int(version.object_id)
+            ]
+            article = Article.objects.filter(pk=then["article_id"]).first()
+            if article is None:
+                raise ValidationError(_("The claim's article no longer exists."))
+            return claim_recover(
+                pk=int(version.object_id),
+                article=article,
+                values=values,
+                statement=then["statement"],
+                position=then["position"],
+                section=then.get("section", ""),
+                evidence=[{k: v for k, v in link.items() if k != "pk"} for link in evidence],
+                history=history,
+                user=request.user,
+            )
+        # Links of the version that were deleted since come back as new links.
+        existing = set(stored.evidence.values_list("pk", flat=True))
+        for link in evidence:
+            if link["pk"] not in existing:
+                link["pk"] = None
+        sentence = None
+        if then["statement"] != stored.statement or then["article_id"] != stored.article_id:
+            article = Article.objects.filter(pk=then["article_id"]).first() or stored.article
+            sentence = services.claim_locate(article=article, statement=then["statement"], exclude_pk=stored.pk)
+        change = services.ClaimChange(
+            claim=stored,
+            sentence=sentence,
+            values=values,
+            evidence=evidence,
+            expected_version=form.cleaned_data.get("loaded_version"),
+            note=form.cleaned_data.get("status_note", ""),
+        )
+        services.claims_apply(changes=[change], user=request.user, via=StatusChange.Via.RESTORE)
+        return stored
+
+    def recover_view(self, request, version_id, extra_context=None):
+        version = get_object_or_404(Version, pk=version_id)
+        if Claim.objects.filter(pk=version.object_id).exists():
+            return self.revision_view(request, version.object_id, version_id, extra_context)
+        return self._restore_page(request, version, None, recover=True)
+
+
+class ArticleVersionAdmin(GuardedVersionAdmin):
+    ARTICLE_FIELDS = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
+
+    def restore_rows(self, version, current):
+        then = version.field_dict
+        return [
+            (Article._meta.get_field(name).verbose_name, getattr(current, name, None), then.get(name))
+            for name in self.ARTICLE_FIELDS
+        ]
+
+    def restore_apply(self, request, version, form):
+        then = version.field_dict
+        article = Article.objects.select_for_update().filter(pk=version.object_id).first()
+        if article is None:
+            article = Article(pk=int(version.object_id))
+        services.article_update(
+            article=article,
+            user=request.user,
+            via=StatusChange.Via.RESTORE,
+            **{name: then.get(name) for name in self.ARTICLE_FIELDS},
+        )
+        return article
+
+    def recover_view(self, request, version_id, extra_context=None):
+        version = get_object_or_404(Version, pk=version_id)
+        current = Article.objects.filter(pk=version.object_id).first()
+        return self._restore_page(request, version, current, recover=current is None)

@@ -1,0 +1,63 @@
+"""The write path: every change readers could see goes through these functions.
+
+``workflow`` holds the claims' rules and :func:`claims_apply`, the one function that writes
+claims, evidence, tags, history and versions; ``anchoring`` decides where a claim sits in its
+article's text; ``articles`` saves articles and re-anchors their claims through the workflow.
+"""
+
+from .anchoring import claim_anchor_fields, claim_locate, plan_reanchor, same_wording
+from .articles import (
+    ArticleEditReport,
+    Coverage,
+    article_coverage,
+    article_create_claims,
+    article_load_file,
+    article_reanchor,
+    article_update,
+    claims_set_is_claim,
+    parse_article_file,
+)
+from .workflow import (
+    CONCURRENT_EDIT_MESSAGE,
+    NEW,
+    UNANCHORED,
+    UNCHANGED,
+    UPDATED,
+    ApplyResult,
+    ChangeRefused,
+    ClaimChange,
+    ConcurrentEditError,
+    claim_change_status,
+    claims_apply,
+    claims_check,
+    status_rule_errors,
+)
+
+__all__ = [
+    "CONCURRENT_EDIT_MESSAGE",
+    "NEW",
+    "UNANCHORED",
+    "UNCHANGED",
+    "UPDATED",
+    "ApplyResult",
+    "ArticleEditReport",
+    "ChangeRefused",
+    "ClaimChange",
+    "ConcurrentEditError",
+    "Coverage",
+    "article_coverage",
+    "article_create_claims",
+    "article_load_file",
+    "article_reanchor",
+    "article_update",
+    "claim_anchor_fields",
+    "claim_locate",
+    "claim_change_status",
+    "claims_apply",
+    "claims_check",
+    "claims_set_is_claim",
+    "parse_article_file",
+    "plan_reanchor",
+    "same_wording",
+    "status_rule_errors",
+]

@@ -1,0 +1,193 @@
+"""Articles: saving their text (and what that does to their claims), loading one from a file, coverage."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from claims import text
+from claims.caching.revision import content_changed
+from claims.models import Article, Claim, StatusChange
+
+from .anchoring import plan_reanchor
+from .workflow import UNANCHORED, ClaimChange, claims_apply
+
+Status = Claim.Status
+
+
+@dataclass
+class ArticleEditReport:
+    """What one save of an article's text did to its claims."""
+
+    moved: list = field(default_factory=list)
+    reworded: list = field(default_factory=list)
+    unanchored: list = field(default_factory=list)  # newly unanchored by this save
+    plan: object = None  # the ReanchorPlan: how every claim was placed
+
+    def __bool__(self):
+        return bool(self.moved or self.reworded or self.unanchored)
+
+
+def reworded_note(old, new):
+    return _("The article’s wording changed, so the claim goes back to review. Before: “%(old)s” After: “%(new)s”") % {
+        "old": old,
+        "new": new,
+    }
+
+
+def _reanchor_changes(article, report):
+    """The changes that put the article's claims on its text as it is now; fills ``report``."""
+    changes = []
+    report.plan = plan_reanchor(body=article.body, claims=list(article.claims.select_related("article")))
+    for placement in report.plan.placements:
+        claim, sentence = placement.claim, placement.sentence
+        if sentence is None:
+            if claim.is_anchored:
+                changes.append(ClaimChange(claim=claim, sentence=UNANCHORED))
+                report.unanchored.append(claim)
+            continue
+        same_place = claim.is_anchored and claim.position == sentence.start and claim.statement == sentence.text
+        if placement.reworded:
+            values = {}
+            note = reworded_note(claim.statement, sentence.text)
+            if claim.is_claim and claim.status != Status.PENDING:
+                values["status"] = Status.PENDING
+            changes.append(ClaimChange(claim=claim, sentence=sentence, values=values, note=note))
+            report.reworded.append(claim)
+        elif not same_place or (claim.prefix, claim.suffix) != text.context(article.body, sentence.start, sentence.end):
+            changes.append(ClaimChange(claim=claim, sentence=sentence))
+            # Re-anchored: found by a close match (a change of width or spacing), or back in the
+            # text; a claim that only shifted with the text before it needs no editor.
+            if placement.how == "fuzzy" or not claim.is_anchored:
+                report.moved.append(claim)
+    return changes
+
+
+@transaction.atomic
+def article_update(*, article, user=None, via=StatusChange.Via.ADMIN, **fields):
+    """Save an article; when its text changed, re-anchor its claims through the write path.
+
+    A claim whose sentence was reworded (a fuzzy match that is more than a change of width or
+    spacing) goes back to review with one history row showing the old and new wording. Returns
+    the ArticleEditReport (empty when the text did not change).
+    """
+    old_body = Article.objects.filter(pk=article.pk).values_list("body", flat=True).first() if article.pk else None
+    for name, value in fields.items():
+        setattr(article, name, value)
+    article.body = text.normalize_body(article.body)
+    article.full_clean()
+    article.save()
+    report = ArticleEditReport()
+    if old_body is not None and old_body != article.body:
+        changes = _reanchor_changes(article, report)
+        if changes:
+            claims_apply(changes=changes, user=user, via=StatusChange.Via.ARTICLE, notify=False)
+    content_changed()
+    return report
+
+
+@transaction.atomic
+def article_reanchor(*, article, user=None, via=StatusChange.Via.COMMAND):
+    """Re-place the article's claims on its text (check_anchors); returns the ArticleEditReport."""
+    report = ArticleEditReport()
+    changes = _reanchor_changes(article, report)
+    if changes:
+        claims_apply(changes=changes, user=user, via=via)
+    return report
+
+
+@transaction.atomic
+def article_create_claims(*, article, user=None, via=StatusChange.Via.COMMAND):
+    """A pending claim for every statement that has none. Returns the new claims."""
+    taken = set(article.claims.filter(is_anchored=True).values_list("position", flat=True))
+    changes = [
+        ClaimChange(article=article, sentence=sentence)
+        for sentence in text.sentences(article.body)
+        if sentence.start not in taken
+    ]
+    if not changes:
+        return []
+    result = claims_apply(changes=changes, user=user, via=via)
+    return [outcome.claim for outcome in result.outcomes]
+
+
+def claims_set_is_claim(*, claims, is_claim, user=None, via=StatusChange.Via.BULK):
+    """Mark statements as not a claim (opinion, rhetoric), or as claims again. Returns how many changed."""
+    changes = [ClaimChange(claim=claim, values={"is_claim": is_claim}) for claim in claims]
+    return len(claims_apply(changes=changes, user=user, via=via).written)
+
+
+@dataclass
+class Coverage:
+    statements: int
+    by_status: dict
+    not_claims: int
+    undecided: int
+    unanchored: int
+
+    @property
+    def decided(self):
+        return self.statements - self.undecided
+
+
+def article_coverage(article):
+    """How much of the article the desk has decided: the numbers on the article's admin page."""
+    sentences = text.sentences(article.body)
+    rows = list(article.claims.values_list("position", "is_anchored", "is_claim", "status"))
+    anchored = {pos: (is_claim, status) for pos, is_anchored, is_claim, status in rows if is_anchored}
+    by_status = Counter(status for _pos, _anch, is_claim, status in rows if is_claim)
+    undecided = 0
+    for sentence in sentences:
+        decision = anchored.get(sentence.start)
+        if decision is None or (decision[0] and decision[1] == Status.PENDING):
+            undecided += 1
+    return Coverage(
+        statements=len(sentences),
+        by_status={status: by_status.get(status, 0) for status in Status.values},
+        not_claims=sum(1 for _pos, _anch, is_claim, _st in rows if not is_claim),
+        undecided=undecided,
+        unanchored=sum(1 for _pos, is_anchored, _c, _st in rows if not is_anchored),
+    )
+
+
+def parse_article_file(path):
+    """Read an article file: ``---`` front matter (title, slug, lead) then the body."""
+    raw = text.normalize_body(Path(path).read_text(encoding="utf-8"))
+    if not raw.startswith("---\n"):
+        raise ValidationError(_("%(path)s does not start with a “---” front matter block.") % {"path": path})
+    front, _sep, body = raw[4:].partition("\n---\n")
+    meta = {}
+    for line in front.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            meta[key.strip()] = value.strip()
+    missing = [key for key in ("title", "slug") if not meta.get(key)]
+    if missing:
+        raise ValidationError(
+            _("%(path)s lacks %(keys)s in its front matter.") % {"path": path, "keys": ", ".join(missing)}
+        )
+    return meta, body.strip() + "\n"
+
+
+@transaction.atomic
+def article_load_file(*, path, publish=True, user=None):
+    """Create the article in ``path``, or update it from the file. Returns (article, created, report)."""
+    meta, body = parse_article_file(path)
+    article = Article.objects.filter(slug=meta["slug"]).first()
+    created = article is None
+    if created:
+        article = Article(slug=meta["slug"], published_at=timezone.now() if publish else None, is_published=publish)
+    report = article_update(
+        article=article,
+        user=user,
+        via=StatusChange.Via.COMMAND,
+        title=meta["title"],
+        lead=meta.get("lead", ""),
+        body=body,
+        language=meta.get("language", "ja"),
+    )
+    return article, created, report
