@@ -89,7 +89,18 @@ class ClaimStatus(models.TextChoices):
     PENDING = "pending", _("Unverified")
     VERIFIED = "verified", _("Verified")
     DISPUTED = "disputed", _("Disputed")
+    UNSUPPORTED = "unsupported", _("Unsupported")
     OUTDATED = "outdated", _("Outdated")
+
+
+# The order of the legend, the summary bar and the filters: decided first, undecided last.
+ClaimStatus.LEGEND_ORDER = [
+    ClaimStatus.VERIFIED,
+    ClaimStatus.DISPUTED,
+    ClaimStatus.UNSUPPORTED,
+    ClaimStatus.OUTDATED,
+    ClaimStatus.PENDING,
+]
 
 
 class EvidenceStance(models.TextChoices):
@@ -162,6 +173,11 @@ class Claim(models.Model):
                 violation_error_message=_(
                     "Outdated needs an “as of” date and a verdict note that says what has changed."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[ClaimStatus.DISPUTED, ClaimStatus.UNSUPPORTED]) | ~Q(verdict_note=""),
+                name="claim_disputed_or_unsupported_has_note",
+                violation_error_message=_("Disputed and unsupported need a verdict note."),
             ),
             models.UniqueConstraint(
                 fields=["article", "position"], condition=Q(is_anchored=True), name="claim_one_per_anchored_statement"

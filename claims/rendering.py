@@ -74,7 +74,7 @@ def status_summary(claims):
     total = sum(counts.values())
     rows = []
     offset = 0.0
-    for status in (Claim.Status.VERIFIED, Claim.Status.DISPUTED, Claim.Status.OUTDATED, Claim.Status.PENDING):
+    for status in Claim.Status.LEGEND_ORDER:
         count = counts.get(status, 0)
         share = 100 * count / total if total else 0
         rows.append({"status": status, "label": status.label, "count": count, "x": offset, "width": share})

@@ -14,9 +14,11 @@ from .models import Claim
 Status = Claim.Status
 
 # status → (ratingValue on a 1–5 scale, the English rating name). Pending claims get no review.
+# Unsupported has no number: "no source either way" is not a point between true and false.
 REVIEW_RATINGS = {
     Status.VERIFIED: (5, "True"),
     Status.OUTDATED: (3, "Outdated"),
+    Status.UNSUPPORTED: (None, "Unproven"),
     Status.DISPUTED: (1, "Disputed"),
 }
 BEST_RATING = 5
@@ -68,13 +70,12 @@ def claim_graph(claim, *, absolute):
             "author": {"@type": "Organization", "name": _("Hundred models"), "url": absolute("/")},
             "reviewRating": {
                 "@type": "Rating",
-                "ratingValue": value,
-                "bestRating": BEST_RATING,
-                "worstRating": WORST_RATING,
                 "name": name,
                 "alternateName": str(claim.get_status_display()),
             },
         }
+        if value is not None:
+            review["reviewRating"].update(ratingValue=value, bestRating=BEST_RATING, worstRating=WORST_RATING)
         if claim.last_checked:
             review["datePublished"] = claim.last_checked.isoformat()
         if claim.verdict_note:

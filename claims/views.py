@@ -21,7 +21,7 @@ from .rendering import render_article_body, status_summary, unplaced_claims
 from .structured_data import claim_graph, ld_json_script
 
 Status = Claim.Status
-ISSUE_STATUSES = (Status.DISPUTED, Status.OUTDATED)
+ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
 CONTEXT_SENTENCES = 2
 
 
@@ -63,7 +63,7 @@ class ArticleView(PublicMixin, DetailView):
             summary=status_summary(claims),
             unplaced=unplaced_claims(article, claims),
             focus_issues=self.request.GET.get("focus") == "issues",
-            statuses=[Status.VERIFIED, Status.DISPUTED, Status.OUTDATED, Status.PENDING],
+            statuses=Status.LEGEND_ORDER,
         )
         return context
 

@@ -91,8 +91,18 @@ def status_rule_errors(*, status, verdict_note, as_of, stances):
         errors.append(_("Unknown status “%(status)s”.") % {"status": status})
     elif status == Status.VERIFIED and Stance.SUPPORTS not in stances:
         errors.append(_("Verified needs at least one evidence link that supports the statement."))
-    elif status == Status.DISPUTED and Stance.REFUTES not in stances and not note:
-        errors.append(_("Disputed needs an evidence link that refutes the statement, or a verdict note."))
+    elif status == Status.DISPUTED:
+        if Stance.REFUTES not in stances and Stance.CONTEXT not in stances:
+            errors.append(
+                _(
+                    "Disputed needs contrary evidence: a link that refutes the statement or puts it in context. "
+                    "When nothing was found either way, the status is “unsupported”."
+                )
+            )
+        if not note:
+            errors.append(_("Disputed needs a verdict note that says what the contrary evidence shows."))
+    elif status == Status.UNSUPPORTED and not note:
+        errors.append(_("Unsupported needs a verdict note that says what was searched, where and when."))
     elif status == Status.OUTDATED:
         if not as_of:
             errors.append(_("Outdated needs an “as of” date: when the statement was true."))

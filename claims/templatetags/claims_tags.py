@@ -12,6 +12,7 @@ register = template.Library()
 STATUS_ICONS = {
     Claim.Status.VERIFIED: "✓",
     Claim.Status.DISPUTED: "!",
+    Claim.Status.UNSUPPORTED: "∅",
     Claim.Status.OUTDATED: "↺",
     Claim.Status.PENDING: "?",
 }
@@ -119,7 +120,8 @@ def claim_badge(claim):
 
 STATUS_MEANINGS = {
     Claim.Status.VERIFIED: gettext_lazy("Sources confirm the statement."),
-    Claim.Status.DISPUTED: gettext_lazy("Sources contradict the statement, or it is contested."),
+    Claim.Status.DISPUTED: gettext_lazy("Sources contradict the statement, or put it in a different light."),
+    Claim.Status.UNSUPPORTED: gettext_lazy("Checked, but no source was found either way."),
     Claim.Status.OUTDATED: gettext_lazy("It was true when written, but has changed since."),
     Claim.Status.PENDING: gettext_lazy("Not checked yet."),
 }

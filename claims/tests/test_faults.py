@@ -187,7 +187,7 @@ def desk_file():
         [
             row(statement="東京は日本の首都です。", verdict_note="更新された"),
             row(statement="富士山は日本一高い山です。", status="verified", evidence=SOURCE, tags="地理, 山"),
-            row(statement="最後の文です。", status="disputed", verdict_note="異論あり", tags="論争"),
+            row(statement="最後の文です。", status="unsupported", verdict_note="出典が見つからない", tags="論争"),
         ]
     )
 

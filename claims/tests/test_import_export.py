@@ -218,7 +218,7 @@ def populate(article):
                 + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
                 "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
             ),
-            row(statement=QUOTE, status="disputed", verdict_note="+異論あり", tags="引用"),
+            row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
             row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
             row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
         ]
@@ -272,7 +272,7 @@ def test_load_essay_imports_the_record_once_and_is_safe_to_run_again():
 
 def test_running_load_essay_again_keeps_what_the_editors_did():
     call_command("load_essay", stdout=io.StringIO())
-    claim = Claim.objects.filter(status="pending", is_claim=True).first()
+    claim = Claim.objects.filter(status="unsupported", is_claim=True).first()
     link = {"stance": "supports", "url": "https://example.org/editor-found-this", "title": "編集者の出典"}
     services.claims_apply(
         changes=[
@@ -418,7 +418,8 @@ BAD_ROWS = [
     ),
     ({"status": "verified"}, "row 2, column status: Verified needs at least one evidence link that supports"),
     ({"status": "outdated", "verdict_note": "x"}, "row 2, column status: Outdated needs an “as of” date"),
-    ({"status": "disputed"}, "row 2, column status: Disputed needs an evidence link that refutes"),
+    ({"status": "disputed"}, "row 2, column status: Disputed needs contrary evidence"),
+    ({"status": "unsupported"}, "row 2, column status: Unsupported needs a verdict note"),
     ({"evidence": "supports | javascript:alert(1) | 題"}, "row 2, column evidence: line 1: Unsafe address"),
     ({"evidence": "supports | data:text/html,x | 題"}, "row 2, column evidence: line 1: Unsafe address"),
     (
@@ -518,7 +519,7 @@ def test_nothing_is_written_unless_every_row_is_valid(article):
     )
     assert messages_of(report) == [
         "row 4, column status: Unknown status “unknown”: write one of pending, verified, "
-        "disputed, outdated, or its label (未検証, 検証済み, 異論あり, 情報が古い)."
+        "disputed, unsupported, outdated, or its label (未検証, 検証済み, 異論あり, 根拠不明, 情報が古い)."
     ]
     assert not Claim.objects.exists()
     assert not Evidence.objects.exists()
@@ -639,7 +640,7 @@ def test_status_changes_write_history_rows_with_the_importing_user(article):
 def test_last_checked_comes_from_the_column_else_from_the_status_change(article):
     run([row(statement=FUJI, status="verified", evidence=SOURCE, last_checked="2024-05-06")])
     assert claim_for(article, FUJI).last_checked == datetime.date(2024, 5, 6)
-    run([row(statement=LAST, status="disputed", verdict_note="違う")])
+    run([row(statement=LAST, status="unsupported", verdict_note="違う")])
     assert claim_for(article, LAST).last_checked == timezone.localdate()
     # A blank cell on an unchanged status keeps the stored date.
     assert counts(run([row(statement=FUJI, status="verified", evidence=SOURCE)])) == (0, 0, 1)
@@ -997,7 +998,7 @@ def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_
     rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"), newline="")))
     header = rows[0]
     col = {name: header.index(name) for name in header}
-    pending = next(r for r in rows[1:] if r[col["kind"]] == "claim" and r[col["status"]] == "pending")
+    pending = next(r for r in rows[1:] if r[col["kind"]] == "claim" and r[col["status"]] == "unsupported")
     noted = next(r for r in rows[1:] if r[col["status"]] == "verified")
     pending[col["status"]] = "検証済み"
     pending[col["verdict_note"]] = "教科書で確認した。"
@@ -1031,7 +1032,7 @@ def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_
     assert StatusChange.objects.count() == history + 1
     assert (change.claim_id, change.from_status, change.to_status, change.via, change.user) == (
         verified.pk,
-        "pending",
+        "unsupported",
         "verified",
         "import",
         chief,

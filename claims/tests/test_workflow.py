@@ -45,13 +45,25 @@ def test_verified_needs_support(claim):
     assert change(claim, Status.VERIFIED)
 
 
-def test_disputed_needs_refuting_link_or_note(claim):
-    with pytest.raises(ValidationError, match="refutes"):
+def test_disputed_needs_contrary_evidence_and_a_note(claim):
+    with pytest.raises(ValidationError, match="contrary evidence"):
+        change(claim, Status.DISPUTED, verdict_note="出典が見つからない。")
+    add_evidence(claim, stance=Evidence.Stance.CONTEXT, url="https://example.com/context")
+    with pytest.raises(ValidationError, match="verdict note"):
         change(claim, Status.DISPUTED)
-    assert change(claim, Status.DISPUTED, verdict_note="出典が見つからない。")
-    other = claim_for(claim.article, "最後の文です。")
-    add_evidence(other, stance=Evidence.Stance.REFUTES)
-    assert change(other, Status.DISPUTED)
+    assert change(claim, Status.DISPUTED, verdict_note="別の資料では二番目とされる。")
+
+
+def test_unsupported_needs_a_note_saying_what_was_searched(claim):
+    with pytest.raises(ValidationError, match="searched"):
+        change(claim, Status.UNSUPPORTED)
+    assert change(claim, Status.UNSUPPORTED, verdict_note="2026年12月に国土地理院の資料を検索したが見つからなかった。")
+
+
+def test_the_database_refuses_disputed_or_unsupported_without_a_note(claim):
+    for status in (Status.DISPUTED, Status.UNSUPPORTED):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Claim.objects.filter(pk=claim.pk).update(status=status)
 
 
 def test_outdated_needs_as_of_and_note(claim):
@@ -65,8 +77,8 @@ def test_outdated_needs_as_of_and_note(claim):
 def test_the_rules_see_what_is_stored_not_the_callers_unsaved_object(claim):
     claim.verdict_note = "保存されていないメモ"  # never saved: the rule must not count it
     claim.as_of = datetime.date(2023, 9, 1)
-    with pytest.raises(ValidationError, match="refutes"):
-        change(claim, Status.DISPUTED)
+    with pytest.raises(ValidationError, match="searched"):
+        change(claim, Status.UNSUPPORTED)
     with pytest.raises(ValidationError, match="as of"):
         change(claim, Status.OUTDATED)
     claim.refresh_from_db()
@@ -74,9 +86,9 @@ def test_the_rules_see_what_is_stored_not_the_callers_unsaved_object(claim):
 
 
 def test_what_the_rule_checked_is_what_is_stored(claim):
-    change(claim, Status.DISPUTED, verdict_note="出典が見つからない。")
+    change(claim, Status.UNSUPPORTED, verdict_note="出典が見つからない。")
     claim.refresh_from_db()
-    assert (claim.status, claim.verdict_note) == (Status.DISPUTED, "出典が見つからない。")
+    assert (claim.status, claim.verdict_note) == (Status.UNSUPPORTED, "出典が見つからない。")
 
 
 def test_the_database_refuses_outdated_without_as_of_and_note(claim):
