@@ -41,7 +41,10 @@ def change_status_action(modeladmin, request, queryset):
             if not claim.is_claim:
                 _refusal(modeladmin, request, claim, gettext("skipped: it is marked “not a claim”."))
                 continue
-            changes.append(services.ClaimChange(claim=claim, values={"status": to}, expected_version=claim.version))
+            # The version the editor saw on the confirmation page: a save made since is not overwritten.
+            seen = request.POST.get(f"version-{claim.pk}", "")
+            expected = int(seen) if seen.isdigit() else claim.version
+            changes.append(services.ClaimChange(claim=claim, values={"status": to}, expected_version=expected))
         checked = services.claims_check(changes=changes)
         refused = {id(p.change) for p in checked.problems}
         for problem in checked.problems:

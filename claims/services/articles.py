@@ -68,7 +68,7 @@ def _reanchor_changes(article, report):
 
 
 @transaction.atomic
-def article_update(*, article, user=None, via=StatusChange.Via.ADMIN, **fields):
+def article_update(*, article, user=None, via=StatusChange.Via.ARTICLE, **fields):
     """Save an article; when its text changed, re-anchor its claims through the write path.
 
     A claim whose sentence was reworded (a fuzzy match that is more than a change of width or
@@ -85,7 +85,7 @@ def article_update(*, article, user=None, via=StatusChange.Via.ADMIN, **fields):
     if old_body is not None and old_body != article.body:
         changes = _reanchor_changes(article, report)
         if changes:
-            claims_apply(changes=changes, user=user, via=StatusChange.Via.ARTICLE, notify=False)
+            claims_apply(changes=changes, user=user, via=via, notify=False)
     content_changed()
     return report
 

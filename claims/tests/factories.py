@@ -1,7 +1,13 @@
 """Plain helper functions that build test data; every test module uses these."""
 
+import socket
+from unittest import mock
+
+from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import OperationalError, connections
+from django.urls import reverse
 from django.utils import timezone
 
 from claims import services
@@ -93,3 +99,155 @@ def links_of(claim, **changes_by_pk):
     for link in links:
         link.update(changes_by_pk.get(link["pk"], {}))
     return links
+
+
+def database_state():
+    """Every row a reader could see, and the content revision: equal before and after means nothing was written."""
+    from taggit.models import Tag, TaggedItem
+
+    from claims.models import ContentRevision, StatusChange
+
+    return {
+        "claims": list(Claim.objects.order_by("pk").values()),
+        "evidence": list(Evidence.objects.order_by("pk").values()),
+        "history": list(StatusChange.objects.order_by("pk").values()),
+        "tags": list(Tag.objects.order_by("pk").values()),
+        "tagged": list(TaggedItem.objects.order_by("pk").values()),
+        "revision": list(ContentRevision.objects.values()),
+    }
+
+
+# The claims CSV, as tests write it.
+SOURCE_CELL = "supports | https://www.gsi.go.jp/fuji | 日本の山岳標高一覧 | 国土地理院 | 2023-04"
+
+
+def csv_row(**cells):
+    base = {"article": "test-article", "kind": "claim", "status": "pending"}
+    return {**base, **cells}
+
+
+def csv_bytes(rows, *, header=None, encoding="utf-8-sig", header_row=None):
+    import csv
+    import io
+
+    from claims.csv.format import COLUMNS, escape_formula
+
+    header = header or COLUMNS
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header_row or header)
+    for cells in rows:
+        writer.writerow([escape_formula(str(cells.get(column, ""))) for column in header])
+    return out.getvalue().encode(encoding)
+
+
+# The admin as a browser sees it.
+SOURCE_LINK = {"stance": "supports", "url": "https://www.gsi.go.jp/fuji", "title": "国土地理院", "publisher": "GSI"}
+
+
+def page_data(response):
+    """What the browser would send back for the form on this admin page, unchanged."""
+    data = {}
+
+    def add(form):
+        for name, field in form.fields.items():
+            bound = form[name]
+            value = bound.value()
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[bound.html_name] = "on"
+                continue
+            if value is None:
+                continue
+            value = field.widget.format_value(value)
+            if isinstance(value, list | tuple):
+                value = value[0] if len(value) == 1 else list(value)
+            if value not in (None, ""):
+                data[bound.html_name] = value
+
+    if "adminform" not in response.context:  # a restore or recover page: its one form
+        add(response.context["form"])
+        return data
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        add(inline.formset.management_form)
+        for form in inline.formset.forms:
+            add(form)
+    return data
+
+
+def evidence_rows(prefix_count, *rows):
+    data = {}
+    for i, row in enumerate(rows, start=prefix_count):
+        data.update({f"evidence-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def admin_save(client, claim, **changes):
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    data = page_data(client.get(url))
+    new_evidence = changes.pop("new_evidence", ())
+    if new_evidence:
+        start = int(data["evidence-TOTAL_FORMS"]) - 1  # fill the blank extra form first
+        data.update(evidence_rows(start, *new_evidence))
+        data["evidence-TOTAL_FORMS"] = str(start + len(new_evidence))
+    data.update(changes)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    claim.refresh_from_db()
+    return claim
+
+
+# Faults
+
+
+def database_down():
+    """Every query fails as it does when PostgreSQL is stopped or unreachable."""
+    error = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+    return mock.patch.object(connections["default"], "cursor", side_effect=error)
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def reader_visible_edits(claim):
+    """(what, the edit, the page where a reader sees it, the text that shows it)."""
+    from taggit.models import Tag
+
+    from claims.models import StatusChange
+    from claims.services.tags import tag_save
+
+    add_evidence(claim, title="最初の出典")
+    claim_page = reverse("claims:claim", args=[claim.pk])
+    yield (
+        "verdict note",
+        lambda: edit(claim, verdict_note="書き換えた判定メモ"),
+        "/",
+        "書き換えた判定メモ",
+    )
+    yield (
+        "status",
+        lambda: services.claim_change_status(claim=claim, to="verified", via=StatusChange.Via.COMMAND),
+        claim_page,
+        "status-verified",
+    )
+    yield (
+        "evidence",
+        lambda: edit(claim, evidence=[{**links_of(claim)[0], "title": "改訂された出典"}]),
+        "/",
+        "改訂された出典",
+    )
+    yield "tag added", lambda: edit(claim, tags=["地理学"]), claim_page, "地理学"
+    tag = Tag.objects.get(name="地理学")
+    yield "tag renamed", lambda: setattr(tag, "name", "測地学") or tag_save(tag=tag), claim_page, "測地学"
+    yield (
+        "article text",
+        lambda: services.article_update(
+            article=claim.article, body=claim.article.body + "\n新しく書き足した文です。\n"
+        ),
+        "/",
+        "新しく書き足した文です。",
+    )

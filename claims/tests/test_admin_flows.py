@@ -652,12 +652,6 @@ def test_a_restore_made_after_someone_elses_save_is_refused_and_changes_nothing(
     assert len(history(claim)) == rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="article_update(via=...) ignores its via argument and always writes Via.ARTICLE, so restoring "
-    "an article version through admin:claims_article_revision records the claim's history row as "
-    "'article edit', not 'version restore' (claims/services/articles.py)",
-)
 def test_restoring_an_article_version_that_rewords_a_claim_records_via_restore(as_chief, chief, article):
     fuji = make_status(claim_for(article, FUJI), Status.VERIFIED, note="確認済み。")
     save_article(as_chief, article, article.body + "\n追加の文です。\n")  # a version with the old wording

@@ -13,8 +13,8 @@ from taggit.models import Tag, TaggedItem
 
 from claims.models import Article, Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import make_article, make_user
-from claims.tests.test_history import SOURCE, admin_save
+from claims.tests.factories import SOURCE_LINK as SOURCE
+from claims.tests.factories import admin_save, make_article, make_user
 
 pytestmark = pytest.mark.django_db
 

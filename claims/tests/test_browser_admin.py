@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from claims.models import Claim, Evidence
 from claims.roles import CHIEF_EDITORS, create_roles
+from claims.tests.browser import BODY, open_page, wait_for
 from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
-from claims.tests.test_browser import BODY, open_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-password-42"

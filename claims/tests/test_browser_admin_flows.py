@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 
 from claims.models import Claim, StatusChange
 from claims.roles import EDITORS, create_roles
+from claims.tests.browser import wait_for
 from claims.tests.factories import add_evidence, claim_for, make_article, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,13 +25,6 @@ Status = Claim.Status
 def ja(message, *args):
     with translation.override("ja"):
         return str(ngettext(message, *args) if args else gettext(message))
-
-
-def wait_for(driver, condition):
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def loaded(driver):

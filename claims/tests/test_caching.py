@@ -6,13 +6,10 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
-from taggit.models import Tag
 
-from claims import services
-from claims.models import StatusChange
 from claims.sampledata import make_sample_article
-from claims.services.tags import tag_save
-from claims.tests.factories import add_evidence, claim_for, edit, links_of, make_article
+from claims.tests.factories import claim_for, edit, make_article
+from claims.tests.factories import reader_visible_edits as edits
 
 pytestmark = pytest.mark.django_db
 FUJI = "富士山は日本一高い山です。"
@@ -75,41 +72,6 @@ def test_a_signed_in_editor_gets_the_readers_page_and_keeps_the_admin_fresh(clie
     edit(claim, verdict_note="管理画面で見える新しいメモ")
     change_page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
     assert "管理画面で見える新しいメモ" in change_page
-
-
-def edits(claim):
-    """(what, the edit, the page where a reader sees it, the text that shows it)."""
-    add_evidence(claim, title="最初の出典")
-    claim_page = reverse("claims:claim", args=[claim.pk])
-    yield (
-        "verdict note",
-        lambda: edit(claim, verdict_note="書き換えた判定メモ"),
-        "/",
-        "書き換えた判定メモ",
-    )
-    yield (
-        "status",
-        lambda: services.claim_change_status(claim=claim, to="verified", via=StatusChange.Via.COMMAND),
-        claim_page,
-        "status-verified",
-    )
-    yield (
-        "evidence",
-        lambda: edit(claim, evidence=[{**links_of(claim)[0], "title": "改訂された出典"}]),
-        "/",
-        "改訂された出典",
-    )
-    yield "tag added", lambda: edit(claim, tags=["地理学"]), claim_page, "地理学"
-    tag = Tag.objects.get(name="地理学")
-    yield "tag renamed", lambda: setattr(tag, "name", "測地学") or tag_save(tag=tag), claim_page, "測地学"
-    yield (
-        "article text",
-        lambda: services.article_update(
-            article=claim.article, body=claim.article.body + "\n新しく書き足した文です。\n"
-        ),
-        "/",
-        "新しく書き足した文です。",
-    )
 
 
 def test_every_kind_of_edit_shows_on_the_next_request(client, claim):

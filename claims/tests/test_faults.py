@@ -6,11 +6,11 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache, caches
-from django.db import OperationalError, connections
+from django.db import OperationalError
 from django.test import Client
 
 from claims.caching.backend import ResilientRedisCache
-from claims.tests.factories import make_article
+from claims.tests.factories import closed_port, database_down, database_state, make_article
 
 pytestmark = pytest.mark.django_db
 
@@ -18,18 +18,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def article():
     return make_article(slug="hundred-model-war")
-
-
-def database_down():
-    """Every query fails as it does when PostgreSQL is stopped or unreachable."""
-    error = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
-    return mock.patch.object(connections["default"], "cursor", side_effect=error)
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("path", ["/", "/claims/"])
@@ -159,25 +147,12 @@ def test_default_test_cache_is_untouched():
 # An import that fails halfway leaves nothing behind
 
 
-def database_state():
-    from taggit.models import Tag, TaggedItem
-
-    from claims.models import Claim, ContentRevision, Evidence, StatusChange
-
-    return {
-        "claims": list(Claim.objects.order_by("pk").values()),
-        "evidence": list(Evidence.objects.order_by("pk").values()),
-        "history": list(StatusChange.objects.order_by("pk").values()),
-        "tags": list(Tag.objects.order_by("pk").values()),
-        "tagged": list(TaggedItem.objects.order_by("pk").values()),
-        "revision": list(ContentRevision.objects.values()),
-    }
-
-
 @pytest.fixture
 def desk_file():
     """A file that updates an existing claim and creates new ones with evidence, tags and history."""
-    from claims.tests.test_import_export import SOURCE, csv_bytes, row
+    from claims.tests.factories import SOURCE_CELL as SOURCE
+    from claims.tests.factories import csv_bytes
+    from claims.tests.factories import csv_row as row
 
     article = make_article(claims=False)
     from claims.csv import importing

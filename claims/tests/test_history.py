@@ -2,18 +2,17 @@
 
 import pytest
 import reversion
-from django import forms
 from django.urls import reverse
 from reversion.models import Version
 
 from claims.models import Article, Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import claim_for, make_article, make_user
+from claims.tests.factories import SOURCE_LINK, admin_save, claim_for, make_article, make_user, page_data
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
 FUJI = "富士山は日本一高い山です。"
-SOURCE = {"stance": "supports", "url": "https://www.gsi.go.jp/fuji", "title": "国土地理院", "publisher": "GSI"}
+SOURCE = SOURCE_LINK
 
 
 @pytest.fixture
@@ -31,59 +30,6 @@ def chief(client):
     user = make_user("chief", groups=[CHIEF_EDITORS])
     client.force_login(user)
     return user
-
-
-def page_data(response):
-    """What the browser would send back for the form on this admin page, unchanged."""
-    data = {}
-
-    def add(form):
-        for name, field in form.fields.items():
-            bound = form[name]
-            value = bound.value()
-            if isinstance(field, forms.BooleanField):
-                if value:
-                    data[bound.html_name] = "on"
-                continue
-            if value is None:
-                continue
-            value = field.widget.format_value(value)
-            if isinstance(value, list | tuple):
-                value = value[0] if len(value) == 1 else list(value)
-            if value not in (None, ""):
-                data[bound.html_name] = value
-
-    if "adminform" not in response.context:  # a restore or recover page: its one form
-        add(response.context["form"])
-        return data
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
-    return data
-
-
-def evidence_rows(prefix_count, *rows):
-    data = {}
-    for i, row in enumerate(rows, start=prefix_count):
-        data.update({f"evidence-{i}-{key}": value for key, value in row.items()})
-    return data
-
-
-def admin_save(client, claim, **changes):
-    url = reverse("admin:claims_claim_change", args=[claim.pk])
-    data = page_data(client.get(url))
-    new_evidence = changes.pop("new_evidence", ())
-    if new_evidence:
-        start = int(data["evidence-TOTAL_FORMS"]) - 1  # fill the blank extra form first
-        data.update(evidence_rows(start, *new_evidence))
-        data["evidence-TOTAL_FORMS"] = str(start + len(new_evidence))
-    data.update(changes)
-    response = client.post(url, data)
-    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
-    claim.refresh_from_db()
-    return claim
 
 
 def versions_of(obj):

@@ -24,8 +24,7 @@ from taggit.models import Tag
 from claims import services
 from claims.models import Article, Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import make_article, make_user
-from claims.tests.test_history import page_data
+from claims.tests.factories import make_article, make_user, page_data
 
 pytestmark = pytest.mark.django_db
 

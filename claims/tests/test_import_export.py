@@ -22,7 +22,16 @@ from claims.management.commands import load_essay
 from claims.management.commands.import_claims import Progress
 from claims.models import Claim, ContentRevision, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import add_evidence, claim_for, make_article, make_user
+from claims.tests.factories import (
+    SOURCE_CELL,
+    add_evidence,
+    claim_for,
+    csv_bytes,
+    csv_row,
+    database_state,
+    make_article,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -31,7 +40,7 @@ FUJI = "富士山は日本一高い山です。"
 TOKYO = "東京は日本の首都です。"
 LAST = "最後の文です。"
 QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
-SOURCE = "supports | https://www.gsi.go.jp/fuji | 日本の山岳標高一覧 | 国土地理院 | 2023-04"
+SOURCE = SOURCE_CELL
 
 
 @pytest.fixture(autouse=True)
@@ -47,18 +56,7 @@ def article():
     return make_article(claims=False)
 
 
-def row(**cells):
-    base = {"article": "test-article", "kind": "claim", "status": "pending"}
-    return {**base, **cells}
-
-
-def csv_bytes(rows, *, header=COLUMNS, encoding="utf-8-sig", header_row=None):
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header_row or header)
-    for cells in rows:
-        writer.writerow([csvformat.escape_formula(str(cells.get(column, ""))) for column in header])
-    return out.getvalue().encode(encoding)
+row = csv_row
 
 
 def run(rows, **kwargs):
@@ -321,6 +319,65 @@ def test_a_deliberate_reload_needs_confirmation(monkeypatch):
 
 # ---------------------------------------------------------------------------------------------
 # Encodings
+
+
+def essay_export():
+    from claims.models import Claim as ClaimModel
+
+    out = io.StringIO(newline="")
+    exporting.write_csv(out, exporting.claim_rows(ClaimModel.objects.all()))
+    return out.getvalue()
+
+
+def test_a_shift_jis_file_that_lost_characters_is_refused_untouched():
+    call_command("load_essay", stdout=io.StringIO())
+    text = essay_export()
+    assert "–" in text  # the record has titles with an EN DASH, which Shift_JIS cannot hold
+    lossy = text.lstrip("\ufeff").encode("cp932", errors="replace")  # what Excel's "CSV" save does
+    before = database_state()
+    report = importing.import_bytes(lossy, file_name="excel.csv")
+    assert not report.ok
+    lost = [str(e) for e in report.errors if "became “?”" in str(e)]
+    assert lost and all(e.row and e.column for e in report.errors)
+    assert any("column evidence" in m and "“–” (EN DASH)" in m for m in lost), lost
+    assert database_state() == before
+
+
+def test_a_shift_jis_round_trip_that_only_swapped_twins_writes_nothing(article):
+    services.article_create_claims(article=article)
+    claim = Claim.objects.get(statement=FUJI)
+    note = "標高は3776m〜3777m、気温は−5℃、‖区切り‖。"
+    services.claims_apply(
+        changes=[services.ClaimChange(claim=claim, values={"status": "unsupported", "verdict_note": note})],
+        via="admin",
+    )
+    text = essay_export().lstrip("\ufeff")
+    # Excel and LibreOffice read these back as their CP932 look-alikes.
+    swapped = text.replace("〜", "～").replace("−", "－").replace("‖", "∥")
+    assert swapped != text
+    data = swapped.encode("cp932")  # every character survives: no "?"
+    before = database_state()
+    report = importing.import_bytes(data, file_name="excel.csv")
+    assert report.ok, messages_of(report)
+    assert counts(report) == (0, 0, len(report.outcomes))
+    assert database_state() == before
+    claim.refresh_from_db()
+    assert claim.verdict_note == note
+
+
+def test_a_shift_jis_edit_next_to_a_lost_character_is_refused(article):
+    services.article_create_claims(article=article)
+    claim = Claim.objects.get(statement=FUJI)
+    services.claims_apply(
+        changes=[services.ClaimChange(claim=claim, values={"internal_note": "AI – 2023 の資料"})], via="admin"
+    )
+    text = essay_export().lstrip("\ufeff").replace("AI – 2023 の資料", "AI ? 2023 の資料(追記)")
+    report = importing.import_bytes(text.encode("cp932"), file_name="excel.csv")
+    assert [str(e) for e in report.errors] == [
+        f"row {2 + list(Claim.objects.order_by('article', 'position', 'pk')).index(claim)}, column internal_note: "
+        "The character “–” (EN DASH) became “?”: Shift_JIS cannot hold it. "
+        "Save the file as “CSV UTF-8 (comma delimited)” and import it again."
+    ]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])

@@ -9,8 +9,7 @@ from taggit.models import Tag
 
 from claims.models import Article, Claim, Evidence
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import add_evidence, claim_for, make_article, make_user
-from claims.tests.test_history import page_data
+from claims.tests.factories import add_evidence, claim_for, make_article, make_user, page_data
 
 pytestmark = pytest.mark.django_db
 FUJI = "富士山は日本一高い山です。"

@@ -16,11 +16,12 @@ from django.test import override_settings
 
 from claims.caching import revision as freshness
 from claims.caching.pages import local_pages
-from claims.tests.factories import claim_for, edit, make_article
-from claims.tests.test_caching import FUJI, edits
-from claims.tests.test_faults import closed_port, database_down
+from claims.tests.factories import claim_for, closed_port, database_down, edit, make_article
+from claims.tests.factories import reader_visible_edits as edits
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+FUJI = "富士山は日本一高い山です。"
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the revision is published when a commit happens
 
