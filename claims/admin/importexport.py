@@ -1,8 +1,8 @@
 """django-import-export classes: the claims CSV format, the resource and the admin mixin.
 
 The admin keeps django-import-export's upload, preview (dry run) and confirm pages; the work is
-done by ``claims.importing`` and ``claims.exporting``, the same code import_claims and
-export_claims run. What the library would do by default is not safe here (tags exported as ids,
+done by ``claims.csv.importing`` (which hands its changes to ``services.claims_apply``) and
+``claims.csv.exporting``, the same code import_claims and export_claims run. What the library would do by default is not safe here (tags exported as ids,
 no model validation, bulk mode that skips our rules and history, formula escaping that drops a
 leading ``=``, one fixed encoding), so each of those steps is ours.
 """
@@ -84,7 +84,7 @@ class ClaimsCSV(Format):
 
 
 class ClaimResource(resources.ModelResource):
-    """One row per claim, in the columns of docs/csv.md; importing runs ``claims.importing``."""
+    """One row per claim, in the columns of docs/csv.md; importing runs ``claims.csv.importing``."""
 
     id = fields.Field(column_name="id")
     article = fields.Field(column_name="article")
@@ -251,8 +251,21 @@ class ClaimImportExportMixin(ImportExportMixin):
             },
         )
 
-    def _do_file_export(self, file_format, request, queryset, export_form=None):
-        """Stream the file: the admin's filtered claims, never all of them in memory at once."""
+    def export_action(self, request):
+        """The export page; a confirmed export of the listed claims is streamed, never built in memory.
+
+        django-import-export builds the whole file before sending it; the form's other paths (the
+        page itself, an export of selected rows from the action menu) stay the library's.
+        """
+        if request.method == "POST" and "export_items" not in request.POST and self.has_export_permission(request):
+            form = self.get_export_form_class()(
+                self.get_export_formats(), self.get_export_resource_classes(request), data=request.POST
+            )
+            if form.is_valid():
+                return self.stream_export(self.get_export_queryset(request))
+        return super().export_action(request)
+
+    def stream_export(self, queryset):
         claims = Claim.objects.filter(pk__in=queryset.order_by().values("pk"))
         response = StreamingHttpResponse(
             exporting.stream_csv(exporting.claim_rows(claims)), content_type="text/csv; charset=utf-8"
