@@ -178,6 +178,10 @@ STORAGES = {
 # The article shown on the home page.
 HOME_ARTICLE_SLUG = os.environ.get("HOME_ARTICLE_SLUG", "hundred-model-war")
 
+# Two-person verdicts: a change to what readers see of a claim waits for another chief editor.
+# CLAIMS_SIGN_OFF=0 turns it off for a one-person desk.
+CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
+
 # CSV import: the largest file accepted, in bytes.
 CLAIMS_IMPORT_MAX_BYTES = int(os.environ.get("CLAIMS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
