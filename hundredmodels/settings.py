@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "csp",
     "reversion",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "claims",
 ]
 
@@ -102,6 +104,31 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# The read-only open-data API (claims/api/, docs/api.md): JSON only, no sessions or logins, a rate
+# per client address (API_RATE_LIMIT, e.g. "120/minute") answered with 429 and Retry-After.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_RATE_LIMIT", "120/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hundred models open data API",
+    "DESCRIPTION": "Read-only: published articles, public claims with their verdicts, evidence and history, tags.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "StanceEnum": "claims.models.EvidenceStance",
+    },
+}
 
 ROOT_URLCONF = "hundredmodels.urls"
 WSGI_APPLICATION = "hundredmodels.wsgi.application"
