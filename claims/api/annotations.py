@@ -1,0 +1,230 @@
+"""The public claims of an article as W3C Web Annotations (docs/annotations.md).
+
+Each claim is one ``Annotation`` (motivation ``assessing``) whose target is the article page,
+selected twice: a ``TextQuoteSelector`` and a ``TextPositionSelector`` into the *rendered text*
+of the article, the text content of the page's ``#essay-body`` element without the badges. That
+text is rebuilt here from the same blocks ``claims.rendering.render_article_body`` renders, so a
+position never has to be guessed from ``Claim.position`` (an offset in the stored body, which
+holds "## " markers and blank lines that the page does not show).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from claims import text
+from claims.models import Claim, Evidence
+from claims.rendering import glued_claims
+
+from .licence import LICENCE_URL
+
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+PAGE_SIZE = 100
+QUOTE_CONTEXT = 32  # characters of prefix and suffix, as Claim.prefix and Claim.suffix hold
+# templates/claims/article.html opens #essay-body with a line break before the rendered body, and
+# render_article_body joins its headings and paragraphs with one line break.
+TEXT_START = "\n"
+BLOCK_SEPARATOR = "\n"
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    """The article's rendered text and where each claimed sentence sits in it."""
+
+    text: str
+    positions: dict  # claim pk → (start, end) in code points
+
+    def quote(self, claim):
+        start, end = self.positions[claim.pk]
+        return self.text[max(0, start - QUOTE_CONTEXT) : start], self.text[end : end + QUOTE_CONTEXT]
+
+
+def rendered_text(article, claims):
+    """The text of ``#essay-body`` without badges, and the place in it of each claim shown there."""
+    glued = glued_claims(article, claims)
+    body = article.body
+    pieces = [TEXT_START]
+    offset = len(TEXT_START)
+    positions = {}
+    for index, block in enumerate(text.parse_blocks(body)):
+        if index:
+            pieces.append(BLOCK_SEPARATOR)
+            offset += len(BLOCK_SEPARATOR)
+        shown = block.text if block.kind == "heading" else body[block.start : block.end]
+        if block.kind != "heading":
+            for start, end in text.split_sentences(block.text, block.start):
+                claim = glued.get(start)
+                if claim is not None:
+                    positions[claim.pk] = (offset + start - block.start, offset + end - block.start)
+        pieces.append(shown)
+        offset += len(shown)
+    return RenderedText("".join(pieces), positions)
+
+
+def extension_context(vocabulary):
+    """Our few terms beside the W3C context: the claim's status and each evidence link's stance."""
+    return {
+        "hm": vocabulary,
+        "ldp": "http://www.w3.org/ns/ldp#",
+        "BasicContainer": "ldp:BasicContainer",
+        "status": {"@id": "hm:status", "@type": "@vocab"},
+        "stance": {"@id": "hm:stance", "@type": "@vocab"},
+        "title": "dcterms:title",
+        "publisher": "dcterms:publisher",
+        "published": "dcterms:date",
+        "archive": {"@id": "hm:archivedCopy", "@type": "@id"},
+        **{value: f"hm:{value}" for value in Claim.Status.values},
+        **{value: f"hm:{value}" for value in Evidence.Stance.values},
+    }
+
+
+class AnnotationBuilder:
+    """Builds the JSON-LD of one article's annotations; ``absolute`` turns a path into a URL."""
+
+    def __init__(self, article, claims, *, absolute):
+        self.article = article
+        self.claims = claims
+        self.absolute = absolute
+        self.rendered = rendered_text(article, claims)
+        self.article_url = absolute(article.get_absolute_url())
+        self.container_url = absolute(reverse("api:annotations", kwargs={"slug": article.slug}))
+        self.context = [ANNO_CONTEXT, extension_context(absolute(reverse("api:docs")) + "#term-")]
+
+    def annotation_url(self, claim):
+        return self.absolute(reverse("api:annotation", kwargs={"slug": self.article.slug, "pk": claim.pk}))
+
+    def page_url(self, number):
+        return f"{self.container_url}?page={number}"
+
+    @property
+    def page_count(self):
+        return max(1, -(-len(self.claims) // PAGE_SIZE))
+
+    @property
+    def modified(self):
+        return max([self.article.updated_at, *(claim.updated_at for claim in self.claims)]).isoformat()
+
+    def target(self, claim):
+        selectors = []
+        if claim.pk in self.rendered.positions:
+            start, end = self.rendered.positions[claim.pk]
+            prefix, suffix = self.rendered.quote(claim)
+            selectors = [
+                {"type": "TextQuoteSelector", "exact": claim.statement, "prefix": prefix, "suffix": suffix},
+                {"type": "TextPositionSelector", "start": start, "end": end},
+            ]
+        else:
+            # Not on the page's text any more (unplaced): the quote as it was, no position.
+            selectors = [
+                {"type": "TextQuoteSelector", "exact": claim.statement, "prefix": claim.prefix, "suffix": claim.suffix}
+            ]
+        return {
+            "type": "SpecificResource",
+            "source": self.article_url,
+            "selector": selectors,
+            "state": {"type": "TimeState", "sourceDate": self.article.updated_at.isoformat()},
+        }
+
+    def bodies(self, claim):
+        language = self.article.language
+        with translation.override(language):
+            label = str(claim.get_status_display())
+        bodies = [
+            {
+                "type": "TextualBody",
+                "purpose": "assessing",
+                "value": label,
+                "language": language,
+                "format": "text/plain",
+                "status": claim.status,
+            }
+        ]
+        if claim.verdict_note:
+            bodies.append(
+                {
+                    "type": "TextualBody",
+                    "purpose": "describing",
+                    "value": claim.verdict_note,
+                    "language": language,
+                    "format": "text/plain",
+                }
+            )
+        bodies.extend({"type": "TextualBody", "purpose": "tagging", "value": tag.name} for tag in claim.tags.all())
+        bodies.append(
+            {"type": "SpecificResource", "purpose": "linking", "source": self.absolute(claim.get_absolute_url())}
+        )
+        for link in claim.evidence.all():
+            source = {"id": link.url, "type": "Text"}
+            for term, value in (
+                ("title", link.title),
+                ("publisher", link.publisher),
+                ("published", link.published),
+                ("archive", link.archive_url),
+            ):
+                if value:
+                    source[term] = value
+            bodies.append({"type": "SpecificResource", "purpose": "linking", "source": source, "stance": link.stance})
+        return bodies
+
+    def annotation(self, claim, *, with_context=False):
+        data = {"@context": self.context} if with_context else {}
+        data.update(
+            {
+                "id": self.annotation_url(claim),
+                "type": "Annotation",
+                "motivation": "assessing",
+                "created": claim.created_at.isoformat(),
+                "modified": claim.updated_at.isoformat(),
+                "creator": {
+                    "type": "Organization",
+                    "name": _site_name(self.article),
+                    "homepage": self.absolute("/"),
+                },
+                "rights": LICENCE_URL,
+                "body": self.bodies(claim),
+                "target": self.target(claim),
+            }
+        )
+        return data
+
+    def page(self, number, *, with_context=True):
+        items = self.claims[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
+        data = {"@context": self.context} if with_context else {}
+        data.update(
+            {
+                "id": self.page_url(number),
+                "type": "AnnotationPage",
+                "partOf": {"id": self.container_url, "total": len(self.claims), "modified": self.modified},
+                "startIndex": number * PAGE_SIZE,
+                "items": [self.annotation(claim) for claim in items],
+            }
+        )
+        if number > 0:
+            data["prev"] = self.page_url(number - 1)
+        if number + 1 < self.page_count:
+            data["next"] = self.page_url(number + 1)
+        return data
+
+    def container(self):
+        with translation.override(self.article.language):
+            label = _("%(title)s: claims and their verdicts") % {"title": self.article.title}
+        return {
+            "@context": self.context,
+            "id": self.container_url,
+            "type": ["BasicContainer", "AnnotationCollection"],
+            "label": label,
+            "total": len(self.claims),
+            "modified": self.modified,
+            "rights": LICENCE_URL,
+            "first": self.page(0, with_context=False),
+            "last": self.page_url(self.page_count - 1),
+        }
+
+
+def _site_name(article):
+    with translation.override(article.language or settings.LANGUAGE_CODE):
+        return _("Hundred models")

@@ -1,0 +1,144 @@
+"""What the API says about each public row: only fields a reader sees on the site.
+
+Every field is named here; nothing is serialized by ``fields = "__all__"``, so a column added to
+a model (an internal note, a proposal, a reporter's address) never reaches the API by accident.
+"""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.models import Article, Claim, Evidence, StatusChange
+
+
+def _absolute(serializer, path):
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class TagSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+    claims = serializers.IntegerField(read_only=True, help_text="Public claims with this tag.")
+    html_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, tag):
+        return _absolute(self, reverse("claims:tag", kwargs={"slug": tag.slug}))
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    claims = serializers.IntegerField(read_only=True, source="public_claims", help_text="Public claims.")
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    annotations = serializers.SerializerMethodField(help_text="The W3C Web Annotation container.")
+
+    class Meta:
+        model = Article
+        fields = [
+            "slug",
+            "title",
+            "lead",
+            "language",
+            "published_at",
+            "updated_at",
+            "claims",
+            "url",
+            "html_url",
+            "annotations",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, article):
+        return _absolute(self, reverse("api:article", kwargs={"slug": article.slug}))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, article):
+        return _absolute(self, article.get_absolute_url())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_annotations(self, article):
+        return _absolute(self, reverse("api:annotations", kwargs={"slug": article.slug}))
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "body"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evidence
+        fields = ["stance", "url", "title", "publisher", "published", "accessed", "archive_url", "excerpt"]
+
+
+class HistorySerializer(serializers.ModelSerializer):
+    # The note readers see on the claim page: an import's bookkeeping note is hidden there too.
+    note = serializers.CharField(source="public_note", read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["from_status", "to_status", "note", "created_at"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    article = serializers.CharField(source="article.slug", read_only=True, help_text="The article's slug.")
+    tags = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "article",
+            "statement",
+            "section",
+            "status",
+            "verdict_note",
+            "as_of",
+            "last_checked",
+            "tags",
+            "created_at",
+            "updated_at",
+            "url",
+            "html_url",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, claim):
+        return [tag.name for tag in claim.tags.all()]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, claim):
+        return _absolute(self, reverse("api:claim", kwargs={"pk": claim.pk}))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, claim):
+        return _absolute(self, claim.get_absolute_url())
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    history = HistorySerializer(many=True, read_only=True, source="public_history")
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [*ClaimSerializer.Meta.fields, "prefix", "suffix", "is_anchored", "evidence", "history"]
+
+
+class ClaimFilterSerializer(serializers.Serializer):
+    """The claims list's query parameters; anything else in them is a 400 that names the parameter."""
+
+    article = serializers.CharField(required=False, max_length=100, help_text="An article's slug.")
+    status = serializers.ChoiceField(required=False, choices=Claim.Status.choices)
+    tag = serializers.CharField(required=False, max_length=100, help_text="A tag's slug.")
+    section = serializers.CharField(required=False, max_length=200, help_text="A section heading, exactly.")
+    updated_since = serializers.DateTimeField(
+        required=False, help_text="Only claims saved at or after this time (ISO 8601)."
+    )
+    cursor = serializers.CharField(required=False, help_text="The page: copy it from `next` or `previous`.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

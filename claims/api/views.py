@@ -1,0 +1,217 @@
+"""The read-only JSON API under /api/v1/ (docs/api.md).
+
+Every view is a :class:`PublicAPIView`: no login and no session, a rate per client address
+(429 with Retry-After), then the conditional check (304 when the client's ETag is current, before
+any query), read-only CORS and the page cache's Cache-Control on the answer.
+"""
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from taggit.models import Tag
+
+from claims.models import Article, Claim, StatusChange
+from claims.security import client_ip
+
+from . import serializers
+from .http import add_cors, add_freshness, content_etag, etag_matches
+
+MAX_ID = 2**63 - 1
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """Requests per client address (behind the trusted proxies), at the rate in settings."""
+
+    scope = "api"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+
+class NotModified(exceptions.APIException):
+    status_code = 304
+
+
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag is current.")
+ERROR_RESPONSES = {
+    304: NOT_MODIFIED,
+    429: OpenApiResponse(
+        response=serializers.ErrorSerializer, description="Too many requests: wait `Retry-After` seconds."
+    ),
+}
+NOT_FOUND = {404: OpenApiResponse(response=serializers.ErrorSerializer, description="Not found.")}
+BAD_REQUEST = {400: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A parameter is not valid.")}
+
+
+class PublicAPIView(generics.GenericAPIView):
+    authentication_classes = []
+    throttle_classes = [ClientRateThrottle]
+    pagination_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the rate limit first: a 304 counts too
+        self.etag = content_etag()
+        if request.method in ("GET", "HEAD") and etag_matches(request, self.etag):
+            raise NotModified
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotModified):
+            return Response(status=304)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_cors(response, preflight=request.method == "OPTIONS")
+        if response.status_code in (200, 304) and getattr(self, "etag", None):
+            add_freshness(response, self.etag)
+        return response
+
+    def options(self, request, *args, **kwargs):
+        # A CORS preflight: the methods and headers say it all, no metadata body.
+        response = Response(status=200)
+        response["Allow"] = "GET, HEAD, OPTIONS"
+        return response
+
+
+def _valid_id(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < number <= MAX_ID:
+        raise Http404
+    return number
+
+
+def _valid_slug(value):
+    if not value or "\x00" in value or len(value) > 100:
+        raise Http404
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles
+
+
+def public_articles():
+    return Article.objects.published().annotate(
+        public_claims=Count("claims", filter=Q(claims__in=Claim.objects.public()))
+    )
+
+
+@extend_schema(tags=["articles"], responses={200: serializers.ArticleSerializer(many=True), **ERROR_RESPONSES})
+class ArticleListView(PublicAPIView, generics.ListAPIView):
+    """Published articles, newest first."""
+
+    serializer_class = serializers.ArticleSerializer
+
+    def get_queryset(self):
+        return public_articles().defer("body")
+
+
+@extend_schema(tags=["articles"], responses={200: serializers.ArticleDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND})
+class ArticleDetailView(PublicAPIView, generics.RetrieveAPIView):
+    """One published article, with its body."""
+
+    serializer_class = serializers.ArticleDetailSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return public_articles()
+
+    def get_object(self):
+        _valid_slug(self.kwargs["slug"])
+        return super().get_object()
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims
+
+
+class ClaimCursorPagination(CursorPagination):
+    """Pages by claim id: a claim keeps its id for good, so a page never skips or repeats one."""
+
+    ordering = "pk"
+    page_size = 50
+
+
+def public_claims():
+    return Claim.objects.public().select_related("article").defer("article__body", "article__lead")
+
+
+@extend_schema(
+    tags=["claims"],
+    parameters=[serializers.ClaimFilterSerializer],
+    responses={200: serializers.ClaimSerializer(many=True), **ERROR_RESPONSES, **BAD_REQUEST, **NOT_FOUND},
+)
+class ClaimListView(PublicAPIView, generics.ListAPIView):
+    """Public claims of published articles, by id, 50 a page (follow `next`)."""
+
+    serializer_class = serializers.ClaimSerializer
+    pagination_class = ClaimCursorPagination
+
+    def get_queryset(self):
+        params = serializers.ClaimFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        claims = public_claims().prefetch_related("tags")
+        if "article" in data:
+            claims = claims.filter(article__slug=data["article"])
+        if "status" in data:
+            claims = claims.filter(status=data["status"])
+        if "tag" in data:
+            claims = claims.filter(tags__slug=data["tag"])
+        if "section" in data:
+            claims = claims.filter(section=data["section"])
+        if "updated_since" in data:
+            claims = claims.filter(updated_at__gte=data["updated_since"])
+        return claims
+
+
+@extend_schema(
+    tags=["claims"],
+    parameters=[OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The claim's id.")],
+    responses={200: serializers.ClaimDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+)
+class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
+    """One public claim with its evidence and its public history (newest first)."""
+
+    serializer_class = serializers.ClaimDetailSerializer
+
+    def get_queryset(self):
+        # The history's user is never selected: editors' names do not reach readers.
+        history = StatusChange.objects.only("claim", "from_status", "to_status", "note", "via", "created_at")
+        return public_claims().prefetch_related(
+            "tags", "evidence", Prefetch("history", queryset=history, to_attr="public_history")
+        )
+
+    def get_object(self):
+        self.kwargs["pk"] = _valid_id(self.kwargs["pk"])
+        return super().get_object()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags
+
+
+@extend_schema(tags=["tags"], responses={200: serializers.TagSerializer(many=True), **ERROR_RESPONSES})
+class TagListView(PublicAPIView, generics.ListAPIView):
+    """The tags of public claims, by name, with how many public claims carry each."""
+
+    serializer_class = serializers.TagSerializer
+
+    def get_queryset(self):
+        return (
+            Tag.objects.annotate(claims=Count("claim", filter=Q(claim__in=Claim.objects.public()), distinct=True))
+            .filter(claims__gt=0)
+            .order_by("name")
+        )
