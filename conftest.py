@@ -24,3 +24,10 @@ def empty_page_cache():
 
     cache.clear()
     local_pages.pages.clear()
+
+
+@pytest.fixture(autouse=True)
+def one_person_desk(request, settings):
+    """Sign-off is on by default on the site; each test of another feature runs as a one-person desk
+    (CLAIMS_SIGN_OFF off), and the tests marked ``sign_off`` run with it on."""
+    settings.CLAIMS_SIGN_OFF = request.node.get_closest_marker("sign_off") is not None

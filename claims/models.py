@@ -282,6 +282,15 @@ class StatusChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("who")
     )
     via = models.CharField(_("how"), max_length=16, choices=Via.choices)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+        help_text=_("The second person who signed the change off."),
+    )
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -305,6 +314,79 @@ class StatusChange(models.Model):
         too and the editors keep the file name in the admin history.
         """
         return "" if self.via == self.Via.IMPORT else self.note
+
+
+class ProposalQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state=Proposal.State.OPEN)
+
+
+class Proposal(models.Model):
+    """A change to what readers see of a claim, made by one person, waiting for another to sign it off.
+
+    It holds the values it would set (status, verdict note, "as of") and the evidence as it would
+    be, and the claim's version they were proposed against. Readers see none of it until a chief
+    editor who is not the proposer approves it; then it goes through the write path like any edit.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("awaiting sign-off")
+        APPROVED = "approved", _("approved")
+        SENT_BACK = "sent_back", _("sent back")
+        WITHDRAWN = "withdrawn", _("replaced by a newer proposal")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="proposals", verbose_name=_("claim"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    values = models.JSONField(_("proposed values"), default=dict, blank=True)
+    evidence = models.JSONField(_("proposed evidence"), null=True, blank=True)
+    base_version = models.PositiveIntegerField(_("claim version proposed against"))
+    note = models.TextField(_("note for the history"), blank=True)
+    via = models.CharField(_("how"), max_length=16, choices=StatusChange.Via.choices)
+    batch = models.CharField(
+        _("batch"), max_length=200, blank=True, db_index=True, help_text=_("The import a proposal came with.")
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="proposals",
+        verbose_name=_("proposed by"),
+    )
+    created_at = models.DateTimeField(_("proposed"), default=timezone.now, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_comment = models.TextField(
+        _("comment for the proposer"), blank=True, validators=[validate_visible_text, MaxLengthValidator(2000)]
+    )
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        permissions = [("approve_proposal", _("Can sign off other people's proposals"))]
+        constraints = [
+            models.UniqueConstraint(fields=["claim"], condition=Q(state="open"), name="proposal_one_open_per_claim"),
+        ]
+
+    def __str__(self):
+        return _("Proposal #%(pk)s for claim #%(claim)s") % {"pk": self.pk, "claim": self.claim_id}
+
+    def get_absolute_url(self):
+        return reverse("admin:claims_proposal_change", args=[self.pk])
+
+    @property
+    def is_stale(self):
+        """The claim was saved since this was proposed: it must be looked at again before approval."""
+        return self.claim.version != self.base_version
 
 
 class ReviewQueueItem(Claim):

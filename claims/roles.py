@@ -15,6 +15,7 @@ EDITOR_PERMISSIONS = [
     "claims.change_evidence",
     "claims.delete_evidence",
     "claims.view_statuschange",
+    "claims.view_proposal",
     "taggit.view_tag",
     "taggit.add_tag",
 ]
@@ -26,6 +27,8 @@ CHIEF_EDITOR_PERMISSIONS = EDITOR_PERMISSIONS + [
     "claims.delete_claim",
     "claims.delete_reviewqueueitem",
     "claims.import_claim",
+    "claims.approve_proposal",
+    "claims.change_proposal",
     "taggit.change_tag",
     "taggit.delete_tag",
 ]
@@ -48,5 +51,7 @@ def create_roles(apps):
         perms = []
         for code in codes:
             app_label, codename = code.split(".")
-            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            # A permission of a model that a later migration adds is not there yet: that
+            # migration runs create_roles again.
+            perms.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.set(perms)

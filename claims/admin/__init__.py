@@ -20,14 +20,15 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from claims import services
-from claims.models import Article, Claim, Evidence, ReviewQueueItem, StatusChange
+from claims.models import Article, Claim, Evidence, Proposal, ReviewQueueItem, StatusChange
 from claims.services.tags import tag_save, tags_delete
 from claims.templatetags.claims_tags import status_badge
 
 from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
-from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, SectionFilter
+from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
 from .forms import ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
+from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 
 Status = Claim.Status
@@ -118,13 +119,24 @@ class ClaimAdminBase(ClaimVersionAdmin):
     search_fields = ["statement", "verdict_note", "internal_note"]
     inlines = [EvidenceInline, StatusChangeInline]
     actions = [change_status_action, mark_not_claim_action, mark_claim_action]
-    readonly_fields = ["anchor_info", "last_checked", "public_links"]
+    readonly_fields = ["anchor_info", "last_checked", "public_links", "sign_off"]
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["article", "statement", "anchor_info", "is_claim", "public_links"]}),
         (
             _("Verdict"),
-            {"fields": ["status", "status_note", "verdict_note", "as_of", "recheck_after", "last_checked", "tags"]},
+            {
+                "fields": [
+                    "sign_off",
+                    "status",
+                    "status_note",
+                    "verdict_note",
+                    "as_of",
+                    "recheck_after",
+                    "last_checked",
+                    "tags",
+                ]
+            },
         ),
         (_("Editors only"), {"fields": ["internal_note", "loaded_version"]}),
     ]
@@ -174,6 +186,27 @@ class ClaimAdminBase(ClaimVersionAdmin):
             )
         return format_html("{} · {} {}", obj.section or "—", gettext("offset"), obj.position)
 
+    @admin.display(description=_("sign-off"))
+    def sign_off(self, obj):
+        """The form shows what readers see; proposals waiting for (or sent back from) sign-off are listed here."""
+        proposals = list(obj.proposals.filter(state__in=["open", "sent_back"]).order_by("-pk")[:5]) if obj.pk else []
+        if not proposals:
+            return gettext("No proposal waiting. The values below are what readers see.")
+        return format_html_join(
+            "",
+            '<p><a href="{}">{}</a>: {} ({}){}</p>',
+            (
+                (
+                    p.get_absolute_url(),
+                    p,
+                    p.get_state_display(),
+                    p.proposed_by or "—",
+                    format_html(" — {}", p.review_comment) if p.review_comment else "",
+                )
+                for p in proposals
+            ),
+        )
+
     @admin.display(description=_("public pages"))
     def public_links(self, obj):
         if not obj.pk:
@@ -211,6 +244,19 @@ class ClaimAdminBase(ClaimVersionAdmin):
         saved = result.outcomes[0].claim if result.outcomes else form.instance
         form.instance.pk = saved.pk
         form.instance.version = saved.version
+        for proposal in result.proposals:
+            self.message_user(
+                request,
+                format_html(
+                    gettext(
+                        "Your change to the status, the verdict note or the evidence is a proposal: readers see it "
+                        'once another chief editor approves it. <a href="{}">See proposal #{}</a>.'
+                    ),
+                    proposal.get_absolute_url(),
+                    proposal.pk,
+                ),
+                messages.WARNING,
+            )
 
 
 @admin.register(Claim)
@@ -224,6 +270,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
     or a source (a dead evidence link)."""
 
     list_display = ["short_statement", "status_label", "reason", "article", "evidence_count", "recheck_after"]
+    list_filter = [QueueReasonFilter, *ClaimAdminBase.list_filter]
 
     def get_queryset(self, request):
         today = timezone.localdate()
@@ -231,8 +278,13 @@ class ReviewQueueAdmin(ClaimAdminBase):
             super()
             .get_queryset(request)
             .filter(is_claim=True)
+            .annotate(awaiting_sign_off=Exists(Proposal.objects.open().filter(claim=OuterRef("pk"))))
             .filter(
-                Q(status=Status.PENDING) | Q(recheck_after__lte=today) | Q(is_anchored=False) | Q(has_dead_link=True)
+                Q(status=Status.PENDING)
+                | Q(recheck_after__lte=today)
+                | Q(is_anchored=False)
+                | Q(has_dead_link=True)
+                | Q(awaiting_sign_off=True)
             )
         )
 
@@ -247,6 +299,8 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("not yet reviewed"))
         if getattr(obj, "has_dead_link", False):
             reasons.append(gettext("dead link"))
+        if getattr(obj, "awaiting_sign_off", False):
+            reasons.append(gettext("awaiting sign-off"))
         return ", ".join(reasons)
 
     def has_add_permission(self, request):
@@ -310,7 +364,8 @@ class ArticleAdmin(ArticleVersionAdmin):
             for status, count in cov.by_status.items()
         ]
         return format_html(
-            '<ul class="coverage"><li>{}: {}</li>{}<li>{}: {}</li><li><strong>{}: {}</strong></li><li>{}: {}</li></ul>',
+            '<ul class="coverage"><li>{}: {}</li>{}<li>{}: {}</li><li><strong>{}: {}</strong></li><li>{}: {}</li>'
+            '<li><a href="{}?why=sign_off&article__id__exact={}">{}</a>: {}</li></ul>',
             gettext("Statements"),
             cov.statements,
             format_html_join("", "{}", ((cell,) for cell in cells)),
@@ -320,6 +375,10 @@ class ArticleAdmin(ArticleVersionAdmin):
             cov.undecided,
             gettext("Unanchored claims"),
             cov.unanchored,
+            reverse("admin:claims_reviewqueueitem_changelist"),
+            obj.pk,
+            gettext("Awaiting sign-off"),
+            cov.awaiting_sign_off,
         )
 
     def save_model(self, request, obj, form, change):

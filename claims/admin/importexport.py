@@ -9,6 +9,7 @@ leading ``=``, one fixed encoding), so each of those steps is ours.
 
 import io
 from collections import defaultdict
+from urllib.parse import quote
 
 import tablib
 from django import forms
@@ -250,6 +251,21 @@ class ClaimImportExportMixin(ImportExportMixin):
                 "unchanged": counts[importing.UNCHANGED],
             },
         )
+        report = result.claims_report
+        if report.proposals:
+            url = reverse("admin:claims_proposal_changelist")
+            messages.warning(
+                request,
+                format_html(
+                    gettext(
+                        "{} verdict changes wait for sign-off: readers see them once another chief editor approves "
+                        '<a href="{}?batch={}&state__exact=open">the batch</a>.'
+                    ),
+                    len(report.proposals),
+                    url,
+                    quote(report.batch),
+                ),
+            )
 
     def export_action(self, request):
         """The export page; a confirmed export of the listed claims is streamed, never built in memory.

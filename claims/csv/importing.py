@@ -71,6 +71,8 @@ class ImportReport:
     outcomes: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     dry_run: bool = False
+    proposals: list = field(default_factory=list)  # with sign-off on: what waits for a second person
+    batch: str = ""
 
     @property
     def ok(self):
@@ -88,9 +90,15 @@ class ImportReport:
         return counts
 
 
-def import_table(*, table, user=None, dry_run=False, file_name="", progress=None, today=None):
-    """Import a ``csvformat.Table``. Writes nothing unless every row is valid (and not ``dry_run``)."""
-    return _Importer(table=table, user=user, dry_run=dry_run, file_name=file_name, progress=progress, today=today).run()
+def import_table(*, table, user=None, dry_run=False, file_name="", progress=None, today=None, propose=None):
+    """Import a ``csvformat.Table``. Writes nothing unless every row is valid (and not ``dry_run``).
+
+    With sign-off on (``propose``, by default the site's setting) the verdicts the file changes
+    become one batch of proposals that another chief editor approves together.
+    """
+    importer = _Importer(table=table, user=user, dry_run=dry_run, file_name=file_name, progress=progress, today=today)
+    importer.propose = propose
+    return importer.run()
 
 
 def import_bytes(data, **kwargs):
@@ -135,6 +143,8 @@ class _Importer:
         self.today = today or timezone.localdate()
         self.now = timezone.now()
         self.note = _("Imported from %(file)s") % {"file": file_name} if file_name else _("Imported from a CSV file.")
+        self.file_name = file_name
+        self.propose = None
         self.progress = progress or (lambda label, done, total: None)
         self.field_checks = {}
 
@@ -172,9 +182,20 @@ class _Importer:
             self._outcomes(checked)
             return self.report
         self.progress(_("Writing"), 0, len(changes))
+        self.report.batch = _("Import of %(file)s by %(user)s, %(when)s") % {
+            "file": self.file_name or "CSV",
+            "user": self.user or "—",
+            "when": timezone.localtime(self.now).strftime("%Y-%m-%d %H:%M:%S"),
+        }
         try:
             result = services.claims_apply(
-                changes=changes, user=self.user, via=StatusChange.Via.IMPORT, note=self.note, today=self.today
+                changes=changes,
+                user=self.user,
+                via=StatusChange.Via.IMPORT,
+                note=self.note,
+                today=self.today,
+                propose=self.propose,
+                batch=self.report.batch,
             )
         except services.ChangeRefused as refused:
             self._problems(refused.problems)
@@ -193,6 +214,7 @@ class _Importer:
             return self.report
         self.progress(_("Writing"), len(changes), len(changes))
         self._outcomes(result)
+        self.report.proposals = result.proposals
         return self.report
 
     def _error(self, row, column, message):

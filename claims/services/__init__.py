@@ -30,6 +30,10 @@ from .workflow import (
     claim_change_status,
     claims_apply,
     claims_check,
+    proposal_approve,
+    proposal_change,
+    proposal_send_back,
+    sign_off_applies,
     status_rule_errors,
 )
 
@@ -58,6 +62,10 @@ __all__ = [
     "claims_set_is_claim",
     "parse_article_file",
     "plan_reanchor",
+    "proposal_approve",
+    "proposal_change",
+    "proposal_send_back",
     "same_wording",
+    "sign_off_applies",
     "status_rule_errors",
 ]

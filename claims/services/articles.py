@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from claims import text
 from claims.caching.revision import content_changed
-from claims.models import Article, Claim, StatusChange
+from claims.models import Article, Claim, Proposal, StatusChange
 
 from .anchoring import plan_reanchor
 from .workflow import UNANCHORED, ClaimChange, claims_apply
@@ -128,6 +128,7 @@ class Coverage:
     not_claims: int
     undecided: int
     unanchored: int
+    awaiting_sign_off: int = 0
 
     @property
     def decided(self):
@@ -151,6 +152,7 @@ def article_coverage(article):
         not_claims=sum(1 for _pos, _anch, is_claim, _st in rows if not is_claim),
         undecided=undecided,
         unanchored=sum(1 for _pos, is_anchored, _c, _st in rows if not is_anchored),
+        awaiting_sign_off=Proposal.objects.open().filter(claim__article=article).count(),
     )
 
 

@@ -12,11 +12,14 @@ steps without writing, for forms and previews. docs/write-path.md shows each ent
 """
 
 import copy
+import dataclasses
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
 
 import reversion
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -30,7 +33,8 @@ from taggit.models import Tag, TaggedItem
 
 from claims import text
 from claims.caching.revision import content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, StatusChange
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange
+from claims.validators import validate_visible_text
 
 from .anchoring import claim_anchor_fields, claim_locate
 
@@ -45,6 +49,9 @@ STORED_FIELDS = ["article", *ANCHOR_FIELDS, *VALUE_FIELDS]
 WRITE_BATCH = 1000
 QUERY_CHUNK = 5000  # ids per ``__in`` query: SQLite allows at most 32,766 query parameters
 UNANCHORED = "unanchored"  # ClaimChange.sentence for a claim whose sentence is gone
+# What readers see of a claim's verdict: with sign-off on, a change to these waits for a second person.
+PUBLIC_FIELDS = ["status", "verdict_note", "as_of"]
+SIGNED_OFF_PATHS = {Via.ADMIN, Via.BULK, Via.IMPORT, Via.RESTORE}
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,7 @@ class Outcome:
 class ApplyResult:
     outcomes: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    proposals: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -216,13 +224,26 @@ def claims_check(*, changes, today=None):
     return _Plan(changes, today=today, lock=False).result
 
 
+def sign_off_applies(via):
+    """Whether a change made this way waits for a second person (CLAIMS_SIGN_OFF, on by default)."""
+    return settings.CLAIMS_SIGN_OFF and via in SIGNED_OFF_PATHS
+
+
 @transaction.atomic
-def claims_apply(*, changes, user=None, via, note="", today=None, notify=True):
+def claims_apply(*, changes, user=None, via, note="", today=None, notify=True, propose=None, batch=""):
     """Apply ``changes`` all together or not at all; returns the ApplyResult.
+
+    With sign-off on (``propose``; by default when :func:`sign_off_applies`), what readers would
+    see of each claim (status, verdict note, "as of", evidence) is not applied but kept as a
+    ``Proposal`` for another person to approve (:func:`proposal_approve`); the rest of the change
+    (internal note, recheck date, tags, anchor) is applied at once. The rules are checked on the
+    whole change either way, so a proposal that could never be approved is refused now.
 
     Raises ConcurrentEditError when a claim was saved since its change was prepared, and
     ChangeRefused (with every problem) when a change breaks a rule.
     """
+    if propose is None:
+        propose = sign_off_applies(via)
     plan = _Plan(changes, today=today, lock=True)
     result = plan.result
     if result.problems:
@@ -230,14 +251,157 @@ def claims_apply(*, changes, user=None, via, note="", today=None, notify=True):
         if concurrent and len(concurrent) == len(result.problems):
             raise ConcurrentEditError(concurrent)
         raise ChangeRefused(result.problems)
-    written = result.written
-    if not written:
-        return result
     user = user if user is not None and getattr(user, "pk", None) else None
-    _Writer(written, user=user, via=via, note=note, now=plan.now).write()
-    if notify:
-        content_changed()
+    if propose:
+        return _propose(result, user=user, via=via, note=note, today=today, notify=notify, batch=batch)
+    return _write(result, plan, user=user, via=via, note=note, notify=notify)
+
+
+def _write(result, plan, *, user, via, note, notify, approved_by=None):
+    written = result.written
+    if written:
+        _Writer(written, user=user, via=via, note=note, now=plan.now, approved_by=approved_by).write()
+        if notify:
+            content_changed()
     return result
+
+
+def _jsonable(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _propose(checked, *, user, via, note, today, notify, batch):
+    """Apply what readers do not see; keep the rest of each change as a Proposal."""
+    direct, proposed = [], []
+    for outcome in checked.written:
+        change = outcome.change
+        public = {
+            name: value
+            for name, value in change.values.items()
+            if name in PUBLIC_FIELDS
+            and (outcome.stored is None or getattr(outcome.stored, name) != getattr(outcome.claim, name))
+        }
+        evidence = change.evidence if "evidence" in outcome.changed or outcome.stored is None else None
+        private = dataclasses.replace(
+            change, values={k: v for k, v in change.values.items() if k not in PUBLIC_FIELDS}, evidence=None
+        )
+        direct.append(private)
+        if public or evidence is not None:
+            proposed.append((private, public, evidence))
+    plan = _Plan(direct, today=today, lock=True)
+    result = _write(plan.result, plan, user=user, via=via, note=note, notify=notify)
+    proposals = []
+    for private, public, evidence in proposed:
+        outcome = result.outcome_for(private)
+        claim = outcome.claim
+        Proposal.objects.open().filter(claim=claim).update(state=Proposal.State.WITHDRAWN, reviewed_at=plan.now)
+        proposals.append(
+            Proposal(
+                claim=claim,
+                values=_jsonable(public),
+                evidence=_jsonable(list(evidence)) if evidence is not None else None,
+                base_version=claim.version,
+                note=private.note or note,
+                via=via,
+                batch=batch,
+                proposed_by=user,
+                created_at=plan.now,
+            )
+        )
+    result.proposals = Proposal.objects.bulk_create(proposals)
+    return result
+
+
+def _from_json(values):
+    values = dict(values)
+    if values.get("as_of"):
+        values["as_of"] = datetime.date.fromisoformat(values["as_of"])
+    return values
+
+
+def proposal_change(proposal):
+    """The ClaimChange a proposal would make now (for the approval and for the diff an editor reads)."""
+    evidence = None
+    if proposal.evidence is not None:
+        evidence = [
+            {**link, "accessed": datetime.date.fromisoformat(link["accessed"]) if link.get("accessed") else None}
+            for link in proposal.evidence
+        ]
+    return ClaimChange(claim=proposal.claim, values=_from_json(proposal.values), evidence=evidence, note=proposal.note)
+
+
+@transaction.atomic
+def proposal_approve(*, proposal, user, seen_version=None, today=None):
+    """Sign a proposal off: its change goes through the write path, named after both people.
+
+    Refused for the proposer (a superuser too), for someone without the sign-off permission, for a
+    proposal already reviewed, and for one whose claim was saved since it was proposed unless the
+    approver saw the claim as it is now (``seen_version``).
+    """
+    proposal = Proposal.objects.select_for_update().select_related("claim", "proposed_by").get(pk=proposal.pk)
+    if proposal.state != Proposal.State.OPEN:
+        raise ValidationError(_("This proposal was already reviewed."), code="reviewed")
+    if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
+        raise ValidationError(
+            _("Nobody signs off their own proposal: another chief editor must approve it."), code="own"
+        )
+    if not user.has_perm("claims.approve_proposal"):
+        raise ValidationError(_("Only chief editors sign proposals off."), code="permission")
+    claim = Claim.objects.select_for_update().get(pk=proposal.claim_id)
+    if claim.version != proposal.base_version and seen_version != claim.version:
+        raise ValidationError(
+            _(
+                "The claim was changed after this proposal was made. Open the proposal, look at it "
+                "against the claim as it is now, and approve it from there."
+            ),
+            code="stale",
+        )
+    change = proposal_change(proposal)
+    change.claim = claim
+    change.expected_version = claim.version
+    plan = _Plan([change], today=today, lock=True)
+    if plan.result.problems:
+        raise ChangeRefused(plan.result.problems)
+    result = _write(
+        plan.result,
+        plan,
+        user=proposal.proposed_by,
+        via=proposal.via,
+        note=proposal.note,
+        notify=True,
+        approved_by=user,
+    )
+    proposal.state = Proposal.State.APPROVED
+    proposal.reviewed_by = user
+    proposal.reviewed_at = plan.now
+    proposal.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+    return result
+
+
+@transaction.atomic
+def proposal_send_back(*, proposal, user, comment):
+    """Send a proposal back to its author with a comment; nothing of it reaches readers."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError(_("Say why it goes back: the proposer reads this comment."), code="comment")
+    validate_visible_text(comment)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.state != Proposal.State.OPEN:
+        raise ValidationError(_("This proposal was already reviewed."), code="reviewed")
+    if not user.has_perm("claims.approve_proposal"):
+        raise ValidationError(_("Only chief editors sign proposals off."), code="permission")
+    proposal.state = Proposal.State.SENT_BACK
+    proposal.reviewed_by = user
+    proposal.reviewed_at = timezone.now()
+    proposal.review_comment = comment
+    proposal.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment"])
+    return proposal
 
 
 def claim_change_status(*, claim, to, note="", user=None, via, today=None, **values):
@@ -271,7 +435,8 @@ def claim_recover(*, pk, article, values, statement, position, section, evidence
         except ValidationError:
             sentence = Detached(statement=statement, position=position, section=section)
     change = ClaimChange(article=article, sentence=sentence, values=values, evidence=evidence, pk=pk, history=history)
-    return claims_apply(changes=[change], user=user, via=Via.RESTORE).outcomes[0].claim
+    # Deleting and recovering are a chief editor's acts on their own; the recovered verdict was public.
+    return claims_apply(changes=[change], user=user, via=Via.RESTORE, propose=False).outcomes[0].claim
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,12 +562,13 @@ class _Plan:
 
 
 class _Writer:
-    def __init__(self, outcomes, *, user, via, note, now):
+    def __init__(self, outcomes, *, user, via, note, now, approved_by=None):
         self.outcomes = outcomes
         self.user = user
         self.via = via
         self.note = note
         self.now = now
+        self.approved_by = approved_by
 
     def write(self):
         new = [o.claim for o in self.outcomes if o.action == NEW]
@@ -441,6 +607,7 @@ class _Writer:
                     note=o.change.note or self.note,
                     user=self.user,
                     via=self.via,
+                    approved_by=self.approved_by,
                     created_at=self.now,
                 )
                 for o in self.outcomes
@@ -524,6 +691,12 @@ class _Writer:
                 reversion.add_to_revision(claim)
             return
         comment = str(Via(self.via).label)
+        if self.approved_by is not None:
+            comment = _("%(how)s, proposed by %(proposer)s, approved by %(approver)s") % {
+                "how": comment,
+                "proposer": self.user or "—",
+                "approver": self.approved_by,
+            }
         revisions = Revision.objects.bulk_create(
             [Revision(date_created=self.now, user=self.user, comment=comment) for _claim in claims],
             batch_size=WRITE_BATCH,

@@ -102,7 +102,8 @@ class Command(BaseCommand):
     def import_record(self, path):
         """The record goes in as an import (history: how “import”, who nobody); all rows or none."""
         try:
-            report = importing.import_bytes(path.read_bytes(), file_name=path.name)
+            # The shipped record is the publication's starting point, not one editor's proposal.
+            report = importing.import_bytes(path.read_bytes(), file_name=path.name, propose=False)
         except OSError as error:
             raise CommandError(f"{path}: {error.strerror or error}") from error
         except csvformat.FileRefused as error:

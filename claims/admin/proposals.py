@@ -1,0 +1,234 @@
+"""Sign-off: the list of proposals, a proposal's page with its diff, approving and sending back.
+
+A proposal is approved only through ``services.proposal_approve`` (never by the proposer, a
+superuser included; a stale one only from its page, after the approver has seen the claim as it
+is now) and sent back only through ``services.proposal_send_back``, with a comment.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from claims import services
+from claims.models import EVIDENCE_FIELDS, Claim, Proposal
+from claims.templatetags.claims_tags import status_badge
+from claims.validators import validate_visible_text
+
+State = Proposal.State
+
+
+class SendBackForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment for the proposer"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("What to change before it can go public. The proposer reads this."),
+    )
+
+    def clean_comment(self):
+        comment = self.cleaned_data["comment"]
+        validate_visible_text(comment)
+        return comment
+
+
+def _link_line(link):
+    return " | ".join(str(link.get(name) or "") for name in ("stance", "url", "title"))
+
+
+def proposal_rows(proposal):
+    """(label, public now, proposed, differs) for each value the proposal sets, evidence last."""
+    claim = proposal.claim
+    change = services.proposal_change(proposal)
+    rows = []
+    for name, value in change.values.items():
+        field = Claim._meta.get_field(name)
+        now = getattr(claim, name)
+        if name == "status":
+            now, value = Claim.Status(now).label, Claim.Status(value).label
+        rows.append(
+            (field.verbose_name, now if now not in (None, "") else "—", value if value not in (None, "") else "—")
+        )
+    if change.evidence is not None:
+        now = "\n".join(sorted(_link_line({n: getattr(e, n) for n in EVIDENCE_FIELDS}) for e in claim.evidence.all()))
+        then = "\n".join(sorted(_link_line(link) for link in change.evidence))
+        rows.append((_("evidence"), now or "—", then or "—"))
+    return [(label, now, then, str(now) != str(then)) for label, now, then in rows]
+
+
+@admin.action(description=_("Approve selected proposals"), permissions=["approve"])
+def approve_action(modeladmin, request, queryset):
+    approved = 0
+    for proposal in queryset.select_related("claim"):
+        try:
+            services.proposal_approve(proposal=proposal, user=request.user)
+            approved += 1
+        except ValidationError as error:
+            modeladmin.message_user(
+                request,
+                format_html(gettext("Not approved: {}: {}"), proposal, " ".join(error.messages)),
+                messages.ERROR,
+            )
+    if approved:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d proposal approved: it is public now.",
+                "%(count)d proposals approved: they are public now.",
+                approved,
+            )
+            % {"count": approved},
+            messages.SUCCESS,
+        )
+    else:
+        modeladmin.message_user(request, gettext("No proposal was approved."), messages.WARNING)
+
+
+@admin.action(description=_("Send selected proposals back…"), permissions=["approve"])
+def send_back_action(modeladmin, request, queryset):
+    proposals = list(queryset.select_related("claim", "proposed_by"))
+    form = SendBackForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        sent = 0
+        for proposal in proposals:
+            try:
+                services.proposal_send_back(proposal=proposal, user=request.user, comment=form.cleaned_data["comment"])
+                sent += 1
+            except ValidationError as error:
+                modeladmin.message_user(
+                    request,
+                    format_html(gettext("Not sent back: {}: {}"), proposal, " ".join(error.messages)),
+                    messages.ERROR,
+                )
+        level = messages.SUCCESS if sent else messages.WARNING
+        modeladmin.message_user(
+            request,
+            ngettext("%(count)d proposal sent back.", "%(count)d proposals sent back.", sent) % {"count": sent},
+            level,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Send proposals back"),
+        "form": form,
+        "proposals": proposals,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action": "send_back_action",
+    }
+    return TemplateResponse(request, "admin/claims/proposal/send_back.html", context)
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = _("proposed by")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("My proposals"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(proposed_by=request.user)
+        return queryset
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "claim_statement", "summary", "proposed_by", "created_at", "state_label", "batch"]
+    list_filter = ["state", MineFilter, "batch", "via"]
+    list_select_related = ["claim", "proposed_by"]
+    search_fields = ["claim__statement", "note", "batch"]
+    actions = [approve_action, send_back_action]
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("claims.approve_proposal")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("claim", "claim__article", "proposed_by", "reviewed_by")
+
+    def changelist_view(self, request, extra_context=None):
+        counts = Proposal.objects.aggregate(
+            open=Count("pk", filter=Q(state=State.OPEN)), sent_back=Count("pk", filter=Q(state=State.SENT_BACK))
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "proposal_counts": counts})
+
+    @admin.display(description=_("statement"))
+    def claim_statement(self, obj):
+        return obj.claim.statement[:60]
+
+    @admin.display(description=_("change"))
+    def summary(self, obj):
+        parts = []
+        if "status" in obj.values:
+            parts.append(format_html("{} → {}", status_badge(obj.claim.status), status_badge(obj.values["status"])))
+        if "verdict_note" in obj.values:
+            parts.append(gettext("verdict note"))
+        if "as_of" in obj.values:
+            parts.append(gettext("as of"))
+        if obj.evidence is not None:
+            parts.append(gettext("evidence"))
+        return format_html(" · ".join(["{}"] * len(parts)), *parts) if parts else "—"
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_label(self, obj):
+        if obj.state == State.OPEN and obj.is_stale:
+            return gettext("awaiting sign-off (the claim changed since: look again)")
+        return obj.get_state_display()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The proposal's page: what it would change against what readers see now, and the two buttons."""
+        proposal = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_or_change_permission(request, proposal):
+            raise PermissionDenied
+        form = SendBackForm(request.POST if "send_back" in request.POST else None)
+        if request.method == "POST":
+            if not self.has_approve_permission(request):
+                raise PermissionDenied
+            try:
+                if "approve" in request.POST:
+                    seen = request.POST.get("seen_version", "")
+                    services.proposal_approve(
+                        proposal=proposal, user=request.user, seen_version=int(seen) if seen.isdigit() else None
+                    )
+                    self.message_user(request, gettext("Approved: the change is public now."), messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:claims_proposal_changelist"))
+                if "send_back" in request.POST and form.is_valid():
+                    services.proposal_send_back(
+                        proposal=proposal, user=request.user, comment=form.cleaned_data["comment"]
+                    )
+                    self.message_user(
+                        request, gettext("Sent back to the proposer with your comment."), messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(reverse("admin:claims_proposal_changelist"))
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+            proposal.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": str(proposal),
+            "proposal": proposal,
+            "claim": proposal.claim,
+            "rows": proposal_rows(proposal),
+            "form": form,
+            "can_approve": self.has_approve_permission(request)
+            and proposal.state == State.OPEN
+            and proposal.proposed_by_id != request.user.pk,
+            "own": proposal.proposed_by_id == request.user.pk,
+        }
+        return TemplateResponse(request, "admin/claims/proposal/review.html", context)
