@@ -3,6 +3,8 @@
 
 python3 dev.py start   set up a virtualenv, install, migrate, load the essay, serve on :8000
 python3 dev.py test    set up the same virtualenv and run the test suite (arguments go to pytest)
+python3 dev.py second-chief   a second chief editor account (random password, shown once), to try
+                       sign-off alone on a laptop: one account proposes, the other approves
 """
 
 import hashlib
@@ -64,6 +66,31 @@ def ensure_admin(address):
         )
 
 
+def second_chief(args):
+    """A second chief editor, so that one person can try two-person sign-off on a laptop."""
+    ensure_venv()
+    manage("migrate", "--verbosity", "0")
+    name = args[0] if args else "chief2"
+    password = secrets.token_urlsafe(12)
+    code = (
+        "from django.contrib.auth import get_user_model\n"
+        "from django.contrib.auth.models import Group\n"
+        "from claims.roles import CHIEF_EDITORS\n"
+        "User = get_user_model()\n"
+        f"if User.objects.filter(username={name!r}).exists():\n"
+        "    print('exists')\n"
+        "else:\n"
+        f"    user = User.objects.create_user({name!r}, '', {password!r}, is_staff=True)\n"
+        "    user.groups.add(Group.objects.get(name=CHIEF_EDITORS))\n"
+        "    print('created')\n"
+    )
+    result = manage("shell", "-c", code, capture_output=True, text=True)
+    if result.stdout.strip().endswith("created"):
+        print(f"\n  Chief editor: {name}  password: {password}\n  (shown only now)\n")
+    else:
+        print(f"\n  {name} exists already. Forgot the password? .venv/bin/python manage.py changepassword {name}\n")
+
+
 def start(args):
     ensure_venv()
     manage("migrate", "--verbosity", "0")
@@ -117,7 +144,7 @@ def setup(args):
 
 
 def main():
-    commands = {"start": start, "test": test, "prod": prod, "setup": setup}
+    commands = {"start": start, "test": test, "prod": prod, "setup": setup, "second-chief": second_chief}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])
