@@ -92,3 +92,21 @@ def open_page(driver, url):
     driver.delete_all_cookies()
     driver.get(url)
     wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def loaded(driver):
+    return driver.execute_script("return document.readyState") == "complete"
+
+
+def admin_log_in(driver, base, username, password):
+    """Sign in to the admin through its login form, as a person does."""
+    from django.urls import reverse
+    from selenium.webdriver.common.by import By
+
+    driver.delete_all_cookies()
+    driver.get(base + reverse("admin:login"))
+    wait_for(driver, loaded)
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit], button[type=submit]").click()
+    wait_for(driver, lambda d: "/admin/login/" not in d.current_url and loaded(d))
