@@ -82,3 +82,20 @@ def claim_graph(claim, *, absolute):
             review["reviewBody"] = claim.verdict_note
         graph.append(review)
     return {"@context": "https://schema.org", "@graph": graph}
+
+
+def site_graph(*, absolute):
+    """The publication as a schema.org NewsMediaOrganization, with the policies fact-checkers publish."""
+    from django.urls import reverse
+
+    method = absolute(reverse("claims:method"))
+    return {
+        "@context": "https://schema.org",
+        "@type": "NewsMediaOrganization",
+        "@id": absolute("/") + "#publisher",
+        "name": _("Hundred models"),
+        "url": absolute("/"),
+        "publishingPrinciples": method,
+        "verificationFactCheckingPolicy": method + "#verdicts",
+        "correctionsPolicy": method + "#corrections",
+    }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("claims/<int:pk>/", public_page(views.ClaimDetailView.as_view()), name="claim"),
     path("tags/<str:slug>/", public_page(views.TagView.as_view()), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
+    path("method/", public_page(views.MethodView.as_view()), name="method"),
     path("sitemap.xml", public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from . import text
@@ -216,3 +216,33 @@ class TagView(PublicMixin, ListView):
 
 def favicon(request):
     return HttpResponseRedirect(static("favicon.svg"))
+
+
+# ---------------------------------------------------------------------------------------------
+# How we check
+
+
+class MethodView(TemplateView):
+    """方法と評価基準: each verdict, the rules the workflow enforces for it, sign-off, rechecks, sources.
+
+    The rules are the workflow's own messages for an empty claim taking each status, so the page
+    cannot drift from what the code checks; the sign-off paragraph follows the setting.
+    """
+
+    template_name = "claims/method.html"
+
+    def get_context_data(self, **kwargs):
+        from .services import status_rule_errors
+        from .structured_data import REVIEW_RATINGS
+        from .templatetags.claims_tags import STATUS_MEANINGS
+
+        statuses = [
+            {
+                "value": status,
+                "meaning": STATUS_MEANINGS[status],
+                "rules": status_rule_errors(status=status, verdict_note="", as_of=None, stances=[]),
+                "rating": REVIEW_RATINGS.get(status),
+            }
+            for status in Status.LEGEND_ORDER
+        ]
+        return {**super().get_context_data(**kwargs), "statuses": statuses, "sign_off": settings.CLAIMS_SIGN_OFF}

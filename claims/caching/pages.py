@@ -1,9 +1,20 @@
 """Public pages cached under the content revision, with conditional GET.
 
-A page is stored under (code release, content revision, language, encoding, path), so an edit
-anywhere changes the key on its commit, and a deploy changes it too: the next request renders
-afresh, on every app server, whether they share a Redis cache or each keep their own. A repeat visit gets 304 Not Modified from the ETag or
-Last-Modified alone.
+A page is stored under (code release, content revision, language, encoding, scheme, host,
+canonical URL), so an edit anywhere changes the key on its commit, and a deploy changes it too:
+the next request renders afresh, on every app server, whether they share a Redis cache or each
+keep their own. A repeat visit gets 304 Not Modified from the ETag or Last-Modified alone.
+
+What a reader cannot choose freely is what the key is made of:
+- the host is checked against ``ALLOWED_HOSTS`` before anything is served (a stored page is never
+  served for another host), and host and scheme are in the key, since the feed, the sitemap and
+  the JSON-LD carry absolute URLs: a request with an odd ``Host`` or ``X-Forwarded-Proto`` gets
+  pages of its own and never changes another reader's;
+- the path is the one the URL resolver names (``/claims/02/`` is ``/claims/2/``);
+- the query keeps only the parameters the view declares (``public_page(view, params=…)``), each
+  normalised; every other parameter is removed from the request before the view sees it, so
+  ``/?x=<random>`` is the page ``/``. A view can refuse to have an answer stored (a free-text
+  search, an invalid filter) with ``response.store_page = False``.
 
 Views opt in with :func:`public_page`; :class:`CachedPageMiddleware`, placed right after
 Django's security middleware, stores their answers with the headers the inner middleware added
@@ -20,10 +31,10 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.middleware.gzip import re_accepts_gzip
-from django.urls import Resolver404, resolve
-from django.utils import translation
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.gzip import gzip_page
@@ -110,19 +121,113 @@ def _etag(request, *args, **kwargs):
 
 
 def _last_modified(request, *args, **kwargs):
-    return _revision(request)[1]
+    """The revision's time, to the second, once that second is over.
+
+    HTTP dates have one-second resolution: a page rendered in the same second as an edit, sent
+    with that second as Last-Modified, would let a client revalidating by date alone miss a
+    second edit in that same second (304 for a changed page). Such a page carries only its ETag.
+    """
+    changed_at = _revision(request)[1]
+    if timezone.now().replace(microsecond=0) <= changed_at:
+        return None
+    return changed_at
+
+
+def accepts_gzip(request):
+    """Whether the client accepts gzip: listed with a q-value above zero (``gzip;q=0`` refuses it)."""
+    accepted = {}
+    for item in request.headers.get("Accept-Encoding", "").split(","):
+        name, _sep, parameters = item.strip().partition(";")
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            key, _eq, value = parameter.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        accepted[name.strip().lower()] = quality
+    # Only an explicit "gzip" (as Django's GZipMiddleware, which compresses, requires), and not with q=0.
+    return accepted.get("gzip", 0.0) > 0 and bool(re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")))
+
+
+def _normalise_page_number(value):
+    return str(int(value)) if value.isascii() and value.isdigit() and len(value) <= 9 else value
+
+
+# How each parameter a view declares is normalised ("" drops it): the first page is the page
+# without ``page``, ``page=02`` is ``page=2``.
+NORMALISE = {
+    "page": lambda value: "" if _normalise_page_number(value) == "1" else _normalise_page_number(value),
+    "focus": lambda value: value if value == "issues" else "",
+}
+
+
+def canonical_query(request, params):
+    """The query string of the declared ``params`` only: the last value of each, stripped,
+    normalised, empty ones dropped, in a fixed order."""
+    query = QueryDict(mutable=True)
+    for name in sorted(params):
+        values = request.GET.getlist(name)
+        value = NORMALISE.get(name, str)(values[-1].strip()) if values else ""
+        if value:
+            query[name] = value
+    return query
+
+
+def _page_match(request):
+    """The resolver match of a page marked with public_page, or None."""
+    if not hasattr(request, "_page_match"):
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        request._page_match = match if match and getattr(match.func, "public_page", False) else None
+    return request._page_match
+
+
+def canonicalise(request):
+    """The page's canonical URL (scheme, allowed host, resolved path, declared query); removes
+    every undeclared parameter from the request, so the view renders exactly what the key names.
+
+    Raises DisallowedHost (a 400) for a host not in ALLOWED_HOSTS, before any page is served.
+    """
+    if hasattr(request, "_canonical_url"):
+        return request._canonical_url
+    host = request.get_host()
+    match = _page_match(request)
+    path = request.path
+    query = QueryDict(mutable=True)
+    if match is not None:
+        try:
+            path = reverse(
+                match.view_name, args=match.args, kwargs=match.kwargs, urlconf=getattr(request, "urlconf", None)
+            )
+        except NoReverseMatch:
+            path = request.path
+        query = canonical_query(request, getattr(match.func, "page_params", ()))
+    query_string = query.urlencode()
+    query._mutable = False
+    request.GET = query
+    request.META["QUERY_STRING"] = query_string
+    request._canonical_url = f"{request.scheme}://{host}{path}" + (f"?{query_string}" if query_string else "")
+    return request._canonical_url
 
 
 def page_key(request, language):
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    url = hashlib.sha256(canonicalise(request).encode()).hexdigest()[:32]
     # A compressed and a plain copy: gzip_page compresses once, when the page is rendered.
-    encoding = "gzip" if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")) else "identity"
-    return f"page:{_revision_key(request)}:{language}:{encoding}:{path}"
+    encoding = "gzip" if accepts_gzip(request) else "identity"
+    return f"page:{_revision_key(request)}:{language}:{encoding}:{url}"
 
 
-def public_page(view):
+def public_page(view, *, params=()):
     """Mark a reader's page as cacheable (GET and HEAD, 200 only), answer conditional requests and
-    compress it for browsers that accept gzip (public pages carry no secret for BREACH to guess)."""
+    compress it for browsers that accept gzip (public pages carry no secret for BREACH to guess).
+
+    ``params`` are the query parameters the view reads; every other one is removed before the
+    view is called, and none of them makes a new stored page.
+    """
 
     @functools.wraps(view)
     def cacheable_view(request, *args, **kwargs):
@@ -132,17 +237,25 @@ def public_page(view):
             patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
 
-    page_view = gzip_page(condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view))
+    conditional_view = condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)
+    compressed_view = gzip_page(conditional_view)
+
+    @functools.wraps(view)
+    def page_view(request, *args, **kwargs):
+        canonicalise(request)
+        if accepts_gzip(request):
+            return compressed_view(request, *args, **kwargs)
+        response = conditional_view(request, *args, **kwargs)
+        patch_vary_headers(response, ("Accept-Encoding",))
+        return response
+
     page_view.public_page = True  # what CachedPageMiddleware looks for
+    page_view.page_params = tuple(params)
     return page_view
 
 
 def _is_public_page(request):
-    try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
-    except Resolver404:
-        return False
-    return getattr(match.func, "public_page", False)
+    return _page_match(request) is not None
 
 
 def _stored_page(key):
@@ -190,7 +303,12 @@ class CachedPageMiddleware:
             return _answer(request, page)
         try:
             response = self.get_response(request)
-            if response.status_code == 200 and not response.streaming and not response.cookies:
+            if (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and getattr(response, "store_page", True)
+            ):
                 page = (response.content, list(response.items()))
                 cache.set(key, page, PAGE_TIMEOUT)
                 local_pages.put(key, page)

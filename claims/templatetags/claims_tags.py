@@ -1,4 +1,7 @@
+import functools
+
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext_lazy
@@ -88,10 +91,13 @@ def claim_details(claim):
         )
     parts.append(
         format_html(
-            '<p class="popover-more" lang="{}"><a href="{}">{}</a></p>',
+            '<p class="popover-more" lang="{}"><a href="{}">{}</a> · <a href="{}#status-{}">{}</a></p>',
             ui,
             claim.get_absolute_url(),
             _("The claim’s page"),
+            method_url(),
+            claim.status,
+            _("How we check"),
         )
     )
     return format_html_join("", "{}", ((part,) for part in parts))
@@ -131,3 +137,23 @@ STATUS_MEANINGS = {
 def status_meaning(status):
     """One line that tells a reader what a status means: the legend on the article page."""
     return STATUS_MEANINGS[status]
+
+
+@functools.cache
+def _method_url(prefix):
+    return reverse("claims:method")
+
+
+def method_url():
+    """The address of the page that explains the verdicts (reversed once per script prefix)."""
+    return _method_url(get_script_prefix())
+
+
+@register.simple_tag(takes_context=True)
+def site_structured_data(context):
+    """The publication's own JSON-LD on every page: who publishes, and the policies it follows."""
+    from claims.structured_data import ld_json_script, site_graph
+
+    request = context.get("request")
+    absolute = request.build_absolute_uri if request is not None else (lambda path: path)
+    return ld_json_script(site_graph(absolute=absolute))
