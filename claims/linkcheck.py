@@ -15,15 +15,31 @@ a code would need a format to parse in each of those places. The price: an edito
 the admin to English still reads the problems found so far in Japanese. ``fetch`` keeps the
 facts (``LinkResult``); ``problem_text`` words them, in the site's language whoever runs the
 check, so that the stored texts never mix languages.
+
+Evidence URLs are typed by editors and imported from files, so the checker is careful where it
+connects (it runs inside the site's network): it resolves each host name itself and refuses,
+before connecting, any address that is not on the public internet (loopback, private, link-local
+such as 169.254.169.254, shared, reserved, multicast, IPv4-mapped IPv6 of those), for the first
+request and for every redirect, and connects to the address it checked (a second lookup cannot
+change it). Proxies from the environment are not used. Each URL has one deadline for the whole
+visit, redirects included, not a timeout per read: a server that trickles its headers is cut off.
+What is stored for editors is the status, the standard reason phrase for the code (never the
+server's own words) and a permanent move only to a public address.
+``LINKCHECK_ALLOWED_NETWORKS`` (a setting, empty by default) lists networks allowed even so.
 """
 
+import contextlib
+import http.client
+import ipaddress
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -59,6 +75,7 @@ class LinkResult:
     moved_to: str = ""
     timed_out_after: float | None = None
     connected: bool = True
+    refused_host: str = ""  # not visited: the host is, or resolves to, a non-public address
 
 
 def problem_text(result):
@@ -66,18 +83,153 @@ def problem_text(result):
     with translation.override(settings.LANGUAGE_CODE):
         if result.ok:
             text = gettext("moved permanently to %(url)s") % {"url": result.moved_to} if result.moved_to else ""
+        elif result.refused_host:
+            # Not the host's name: a redirect's target may name an internal machine.
+            text = gettext("not checked: the link leads to a private, local or reserved address")
         elif result.timed_out_after is not None:
             text = gettext("no answer within %(seconds)s s") % {"seconds": f"{result.timed_out_after:g}"}
         elif result.status_code is not None:
             text = gettext("the server answered HTTP %(code)d %(reason)s") % {
                 "code": result.status_code,
-                "reason": result.error,
+                "reason": standard_reason(result.status_code),
             }
         elif not result.connected:
             text = gettext("could not connect: %(reason)s") % {"reason": result.error}
         else:
             text = gettext("the request failed: %(reason)s") % {"reason": result.error}
     return text.strip()[:200]
+
+
+def standard_reason(code):
+    """The standard reason phrase for an HTTP status ("Not Found"), never the server's own text."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+class RefusedAddress(OSError):
+    """The host is, or resolves to, an address the checker never connects to."""
+
+    def __init__(self, host):
+        super().__init__(f"refused address for {host}")
+        self.host = host
+
+
+def _allowed_networks():
+    return [ipaddress.ip_network(net, strict=False) for net in getattr(settings, "LINKCHECK_ALLOWED_NETWORKS", ())]
+
+
+def is_public_address(address):
+    """True for an address on the public internet (or in LINKCHECK_ALLOWED_NETWORKS)."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if any(ip in network for network in _allowed_networks() if network.version == ip.version):
+        return True
+    if ip.version == 6 and (ip.ipv4_mapped or ip.sixtofour or ip.teredo):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not is_public_address(str(embedded)):
+            return False
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_loopback)
+
+
+def public_addresses(host, port):
+    """Resolve ``host`` and return its addresses; RefusedAddress if any of them is not public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as error:
+        raise OSError(f"bad host name: {error}") from error
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses or not all(is_public_address(address) for address in addresses):
+        raise RefusedAddress(host)
+    return [(info[0], info[4]) for info in infos]
+
+
+class _Deadline:
+    """One deadline for a whole visit: every socket it opens is shut down when the time is up."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.sockets = []
+        self.lock = threading.Lock()
+        self.expired = False
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+
+    def remaining(self):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        return left
+
+    def add(self, sock):
+        with self.lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError("deadline passed")
+            self.sockets.append(sock)
+
+    def expire(self):
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.cancel()
+        return False
+
+
+def _vetted_connection_factory(deadline):
+    """``socket.create_connection`` that connects only to a checked public address, within the deadline."""
+
+    def create_connection(address, timeout=None, source_address=None, **kwargs):
+        host, port = address
+        last_error = None
+        for family, sockaddr in public_addresses(host, port):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                deadline.add(sock)
+                sock.settimeout(min(deadline.remaining(), timeout or deadline.seconds))
+                sock.connect(sockaddr)
+                return sock
+            except OSError as error:
+                last_error = error
+                sock.close()
+                if deadline.expired:
+                    raise TimeoutError("deadline passed") from error
+        raise last_error or OSError(f"could not connect to {host}")
+
+    return create_connection
+
+
+def _handlers(deadline):
+    factory = _vetted_connection_factory(deadline)
+
+    class VettedHTTPConnection(http.client.HTTPConnection):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = factory
+
+    class VettedHTTPSConnection(http.client.HTTPSConnection):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = factory  # TLS is then wrapped with the URL's host name
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(VettedHTTPConnection, req)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(VettedHTTPSConnection, req, context=getattr(self, "_context", None))
+
+    return [urllib.request.ProxyHandler({}), HTTPHandler(), HTTPSHandler()]
 
 
 class _RecordingRedirects(urllib.request.HTTPRedirectHandler):
@@ -95,27 +247,35 @@ class _RecordingRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def fetch(url, *, timeout):
-    """Visit one URL and say whether it works. Reads the headers only, never the body."""
+    """Visit one URL and say whether it works, within ``timeout`` seconds in all. Reads the headers
+    only, never the body; connects only to public addresses, after each redirect too."""
     redirects = _RecordingRedirects()
-    opener = urllib.request.build_opener(redirects)
-    request = urllib.request.Request(
-        url, headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    )
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            code = response.status
+    with _Deadline(timeout) as deadline:
+        opener = urllib.request.build_opener(redirects, *_handlers(deadline))
+        request = urllib.request.Request(
+            url, headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        )
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                code = response.status
+            if deadline.expired:  # the headers were cut off at the deadline, not complete
+                return LinkResult(url, None, False, timed_out_after=timeout)
             return LinkResult(url, code, 200 <= code < 300, moved_to=redirects.permanent)
-    except urllib.error.HTTPError as error:
-        return LinkResult(url, error.code, False, error=str(error.reason or "")[:200])
-    except TimeoutError:
-        return LinkResult(url, None, False, timed_out_after=timeout)
-    except urllib.error.URLError as error:
-        reason = error.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
-            return LinkResult(url, None, False, timed_out_after=timeout)
-        return LinkResult(url, None, False, error=str(reason)[:200], connected=False)
-    except (OSError, ValueError) as error:  # a reset connection, a malformed answer
-        return LinkResult(url, None, False, error=str(error)[:200] or error.__class__.__name__)
+        except urllib.error.HTTPError as error:
+            return LinkResult(url, error.code, False, error=standard_reason(error.code))
+        except RefusedAddress as error:
+            return LinkResult(url, None, False, refused_host=error.host, connected=False)
+        except urllib.error.URLError as error:
+            reason = error.reason
+            if isinstance(reason, RefusedAddress):
+                return LinkResult(url, None, False, refused_host=reason.host, connected=False)
+            if isinstance(reason, TimeoutError | socket.timeout) or deadline.expired:
+                return LinkResult(url, None, False, timed_out_after=timeout)
+            return LinkResult(url, None, False, error=str(reason)[:200], connected=False)
+        except (OSError, ValueError, http.client.HTTPException) as error:  # reset, malformed, cut off
+            if isinstance(error, TimeoutError | socket.timeout) or deadline.expired:
+                return LinkResult(url, None, False, timed_out_after=timeout)
+            return LinkResult(url, None, False, error=str(error)[:200] or error.__class__.__name__)
 
 
 def check_urls(urls, *, timeout=10.0, workers=MAX_WORKERS, delay=1.0):

@@ -68,7 +68,9 @@ def start_server(slow=3.0):
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(monkeypatch, settings):
+    # The checker refuses loopback addresses (claims/linkcheck.py); this test server is allowed.
+    settings.LINKCHECK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     server = start_server()
@@ -157,7 +159,8 @@ def test_a_redirect_to_a_non_web_scheme_is_not_followed(server, claim):
     assert fresh(evidence).link_status == LinkStatus.FAILING
 
 
-def test_one_request_at_a_time_per_host_and_at_most_eight_hosts(monkeypatch):
+def test_one_request_at_a_time_per_host_and_at_most_eight_hosts(monkeypatch, settings):
+    settings.LINKCHECK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     servers = [start_server(slow=0.3) for _ in range(10)]
     try:
         urls = [url(s, f"/slow?n={n}") for s in servers for n in range(2)]
