@@ -2,20 +2,21 @@
 
 GET (and HEAD, OPTIONS) only. Answers carry the protocol's media type, its Link headers (the
 container is an LDP BasicContainer constrained by the protocol; an annotation an LDP Resource),
-an ETag, ``Vary: Accept`` and ``Allow``, and are cached as public pages are (``public_page``).
+an ETag, ``Vary: Accept`` and ``Allow``. They are not stored by the page cache (their ``?page=``
+is theirs to read): the ETag, moved on by every edit as a page's is, saves the rebuild instead.
 """
 
+import functools
 import json
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
-from claims.caching.pages import public_page
 from claims.models import Article, Claim
 
 from .annotations import MEDIA_TYPE, AnnotationBuilder
-from .http import add_cors
+from .http import add_cors, add_freshness, content_etag, etag_matches
 
 ALLOW = "GET, HEAD, OPTIONS"
 CONTAINER_LINKS = (
@@ -23,6 +24,23 @@ CONTAINER_LINKS = (
     '<http://www.w3.org/TR/annotation-protocol/>; rel="http://www.w3.org/ns/ldp#constrainedBy"'
 )
 RESOURCE_LINKS = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+
+
+def conditional(view):
+    """ETag and 304 by the content revision, checked before any query; the page cache's Cache-Control."""
+
+    @functools.wraps(view)
+    def conditional_view(request, *args, **kwargs):
+        etag = content_etag("annotations")
+        if request.method in ("GET", "HEAD") and etag_matches(request, etag):
+            response = add_cors(HttpResponseNotModified())
+        else:
+            response = view(request, *args, **kwargs)
+        if response.status_code in (200, 304):
+            add_freshness(response, etag)
+        return response
+
+    return conditional_view
 
 
 def _builder(request, slug):
@@ -41,7 +59,6 @@ def _answer(request, data, links):
     if links:
         response["Link"] = links
     response["Allow"] = ALLOW
-    response["Vary"] = "Accept"
     return add_cors(response, preflight=request.method == "OPTIONS")
 
 
@@ -54,7 +71,7 @@ def _page_number(request, builder):
     return int(value)
 
 
-@public_page
+@conditional
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def annotation_container(request, slug):
     """The container (with its first page embedded), or one page of it with ``?page=N``."""
@@ -65,7 +82,7 @@ def annotation_container(request, slug):
     return _answer(request, builder.page(number), None)
 
 
-@public_page
+@conditional
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def annotation_detail(request, slug, pk):
     builder = _builder(request, slug)

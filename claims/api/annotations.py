@@ -66,19 +66,21 @@ def rendered_text(article, claims):
 
 
 def extension_context(vocabulary):
-    """Our few terms beside the W3C context: the claim's status and each evidence link's stance."""
+    """Our few terms beside the W3C context: the claim's status and each evidence link's stance.
+
+    ``vocabulary`` is the IRI our term names are appended to (the API page's ``#term-`` anchors).
+    """
+    values = [*Claim.Status.values, *Evidence.Stance.values]
     return {
-        "hm": vocabulary,
         "ldp": "http://www.w3.org/ns/ldp#",
         "BasicContainer": "ldp:BasicContainer",
-        "status": {"@id": "hm:status", "@type": "@vocab"},
-        "stance": {"@id": "hm:stance", "@type": "@vocab"},
+        "status": {"@id": f"{vocabulary}status", "@type": "@vocab"},
+        "stance": {"@id": f"{vocabulary}stance", "@type": "@vocab"},
         "title": "dcterms:title",
         "publisher": "dcterms:publisher",
         "published": "dcterms:date",
-        "archive": {"@id": "hm:archivedCopy", "@type": "@id"},
-        **{value: f"hm:{value}" for value in Claim.Status.values},
-        **{value: f"hm:{value}" for value in Evidence.Stance.values},
+        "archive": {"@id": f"{vocabulary}archivedCopy", "@type": "@id"},
+        **{value: f"{vocabulary}{value}" for value in values},
     }
 
 

@@ -112,7 +112,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, claim):
-        return _absolute(self, reverse("api:claim", kwargs={"pk": claim.pk}))
+        return _absolute(self, reverse("api:claim", kwargs={"id": claim.pk}))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_html_url(self, claim):

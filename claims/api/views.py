@@ -179,13 +179,14 @@ class ClaimListView(PublicAPIView, generics.ListAPIView):
 
 @extend_schema(
     tags=["claims"],
-    parameters=[OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The claim's id.")],
+    parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The claim's id.")],
     responses={200: serializers.ClaimDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND},
 )
 class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
     """One public claim with its evidence and its public history (newest first)."""
 
     serializer_class = serializers.ClaimDetailSerializer
+    lookup_url_kwarg = "id"
 
     def get_queryset(self):
         # The history's user is never selected: editors' names do not reach readers.
@@ -195,7 +196,7 @@ class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
         )
 
     def get_object(self):
-        self.kwargs["pk"] = _valid_id(self.kwargs["pk"])
+        self.kwargs["id"] = _valid_id(self.kwargs["id"])
         return super().get_object()
 
 

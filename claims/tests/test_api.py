@@ -1,0 +1,181 @@
+"""The read-only JSON API: filters, cursor pages, conditional GET, CORS and the rate limit."""
+
+import datetime
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.models import Claim
+from claims.tests.factories import claim_for, edit, make_article, make_status, make_verified
+
+pytestmark = pytest.mark.django_db
+
+Status = Claim.Status
+CLAIMS = "/api/v1/claims"
+
+
+def every_page(client, url, **params):
+    """All results, following ``next``, and the number of pages."""
+    results, pages = [], 0
+    response = client.get(url, params)
+    while True:
+        assert response.status_code == 200, response.content
+        data = response.json()
+        results.extend(data["results"])
+        pages += 1
+        if not data["next"]:
+            return results, pages
+        response = client.get(data["next"])
+
+
+@pytest.fixture
+def essay():
+    article = make_article()
+    make_verified(claim_for(article, "富士山は日本一高い山です。"))
+    make_status(claim_for(article, "東京は日本の首都です。", 1), Status.DISPUTED)
+    edit(claim_for(article, "最後の文です。"), tags=["地理"])
+    hidden = make_article(slug="draft", published=False)
+    make_verified(claim_for(hidden, "富士山は日本一高い山です。"))
+    return article
+
+
+def test_status_filter_lists_only_verified_claims_of_published_articles(client, essay):
+    results, _pages = every_page(client, CLAIMS, status="verified")
+    assert [claim["statement"] for claim in results] == ["富士山は日本一高い山です。"]
+    assert results[0]["article"] == essay.slug
+    assert (
+        results[0]["html_url"]
+        == "http://testserver" + claim_for(essay, "富士山は日本一高い山です。").get_absolute_url()
+    )
+
+
+def test_article_tag_section_and_updated_since_filters(client, essay):
+    other = make_article(slug="other", body="## 序\n\n別の記事の文です。\n")
+    assert {c["article"] for c in every_page(client, CLAIMS, article="other")[0]} == {"other"}
+    assert [c["statement"] for c in every_page(client, CLAIMS, tag="地理")[0]] == ["最後の文です。"]
+    second = every_page(client, CLAIMS, section="第二章")[0]
+    assert [c["statement"] for c in second] == ["東京は日本の首都です。", "最後の文です。"]
+    later = timezone.now() + datetime.timedelta(seconds=1)
+    Claim.objects.filter(article=other).update(updated_at=later + datetime.timedelta(hours=1))
+    recent = every_page(client, CLAIMS, updated_since=later.isoformat())[0]
+    assert [c["statement"] for c in recent] == ["別の記事の文です。"]
+    assert client.get(CLAIMS, {"article": "draft"}).json()["results"] == []
+
+
+def test_an_invalid_filter_is_a_400_that_names_it(client, essay):
+    response = client.get(CLAIMS, {"status": "true"})
+    assert response.status_code == 400
+    assert "status" in response.json()
+    assert client.get(CLAIMS, {"updated_since": "yesterday"}).status_code == 400
+    assert client.get(CLAIMS, {"cursor": "not-a-cursor"}).status_code == 404
+
+
+def test_cursor_pages_cover_every_claim_once_even_when_claims_are_added_meanwhile(client):
+    article = make_article(body="\n\n".join(f"これは{index}番目の文です。" for index in range(120)))
+    first = client.get(CLAIMS).json()
+    assert len(first["results"]) == 50 and first["previous"] is None
+    # A claim added between two pages (a new sentence) comes last; nothing shifts.
+    Claim.objects.create(article=article, statement="新しく加わった文です。", position=10_000, is_anchored=False)
+    seen = [claim["id"] for claim in first["results"]]
+    rest, pages = every_page(client, first["next"])
+    seen += [claim["id"] for claim in rest]
+    assert len(seen) == len(set(seen)) == Claim.objects.public().count() == 121
+    assert seen == sorted(seen)
+    assert pages == 2
+
+
+def test_one_claim_has_its_evidence_and_public_history(client, essay):
+    claim = claim_for(essay, "東京は日本の首都です。", 1)
+    data = client.get(reverse("api:claim", kwargs={"id": claim.pk})).json()
+    assert data["status"] == "disputed"
+    assert [(item["stance"], item["url"]) for item in data["evidence"]] == [("refutes", "https://example.org/refutes")]
+    assert [(row["from_status"], row["to_status"]) for row in data["history"]] == [("pending", "disputed")]
+    assert set(data["history"][0]) == {"from_status", "to_status", "note", "created_at"}
+    hidden = Claim.objects.exclude(article__is_published=True).first()
+    assert client.get(reverse("api:claim", kwargs={"id": hidden.pk})).status_code == 404
+    for pk in ("0", "abc", str(2**70)):
+        response = client.get(f"{CLAIMS}/{pk}")
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
+
+
+def test_articles_and_tags_list_only_what_readers_see(client, essay):
+    articles = client.get("/api/v1/articles").json()
+    assert [a["slug"] for a in articles] == [essay.slug]
+    assert articles[0]["claims"] == Claim.objects.public().filter(article=essay).count()
+    assert articles[0]["annotations"].endswith(reverse("api:annotations", kwargs={"slug": essay.slug}))
+    assert "body" in client.get(f"/api/v1/articles/{essay.slug}").json()
+    assert client.get("/api/v1/articles/draft").status_code == 404
+    assert client.get("/api/v1/tags").json() == [
+        {"name": "地理", "slug": "地理", "claims": 1, "html_url": "http://testserver/tags/%E5%9C%B0%E7%90%86/"}
+    ]
+
+
+def test_a_repeat_with_the_etag_is_304_until_a_reader_visible_change(client, essay):
+    first = client.get(CLAIMS, {"status": "verified"})
+    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
+    again = client.get(CLAIMS, {"status": "verified"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == first["ETag"]
+    make_verified(claim_for(essay, "最後の文です。"))
+    changed = client.get(CLAIMS, {"status": "verified"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert len(changed.json()["results"]) == 2
+
+
+def test_any_origin_may_read_without_credentials(client, essay):
+    response = client.get(CLAIMS, HTTP_ORIGIN="https://elsewhere.example")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response
+    preflight = client.options(
+        CLAIMS, HTTP_ORIGIN="https://elsewhere.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
+    assert client.post(CLAIMS, {}).status_code == 405
+    assert client.delete(f"{CLAIMS}/1").status_code == 405
+
+
+@override_settings(
+    REST_FRAMEWORK={
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": [],
+        "DEFAULT_AUTHENTICATION_CLASSES": [],
+        "UNAUTHENTICATED_USER": None,
+        "DEFAULT_THROTTLE_RATES": {"api": "3/minute"},
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    }
+)
+def test_too_many_requests_from_one_client_get_429_with_retry_after(client, essay):
+    for _ in range(3):
+        assert client.get("/api/v1/tags").status_code == 200
+    refused = client.get("/api/v1/tags")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    # Another address has its own allowance.
+    assert client.get("/api/v1/tags", REMOTE_ADDR="192.0.2.7").status_code == 200
+
+
+def test_schema_is_openapi_3_1_and_documents_every_endpoint(client):
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.1")
+    assert set(schema["paths"]) == {
+        "/api/v1/articles",
+        "/api/v1/articles/{slug}",
+        "/api/v1/claims",
+        "/api/v1/claims/{id}",
+        "/api/v1/tags",
+    }
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/claims"]["get"]["parameters"]}
+    assert {"article", "status", "tag", "section", "updated_since", "cursor"} <= parameters
+    assert "internal_note" not in response.content.decode()
+
+
+def test_docs_page_is_in_japanese_and_english(client):
+    html = client.get(reverse("api:docs")).content.decode()
+    assert 'lang="ja"' in html and 'lang="en"' in html
+    assert "/api/schema/" in html and "claims.csv" in html and "claimreview.json" in html

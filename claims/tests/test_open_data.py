@@ -1,0 +1,147 @@
+"""The ClaimReview feed, the bulk downloads, and what none of the open data may ever contain."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from claims import services
+from claims.api.opendata import PUBLIC_COLUMNS
+from claims.models import Claim, StatusChange
+from claims.tests.factories import claim_for, make_article, make_status, make_user, make_verified
+
+pytestmark = pytest.mark.django_db
+
+Status = Claim.Status
+LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+
+
+@pytest.fixture
+def essay():
+    article = make_article()
+    make_verified(claim_for(article, "富士山は日本一高い山です。"))
+    make_status(claim_for(article, "東京は日本の首都です。", 1), Status.DISPUTED)
+    make_status(claim_for(article, "最後の文です。"), Status.UNSUPPORTED)
+    make_status(claim_for(article, "東京は日本の首都です。"), Status.OUTDATED)
+    return article
+
+
+def test_claimreview_feed_has_one_review_per_decided_public_claim(client, essay):
+    hidden = make_article(slug="draft", published=False)
+    make_verified(claim_for(hidden, "富士山は日本一高い山です。"))
+    not_a_claim = claim_for(essay, "本当でしょうか?")
+    Claim.objects.filter(pk=not_a_claim.pk).update(is_claim=False, status=Status.VERIFIED)
+
+    response = client.get("/claimreview.json")
+    assert response.status_code == 200
+    feed = json.loads(response.content)
+    assert feed["@type"] == "DataFeed" and feed["license"] == LICENCE and feed["dateModified"]
+    reviews = [element["item"][0] for element in feed["dataFeedElement"]]
+    decided = Claim.objects.public().exclude(status=Status.PENDING)
+    assert sorted(review["url"] for review in reviews) == sorted(
+        "http://testserver" + claim.get_absolute_url() for claim in decided
+    )
+    assert len(reviews) == decided.count() == 4
+    ratings = {review["claimReviewed"]: review["reviewRating"] for review in reviews}
+    assert ratings["富士山は日本一高い山です。"]["ratingValue"] == 5
+    assert ratings["最後の文です。"] == {"@type": "Rating", "name": "Unproven", "alternateName": "根拠不明"}
+    assert all(review["@type"] == "ClaimReview" and review["itemReviewed"]["@type"] == "Claim" for review in reviews)
+
+
+def test_csv_download_has_the_export_columns_less_what_readers_may_not_see(client, essay):
+    response = client.get(reverse("api:claims_csv"))
+    assert response.status_code == 200
+    assert response["Link"] == f'<{LICENCE}>; rel="license"'
+    assert "attachment" in response["Content-Disposition"] and ".csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == PUBLIC_COLUMNS
+    assert "internal_note" not in rows[0] and "recheck_after" not in rows[0]
+    assert len(rows) - 1 == Claim.objects.public().count()
+
+
+def test_json_download_states_its_licence_and_date(client, essay):
+    data = json.loads(client.get(reverse("api:claims_json")).content)
+    assert data["license"]["url"] == LICENCE and data["dateModified"]
+    assert data["columns"] == PUBLIC_COLUMNS
+    statuses = {row["statement"]: row["status"] for row in data["claims"]}
+    assert statuses["富士山は日本一高い山です。"] == "verified"
+    assert len(data["claims"]) == Claim.objects.public().count()
+
+
+def test_the_site_links_the_api_the_downloads_and_the_annotations(client, essay):
+    html = client.get(essay.get_absolute_url()).content.decode()
+    assert f'href="{reverse("api:docs")}"' in html
+    assert f'href="{reverse("api:docs")}#downloads"' in html
+    assert f'href="{reverse("api:annotations", kwargs={"slug": essay.slug})}"' in html
+    docs = client.get(reverse("api:docs")).content.decode()
+    for name in ("api:claims_csv", "api:claims_json", "api:claimreview"):
+        assert f'href="{reverse(name)}"' in docs
+
+
+# ---------------------------------------------------------------------------------------------
+# Planted words
+
+
+def every_open_data_answer(client, article):
+    """Every URL of the open data a reader or a machine can fetch, with its answer."""
+    urls = [
+        reverse("api:docs"),
+        "/api/schema/",
+        "/api/v1/articles",
+        f"/api/v1/articles/{article.slug}",
+        "/api/v1/tags",
+        "/claimreview.json",
+        reverse("api:claims_csv"),
+        reverse("api:claims_json"),
+    ]
+    urls += [f"/api/v1/claims?status={status}" for status in Status.values]
+    urls += [f"/api/v1/claims/{pk}" for pk in Claim.objects.values_list("pk", flat=True)]
+    container = reverse("api:annotations", kwargs={"slug": article.slug})
+    urls += [container, container + "?page=0"]
+    urls += [
+        reverse("api:annotation", kwargs={"slug": article.slug, "pk": pk})
+        for pk in Claim.objects.public().values_list("pk", flat=True)
+    ]
+    answers = {}
+    url = "/api/v1/claims"
+    while url:
+        response = client.get(url)
+        answers[url] = response
+        url = response.json()["next"]
+    for url in urls:
+        answers[url] = client.get(url)
+    return answers
+
+
+def test_planted_words_never_appear_in_any_api_answer_feed_or_download(client, essay):
+    editor = make_user("zxqeditorname")
+    editor.email = "zxqcontact@example.com"
+    editor.save()
+    fuji = claim_for(essay, "富士山は日本一高い山です。")
+    Claim.objects.filter(article=essay).update(internal_note="zxqinternalnote")
+    services.claim_change_status(
+        claim=claim_for(essay, "最後の文です。"),
+        to=Status.PENDING,
+        note="zxqimportfile.csv",
+        user=editor,
+        via=StatusChange.Via.IMPORT,
+        verdict_note="",
+    )
+    make_verified(fuji, user=editor)
+    draft = make_article(slug="draft", title="zxqdrafttitle", body="zxqdraftsentence です。\n", published=False)
+    make_verified(draft.claims.get(), note="zxqdraftnote")
+    not_a_claim = claim_for(essay, "本当でしょうか?")
+    Claim.objects.filter(pk=not_a_claim.pk).update(is_claim=False, verdict_note="zxqnotaclaim")
+
+    answers = every_open_data_answer(client, essay)
+    assert sum(response.status_code == 200 for response in answers.values()) > 20
+    for url, response in answers.items():
+        assert response.status_code in (200, 404), url  # 404: a claim readers may not see
+        text = response.content.decode("utf-8-sig")
+        for word in ("zxqinternalnote", "zxqimportfile", "zxqeditorname", "zxqcontact", "zxqdraft", "zxqnotaclaim"):
+            assert word not in text, (url, word)
+    # The planted rows are there: a test that plants nothing proves nothing.
+    assert Claim.objects.filter(internal_note="zxqinternalnote").count() > 5
+    assert StatusChange.objects.filter(note="zxqimportfile.csv").exists()
