@@ -8,6 +8,7 @@ with the history rows, versions and cache update of any other change. A row whos
 equal the stored ones is reported unchanged and not written. docs/csv.md describes the format.
 """
 
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ TEXT_COLUMNS = {"verdict_note": "verdict_note", "internal_note": "internal_note"
 DATE_COLUMNS = {"as_of": "as_of", "recheck_after": "recheck_after"}
 UNSAFE_SCHEMES = {"javascript", "vbscript", "data", "file", "blob", "about", "chrome"}
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+# The largest claim id a file may name: within every database's integer range (PostgreSQL's
+# integer, SQLite's), far below the end of the id sequence.
+MAX_CLAIM_ID = 2**31 - 1
+WEB_SCHEME = re.compile(r"(https?)://", re.IGNORECASE)
 TITLE_OPTIONAL = Evidence._meta.get_field("title").blank
 
 
@@ -259,8 +264,19 @@ class _Importer:
                     row,
                     "id",
                     _("“%(value)s” is not a claim id: write a whole number, or leave it blank for a new claim.")
-                    % {"value": raw_id},
+                    % {"value": raw_id[:30]},
                 )
+            else:
+                if row.pk > MAX_CLAIM_ID:
+                    # An id this large would never reach the database: it would be out of its integer
+                    # range, or move the claims' id sequence to its end (every later new claim fails).
+                    row.pk = None
+                    self._error(
+                        row,
+                        "id",
+                        _("Claim id %(value)s is out of range: ids go from 1 to %(max)d.")
+                        % {"value": raw_id[:30], "max": MAX_CLAIM_ID},
+                    )
         slug = cells.get("article", "")
         if not slug:
             self._error(row, "article", _("Missing required value: the article’s slug."))
@@ -369,6 +385,11 @@ class _Importer:
                     % {"url": value[:60]}
                 )
                 continue
+            web = WEB_SCHEME.match(value)
+            if web:
+                # HTTP://EXAMPLE.COM/ is a web address (the validator says so) but the database only
+                # takes a lower-case scheme: store it as the admin's form does, http://EXAMPLE.COM/.
+                value = link[name] = web.group(1).lower() + value[len(web.group(1)) :]
             problem = self._field_problem(Evidence, name, value)
             if problem:
                 messages.append(_("“%(url)s”: %(problem)s") % {"url": value[:60], "problem": problem})
