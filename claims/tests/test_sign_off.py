@@ -149,7 +149,11 @@ def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_agai
     # From its page, which shows the claim as it is now, it can be approved.
     page = reverse("admin:claims_proposal_change", args=[proposal.pk])
     review = signed_in(chief).get(page)
-    assert ja("The claim was changed after this proposal was made.")[:20] in review.content.decode()
+    stale = ja(
+        "The claim was changed after this proposal was made. Compare the proposal with the claim as it is now "
+        "(below) before approving."
+    )
+    assert stale in review.content.decode()
     signed_in(chief).post(page, post_data(page_form(review, having="approve"), approve="1"))
     claim.refresh_from_db()
     assert claim.verdict_note == NEW_NOTE
