@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The two quick-start commands, with nothing but Python 3.11+ installed.
 
-python3 dev.py start   set up a virtualenv, install, migrate, load the essay, serve on :8000
-python3 dev.py test    set up the same virtualenv and run the test suite (arguments go to pytest)
+python3 dev.py start   set up a virtualenv and a local .env, install, migrate, load the essay, serve on :8000
+python3 dev.py test    set up the same virtualenv and .env and run the test suite (arguments go to pytest)
+python3 dev.py setup   only the virtualenv and the .env (CI, then manage.py works)
 python3 dev.py second-chief   a second chief editor account (random password, shown once), to try
                        sign-off alone on a laptop: one account proposes, the other approves
 """
@@ -21,6 +22,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
+ENV_FILE = ROOT / ".env"
 
 
 def run(*args, **kwargs):
@@ -38,6 +40,21 @@ def ensure_venv():
         print("Installing requirements …", flush=True)
         run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS)
         STAMP.write_text(wanted)
+
+
+def ensure_env():
+    """This machine's development settings, written once into the git-ignored .env: debug on and a
+    random secret key. The settings read it (python-dotenv); without it DJANGO_DEBUG is off."""
+    if ENV_FILE.exists():
+        return
+    ENV_FILE.write_text(
+        "# Written by `python3 dev.py` for development on this machine only; git ignores it.\n"
+        "# Production sets its variables in the environment instead (docs/operations.md).\n"
+        "DJANGO_DEBUG=1\n"
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
+    )
+    ENV_FILE.chmod(0o600)
+    print("Wrote .env (development settings for this machine).", flush=True)
 
 
 def manage(*args, **kwargs):
@@ -93,6 +110,7 @@ def second_chief(args):
 
 def start(args):
     ensure_venv()
+    ensure_env()
     manage("migrate", "--verbosity", "0")
     manage("load_essay")
     args = args or ["127.0.0.1:8000"]
@@ -102,6 +120,7 @@ def start(args):
 
 def test(args):
     ensure_venv()
+    ensure_env()
     os.chdir(ROOT)
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
 
@@ -141,6 +160,7 @@ def prod(args):
 
 def setup(args):
     ensure_venv()
+    ensure_env()
 
 
 def main():

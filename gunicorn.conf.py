@@ -8,6 +8,9 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 timeout = 30
+# Well under the timeout above: a statement that runs longer is cancelled and the reader gets the
+# 503 page, instead of the worker being killed (docs/operations.md). Commands are not limited.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "10")
 graceful_timeout = 20
 keepalive = 5
 # Workers are replaced now and then to bound slow leaks. At 5,000 requests a busy worker was

@@ -1,21 +1,30 @@
-"""Settings for hundredmodels, read from environment variables with development defaults.
+"""Settings for hundredmodels, read from environment variables, safe by default.
 
-DJANGO_DEBUG        "1" (default) for development; "0" in production.
+DJANGO_DEBUG        off unless "1"; `python3 dev.py start` writes it into a local .env.
 DJANGO_SECRET_KEY   required when DJANGO_DEBUG is off.
 DJANGO_ALLOWED_HOSTS  comma-separated; required when DJANGO_DEBUG is off.
-DATABASE_URL        postgres://user:pass@host:port/name selects PostgreSQL; SQLite otherwise.
+DATABASE_URL        postgres://user:pass@host:port/name or sqlite:///path (dj-database-url);
+                    SQLite in db.sqlite3 when unset.
+DATABASE_POOL       "1" for psycopg's pool (DATABASE_POOL_MIN, _MAX, _TIMEOUT seconds to wait).
+DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT  seconds (PostgreSQL; 0 = none).
 REDIS_URL           redis://host:port/db selects the shared Redis cache; local memory otherwise.
+
+A local, git-ignored ``.env`` (or the file named by DJANGO_ENV_FILE) is read first with
+python-dotenv; variables set in the environment win over it.
 """
 
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+load_dotenv(os.environ.get("DJANGO_ENV_FILE") or BASE_DIR / ".env", override=False)
 
 
 def env_bool(name, default):
@@ -31,32 +40,42 @@ def env_list(name, default=()):
 
 
 def database_from_url(url):
-    """A DATABASES entry for a postgres:// URL (the only server database we support)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL must start with postgres://, not {parts.scheme}://")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    config = {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "OPTIONS": {},
-        "TEST": {"NAME": query.pop("test_name", None)},
-    }
-    if env_bool("DATABASE_POOL", False):
-        # psycopg's pool replaces persistent connections: CONN_MAX_AGE must stay 0.
-        config["OPTIONS"]["pool"] = {
-            "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
-            "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
-        }
-    config["OPTIONS"].update(query)
+    """A DATABASES entry for a postgres:// or sqlite:/// URL, parsed by dj-database-url.
+
+    PostgreSQL gives up quickly when the server is sick rather than holding a worker until
+    gunicorn's 30 s timeout kills it (docs/operations.md): a connect timeout, the pool's wait,
+    an optional statement timeout, and connections checked before use (a connection broken while
+    the server was down is replaced, not handed to the next request).
+    """
+    config = dj_database_url.parse(url, conn_health_checks=True)
+    options = config.setdefault("OPTIONS", {})
+    test_name = options.pop("test_name", None)
+    if test_name:
+        config["TEST"] = {"NAME": test_name}
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+    elif engine == "django.db.backends.postgresql":
+        options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")))
+        statement_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "0")) * 1000)
+        if statement_ms:
+            options.setdefault("options", f"-c statement_timeout={statement_ms}")
+        if env_bool("DATABASE_POOL", False):
+            # psycopg's pool replaces persistent connections: CONN_MAX_AGE must stay 0.
+            options["pool"] = {
+                "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
+                "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
+                "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "3")),
+            }
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must start with postgres:// or sqlite:///, not {url.split(':')[0]}://"
+        )
     return config
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 
@@ -149,16 +168,11 @@ TEMPLATES = [
     },
 ]
 
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
-    }
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{os.environ.get('SQLITE_PATH') or BASE_DIR / 'db.sqlite3'}"
+    )
+}
 
 if os.environ.get("REDIS_URL"):
     CACHES = {
@@ -221,8 +235,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
