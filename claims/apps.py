@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
 
 
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = _("Claims desk")
+
+    def ready(self):
+        from taggit.models import Tag
+
+        from claims.services.tags import ensure_tag_slug
+
+        # taggit saves tags itself (from the claim form, the import, the commands): one guard for all.
+        pre_save.connect(ensure_tag_slug, sender=Tag, dispatch_uid="claims.tags.ensure_slug")
