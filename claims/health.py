@@ -22,9 +22,10 @@ def _database_state():
 
 
 def _cache_state():
-    ping = getattr(cache, "ping", None)
-    if ping is not None:
-        return "ok" if ping() else "down"
+    """ "ok", "down" or "failing" (Redis answers but refuses writes: pages are then not stored)."""
+    state = getattr(cache, "state", None)
+    if state is not None:
+        return state()
     key = "health:probe"
     try:
         cache.set(key, "1", 10)

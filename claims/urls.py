@@ -10,14 +10,18 @@ from .sitemaps import SITEMAPS
 app_name = "claims"
 
 urlpatterns = [
-    path("", public_page(views.HomeArticleView.as_view()), name="home"),
-    path("articles/<slug:slug>/", public_page(views.ArticleView.as_view()), name="article"),
-    path("claims/", public_page(views.ClaimListView.as_view()), name="claim_list"),
+    path("", public_page(views.HomeArticleView.as_view(), params=["focus"]), name="home"),
+    path("articles/<slug:slug>/", public_page(views.ArticleView.as_view(), params=["focus"]), name="article"),
+    path(
+        "claims/",
+        public_page(views.ClaimListView.as_view(), params=["q", "status", "tag", "section", "page"]),
+        name="claim_list",
+    ),
     path("claims/<int:pk>/", public_page(views.ClaimDetailView.as_view()), name="claim"),
-    path("tags/<str:slug>/", public_page(views.TagView.as_view()), name="tag"),
+    path("tags/<str:slug>/", public_page(views.TagView.as_view(), params=["page"]), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
     path("method/", public_page(views.MethodView.as_view()), name="method"),
-    path("sitemap.xml", public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", public_page(sitemap, params=["p"]), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

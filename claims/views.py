@@ -166,7 +166,8 @@ class ClaimFilterForm(forms.Form):
 
 
 def public_tags():
-    return Tag.objects.filter(claim__in=Claim.objects.public()).distinct().order_by("name")
+    # A tag saved before every tag had a slug (claims/services/tags.py) cannot be filtered on or linked.
+    return Tag.objects.filter(claim__in=Claim.objects.public()).exclude(slug="").distinct().order_by("name")
 
 
 def public_sections():
@@ -199,6 +200,14 @@ class ClaimListView(PublicMixin, ListView):
         query.pop("page", None)
         context.update(form=self.form, query=query.urlencode(), is_filtered=self.form.is_bound)
         return context
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        # A search's words, or a filter value that is not one of the choices, can be anything: such
+        # a page is rendered for the reader but not stored (claims/caching/pages.py).
+        if self.form.is_bound and (not self.form.is_valid() or self.form.cleaned_data["q"].strip()):
+            response.store_page = False
+        return response
 
 
 class TagView(PublicMixin, ListView):

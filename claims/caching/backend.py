@@ -1,11 +1,17 @@
-"""A Redis cache that degrades to no cache when Redis is down, instead of failing the page.
+"""A Redis cache that degrades to no cache when Redis fails, instead of failing the page.
 
-Every read that cannot reach Redis is a miss, every write is dropped, and the error is logged.
-After a failure the cache stays off for ``RETRY_AFTER`` seconds (an OPTIONS key), so that a Redis
-host that hangs does not add a connect timeout to every request; then it tries again by itself.
+Every read that fails is a miss, every write that fails is dropped, and the error is logged,
+whatever the error: Redis down or hanging, and also Redis answering with an error (a full
+Redis under ``maxmemory`` refuses writes with ``OutOfMemoryError``; a read-only replica refuses
+them too) or a stored value that cannot be unpickled. After a connection failure the cache stays
+off for ``RETRY_AFTER`` seconds (an OPTIONS key), so that a Redis host that hangs does not add a
+connect timeout to every request; then it tries again by itself. An error answer does not turn
+the cache off (reads may still work); it is remembered for :meth:`ResilientRedisCache.state`,
+which ``/health/`` reports.
 """
 
 import logging
+import pickle
 import threading
 import time
 
@@ -16,9 +22,14 @@ logger = logging.getLogger(__name__)
 
 
 def _redis_errors():
+    """(errors that mean Redis cannot be reached, every error a cache operation can raise)."""
     import redis
 
-    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+    unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+    # ResponseError (OutOfMemoryError, READONLY, ...) and everything else redis-py raises; a
+    # value that cannot be unpickled (written by other code, or cut short).
+    every = (redis.exceptions.RedisError, OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError)
+    return unreachable, every
 
 
 # Set a revision only if it is not older than the one stored: a reader that read the database
@@ -62,8 +73,9 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
         self._down_until = 0.0
+        self._failed_at = None  # monotonic time of the last error answer (Redis full, say)
         self._lock = threading.Lock()
-        self._errors = _redis_errors()
+        self._unreachable, self._errors = _redis_errors()
 
     @property
     def is_down(self):
@@ -77,11 +89,15 @@ class ResilientRedisCache(RedisCache):
             return fallback
         try:
             return operation(*args, **kwargs)
-        except self._errors as error:
+        except self._unreachable as error:
             with self._lock:
                 if not self.is_down:
                     logger.warning("Cache unavailable (%s): serving without it for %ss", error, self.retry_after)
                 self._down_until = time.monotonic() + self.retry_after
+            return fallback
+        except self._errors as error:
+            self._failed_at = time.monotonic()
+            logger.warning("Cache error (%s: %s): serving without it", type(error).__name__, error)
             return fallback
 
     # The content revision that every app server reads before serving a cached page
@@ -109,6 +125,19 @@ class ResilientRedisCache(RedisCache):
             return bool(self._cache.get_client(write=True).ping())
         except self._errors:
             return False
+
+    def state(self):
+        """What readers get from the cache now: "ok", "down" (unreachable) or "failing" (it
+        answers with errors: full, read-only). Probes with a write, as storing a page would."""
+        try:
+            client = self._cache.get_client(write=True)
+            client.set(self.make_key("health:probe"), b"1", px=10_000)
+        except self._unreachable:
+            return "down"
+        except self._errors:
+            self._failed_at = time.monotonic()
+            return "failing"
+        return "ok"
 
     def get(self, key, default=None, version=None):
         return self._call("get", default, key, default, version)

@@ -251,3 +251,13 @@ def reader_visible_edits(claim):
         "/",
         "新しく書き足した文です。",
     )
+
+
+def settle_revision(seconds=2):
+    """Date the last edit ``seconds`` ago: a page rendered in the second of an edit carries no
+    Last-Modified (claims/caching/pages.py), one rendered later does."""
+    import datetime
+
+    from claims.models import ContentRevision
+
+    ContentRevision.objects.update(changed_at=timezone.now() - datetime.timedelta(seconds=seconds))
