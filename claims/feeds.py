@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Claim, StatusChange
+from .validators import visible_text
 
 ITEMS = 50
 
@@ -39,14 +40,16 @@ class StatusChangeFeed(Feed):
 
     def item_title(self, item):
         return _("%(statement)s: %(from)s → %(to)s") % {
-            "statement": Truncator(item.claim.statement).chars(80),
+            "statement": Truncator(visible_text(item.claim.statement)).chars(80),
             "from": item.get_from_status_display(),
             "to": item.get_to_status_display(),
         }
 
     def item_description(self, item):
-        # The summary is HTML to a feed reader: the editors' text goes in escaped, as text.
-        return escape(item.public_note or item.claim.verdict_note)
+        # The summary is HTML to a feed reader: the editors' text goes in escaped, as text. Text
+        # stored before the validator refused hidden characters loses them here: XML cannot carry
+        # control characters, and one such note would break the whole feed.
+        return escape(visible_text(item.public_note or item.claim.verdict_note))
 
     def item_link(self, item):
         return reverse("claims:claim", kwargs={"pk": item.claim_id}) + f"#change-{item.pk}"

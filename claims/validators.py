@@ -5,9 +5,21 @@ refused is what cannot be seen and changes what is seen: control characters (oth
 line breaks) and the Unicode bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069),
 which can make a sentence read backwards or hide part of it (“Trojan Source”, CVE-2021-42574).
 The left-to-right and right-to-left marks (U+200E, U+200F) stay allowed: they only hint direction.
+
+Also refused: characters that show nothing at all, with which two texts that look the same differ
+(a search misses, a tag is doubled, a link hides a word): the zero-width space and word joiner
+(U+200B, U+2060–U+2064), the Arabic letter mark (U+061C), the soft hyphen (U+00AD), the Hangul
+fillers (U+115F, U+1160, U+3164, U+FFA0), the byte order mark inside text (U+FEFF), and the
+others of Unicode's default-ignorable kind that no language needs typed. Zero-width joiner and
+non-joiner (U+200C, U+200D) stay allowed: emoji and several scripts need them. The line and
+paragraph separators (U+2028, U+2029), noncharacters U+FFFE/U+FFFF and lone surrogates are
+refused too: they are not text a form sends, and the feed's XML cannot carry some of them.
+
+The message names the character (its code point and Unicode name) and its position.
 """
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
@@ -15,8 +27,12 @@ from django.utils.translation import gettext_lazy as _
 
 # C0 controls but tab, line feed and carriage return (text areas send CR LF); DEL; C1 controls.
 CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
-HIDDEN_CHARS = re.compile(f"[{CONTROL_CHARS}{BIDI_CONTROLS}]")
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069\u061c"
+INVISIBLE_CHARS = (
+    "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2028\u2029\u2060-\u2064\u206a-\u206f"
+    "\u3164\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff\ud800-\udfff\U0001d173-\U0001d17a\U000e0001"
+)
+HIDDEN_CHARS = re.compile(f"[{CONTROL_CHARS}{BIDI_CONTROLS}{INVISIBLE_CHARS}]")
 
 
 @deconstructible
@@ -35,7 +51,7 @@ class VisibleTextValidator:
             raise ValidationError(
                 self.message,
                 code=self.code,
-                params={"char": f"U+{ord(match.group()):04X}", "position": match.start() + 1},
+                params={"char": char_name(match.group()), "position": match.start() + 1},
             )
 
     def __eq__(self, other):
@@ -47,3 +63,15 @@ validate_visible_text = VisibleTextValidator()
 
 def has_hidden_chars(value):
     return bool(HIDDEN_CHARS.search(str(value or "")))
+
+
+def char_name(char):
+    """ "U+202E RIGHT-TO-LEFT OVERRIDE": the code point and, when it has one, the Unicode name."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X}"
+
+
+def visible_text(value):
+    """``value`` with every character the validator refuses removed: for output of text stored
+    before it was refused (the feed, the claim page), never instead of refusing on input."""
+    return HIDDEN_CHARS.sub("", str(value or ""))

@@ -4,8 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from claims import services
-from claims.models import EVIDENCE_FIELDS, Claim
+from claims import services, text
+from claims.models import EVIDENCE_FIELDS, Article, Claim
+from claims.services.articles import correction_note_required_message
 from claims.validators import validate_visible_text
 
 Status = Claim.Status
@@ -35,6 +36,11 @@ class ClaimAdminForm(forms.ModelForm):
             self.fields["tags"].widget.attrs.update(
                 {"list": "tag-options", "autocomplete": "off", "data-tag-input": "1"}
             )
+
+    def clean_status_note(self):
+        note = self.cleaned_data["status_note"]
+        validate_visible_text(note)
+        return note
 
     def clean_tags(self):
         tags = self.cleaned_data.get("tags") or []
@@ -171,3 +177,41 @@ class TagForm(forms.ModelForm):
         name = self.cleaned_data["name"]
         validate_visible_text(name)
         return name
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """An article; editing a published article's text asks for a public correction note."""
+
+    correction_note = forms.CharField(
+        label=_("Correction note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Public. Needed when you change the text of a published article: what you corrected and why. "
+            "The corrections page shows it with the sentences before and after."
+        ),
+    )
+
+    class Meta:
+        model = Article
+        fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
+
+    def clean_correction_note(self):
+        note = self.cleaned_data["correction_note"]
+        validate_visible_text(note)
+        return note
+
+    def clean(self):
+        cleaned = super().clean()
+        stored = Article.objects.filter(pk=self.instance.pk).values("body", "is_published").first()
+        body = cleaned.get("body")
+        if (
+            stored
+            and stored["is_published"]
+            and body is not None
+            and text.normalize_body(body) != stored["body"]
+            and not (cleaned.get("correction_note") or "").strip()
+        ):
+            self.add_error("correction_note", correction_note_required_message())
+        return cleaned

@@ -8,8 +8,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from claims.models import Claim, Evidence
+from claims.validators import visible_text
 
 register = template.Library()
+
+
+@register.filter
+def visible(value):
+    """Text without the characters claims.validators refuses (for rows stored before it did)."""
+    return visible_text(value)
+
 
 # Each status has an icon and a word, so colour is never the only signal.
 STATUS_ICONS = {
