@@ -59,6 +59,11 @@ KINDS = {KIND_CLAIM: True, "主張": True, KIND_NOT_CLAIM: False, "主張では�
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# ... also after blanks and invisible characters, which a spreadsheet may skip (" =", an
+# ideographic space, a line break, a byte order mark or a zero-width space before "="), and in
+# their full-width and small forms, which a Japanese input method turns into the ASCII ones.
+WIDE_FORMULA_TRIGGERS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫")
+_SKIPPED_BEFORE_FORMULA = re.compile(r"[\s\u00ad\u034f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]*")
 TAG_SEPARATORS = re.compile(r"[,、，]")
 EVIDENCE_KEYS = {"accessed": "accessed", "archived": "archive_url", "excerpt": "excerpt"}
 _KEY_VALUE = re.compile(r"^\s*(accessed|archived|excerpt)\s*=", re.IGNORECASE)
@@ -84,15 +89,27 @@ def escape_formula(value):
     A value that already starts with quotes before a trigger gets one more, so that
     :func:`unescape_formula` gives back exactly the value.
     """
-    if value and value.lstrip("'")[:1] in FORMULA_TRIGGERS:
+    if value and _looks_like_formula(value):
         return "'" + value
     return value
 
 
 def unescape_formula(cell):
-    if cell.startswith("'") and cell.lstrip("'")[:1] in FORMULA_TRIGGERS:
+    if cell.startswith("'") and _looks_like_formula(cell):
         return cell[1:]
     return cell
+
+
+def _looks_like_formula(value):
+    """Whether a spreadsheet could run ``value`` (its leading quotes aside) as a formula.
+
+    The same test for escaping and unescaping, and blind to leading quotes, so that
+    ``unescape_formula(escape_formula(value)) == value`` for every value.
+    """
+    text = value.lstrip("'")
+    if text[:1] in FORMULA_TRIGGERS:
+        return True
+    return text[_SKIPPED_BEFORE_FORMULA.match(text).end() :][:1] in WIDE_FORMULA_TRIGGERS
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
+import hypothesis
 import pytest
 from django.core.cache import cache, caches
 from django.test import Client
@@ -22,6 +23,7 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from claims import linkcheck
+from claims.csv import format as csvformat
 from claims.csv import importing
 from claims.models import Claim, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
@@ -614,3 +616,44 @@ def test_the_language_cookie_is_same_site_lax(home):
     response = reader().post("/i18n/setlang/", {"language": "en", "next": "/"})
     cookie = response.cookies["django_language"]
     assert cookie["samesite"] == "Lax"
+
+
+# 9. Formula escaping: every leading variant
+
+FORMULA_VARIANTS = [
+    " =SUM(A1)",
+    "\u3000=SUM(A1)",
+    "＝SUM(A1)",
+    "\n=SUM(A1)",
+    "\r\n=SUM(A1)",
+    "\ufeff=SUM(A1)",
+    "\u200b=SUM(A1)",
+    "  \t=1+1",
+    "＋1",
+    "－1",
+    "＠SUM(A1)",
+    "\u2060=1",
+]
+
+
+@pytest.mark.parametrize("value", FORMULA_VARIANTS)
+def test_formula_escaping_catches_every_leading_variant(value):
+    escaped = csvformat.escape_formula(value)
+    assert escaped == "'" + value
+    assert csvformat.unescape_formula(escaped) == value
+
+
+@hypothesis.given(
+    hypothesis.strategies.text(
+        alphabet=hypothesis.strategies.sampled_from("'= +-@＝＋\u3000\n\r\t\ufeff\u200ba1")
+        | hypothesis.strategies.characters(),
+        max_size=8,
+    )
+)
+def test_formula_escaping_round_trips_exactly(value):
+    assert csvformat.unescape_formula(csvformat.escape_formula(value)) == value
+
+
+@pytest.mark.parametrize("value", ["普通の文。", "a=1", "100%", "'quoted"])
+def test_ordinary_cells_are_not_escaped(value):
+    assert csvformat.escape_formula(value) == value
