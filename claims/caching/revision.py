@@ -12,12 +12,18 @@ is filled from the database, and Redis refuses a number lower than the one it ho
 reader that read the database just before a commit cannot put the older revision back. The key
 lives ``SHARED_REVISION_TIMEOUT`` seconds, which bounds how long a publication lost to a Redis
 fault (or a database restored from a backup) can go unseen.
+
+While the database is down nobody can change the content, so the revision last published is
+still the current one: every publication also writes it under ``LAST_KNOWN_KEY``, kept a day,
+and when the short-lived key has expired and the database cannot be read, the last known
+revision keys the pages. Stored pages are then served as long as the outage lasts; a page not
+stored gets the fast 503 (claims/middleware.py).
 """
 
 import datetime
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,6 +31,9 @@ from claims.models import ContentRevision
 
 SHARED_REVISION_KEY = "content-revision"
 SHARED_REVISION_TIMEOUT = 10
+LAST_KNOWN_KEY = "content-revision:last-known"
+LAST_KNOWN_TIMEOUT = 60 * 60 * 24
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -42,12 +51,22 @@ def current_revision():
     if shared is not None:
         value = shared.get_revision(SHARED_REVISION_KEY)
         if value is not None:
-            number, microseconds = value.split(":")
-            return int(number), EPOCH + datetime.timedelta(microseconds=int(microseconds))
-    revision = database_revision()
+            return _parse(value)
+    try:
+        revision = database_revision()
+    except DATABASE_ERRORS:
+        last_known = shared.get_revision(LAST_KNOWN_KEY) if shared is not None else None
+        if last_known is None:
+            raise
+        return _parse(last_known)
     if shared is not None:
         _offer(shared, revision)
     return revision
+
+
+def _parse(value):
+    number, microseconds = value.split(":")
+    return int(number), EPOCH + datetime.timedelta(microseconds=int(microseconds))
 
 
 def database_revision():
@@ -73,6 +92,7 @@ def revision_label(revision):
 
 def _offer(shared, revision):
     shared.offer_revision(SHARED_REVISION_KEY, revision[0], revision_label(revision), SHARED_REVISION_TIMEOUT)
+    shared.offer_revision(LAST_KNOWN_KEY, revision[0], revision_label(revision), LAST_KNOWN_TIMEOUT)
 
 
 def _shared_cache():
