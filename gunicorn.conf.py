@@ -11,6 +11,8 @@ timeout = 30
 # Well under the timeout above: a statement that runs longer is cancelled and the reader gets the
 # 503 page, instead of the worker being killed (docs/operations.md). Commands are not limited.
 os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "10")
+# A database that accepts but never answers (frozen, black-holed) is cut off before the timeout too.
+os.environ.setdefault("DATABASE_REQUEST_DEADLINE", "20")
 graceful_timeout = 20
 keepalive = 5
 # Workers are replaced now and then to bound slow leaks. At 5,000 requests a busy worker was

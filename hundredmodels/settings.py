@@ -58,6 +58,13 @@ def database_from_url(url):
         options.setdefault("timeout", 20)
     elif engine == "django.db.backends.postgresql":
         options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")))
+        # A server that stops answering on a live connection (a network black hole) is noticed in
+        # seconds, not after the operating system's two hours.
+        options.setdefault("keepalives", 1)
+        options.setdefault("keepalives_idle", 5)
+        options.setdefault("keepalives_interval", 2)
+        options.setdefault("keepalives_count", 2)
+        options.setdefault("tcp_user_timeout", 5000)
         statement_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "0")) * 1000)
         if statement_ms:
             options.setdefault("options", f"-c statement_timeout={statement_ms}")
@@ -67,6 +74,9 @@ def database_from_url(url):
                 "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
                 "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
                 "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "3")),
+                # psycopg's pool retries a lost server with a backoff up to this long, then lets the
+                # next request try at once: recovery within seconds of the server's return.
+                "reconnect_timeout": float(os.environ.get("DATABASE_POOL_RECONNECT_TIMEOUT", "5")),
             }
     else:
         raise ImproperlyConfigured(
@@ -168,6 +178,9 @@ TEMPLATES = [
     },
 ]
 
+# Seconds a request may spend waiting on the database before its connection is cut and the
+# reader gets the 503 page (claims/middleware.py); gunicorn.conf.py sets it under its timeout.
+DATABASE_REQUEST_DEADLINE = float(os.environ.get("DATABASE_REQUEST_DEADLINE", "0"))
 DATABASES = {
     "default": database_from_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{os.environ.get('SQLITE_PATH') or BASE_DIR / 'db.sqlite3'}"
@@ -222,6 +235,11 @@ HOME_ARTICLE_SLUG = os.environ.get("HOME_ARTICLE_SLUG", "hundred-model-war")
 # Two-person verdicts: a change to what readers see of a claim waits for another chief editor.
 # CLAIMS_SIGN_OFF=0 turns it off for a one-person desk.
 CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
+
+# Readers' error reports: within how many days the desk answers (the corrections policy says so),
+# and how many reports one client may send in an hour.
+CLAIMS_REPORT_ANSWER_DAYS = int(os.environ.get("CLAIMS_REPORT_ANSWER_DAYS", "7"))
+CLAIMS_REPORTS_PER_HOUR = int(os.environ.get("CLAIMS_REPORTS_PER_HOUR", "5"))
 
 # CSV import: the largest file accepted, in bytes.
 CLAIMS_IMPORT_MAX_BYTES = int(os.environ.get("CLAIMS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
