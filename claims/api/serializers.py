@@ -4,6 +4,7 @@ Every field is named here; nothing is serialized by ``fields = "__all__"``, so a
 a model (an internal note, a proposal, a reporter's address) never reaches the API by accident.
 """
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -127,17 +128,32 @@ class ClaimDetailSerializer(ClaimSerializer):
         fields = [*ClaimSerializer.Meta.fields, "prefix", "suffix", "is_anchored", "evidence", "history"]
 
 
-class ClaimFilterSerializer(serializers.Serializer):
-    """The claims list's query parameters; anything else in them is a 400 that names the parameter."""
+class FilterText(serializers.CharField):
+    """A filter's text: at least one character, taken as sent (spaces and all).
 
-    article = serializers.CharField(required=False, max_length=100, help_text="An article's slug.")
+    Any string the schema allows is accepted; one no row has (a NUL character, which PostgreSQL
+    cannot even compare) simply matches nothing: see ``ClaimListView``.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_length=1, trim_whitespace=False, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+class ClaimFilterSerializer(serializers.Serializer):
+    """The claims list's query parameters; a value that is not valid is a 400 that names the parameter.
+
+    Read from a plain dict, not the QueryDict: an empty ``updated_since=`` is an invalid time, not
+    an absent one.
+    """
+
+    article = FilterText(max_length=100, help_text="An article's slug.")
     status = serializers.ChoiceField(required=False, choices=Claim.Status.choices)
-    tag = serializers.CharField(required=False, max_length=100, help_text="A tag's slug.")
-    section = serializers.CharField(required=False, max_length=200, help_text="A section heading, exactly.")
+    tag = FilterText(max_length=100, help_text="A tag's slug.")
+    section = FilterText(max_length=200, help_text="A section heading, exactly.")
     updated_since = serializers.DateTimeField(
         required=False, help_text="Only claims saved at or after this time (ISO 8601)."
     )
-    cursor = serializers.CharField(required=False, help_text="The page: copy it from `next` or `previous`.")
 
 
 class ErrorSerializer(serializers.Serializer):

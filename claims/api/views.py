@@ -160,10 +160,13 @@ class ClaimListView(PublicAPIView, generics.ListAPIView):
     pagination_class = ClaimCursorPagination
 
     def get_queryset(self):
-        params = serializers.ClaimFilterSerializer(data=self.request.query_params)
+        query = self.request.query_params
+        params = serializers.ClaimFilterSerializer(data={name: query[name] for name in query})
         params.is_valid(raise_exception=True)
         data = params.validated_data
         claims = public_claims().prefetch_related("tags")
+        if any("\x00" in value for value in data.values() if isinstance(value, str)):
+            return claims.none()  # no slug, tag or heading holds a NUL character
         if "article" in data:
             claims = claims.filter(article__slug=data["article"])
         if "status" in data:

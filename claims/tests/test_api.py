@@ -179,3 +179,11 @@ def test_docs_page_is_in_japanese_and_english(client):
     html = client.get(reverse("api:docs")).content.decode()
     assert 'lang="ja"' in html and 'lang="en"' in html
     assert "/api/schema/" in html and "claims.csv" in html and "claimreview.json" in html
+
+
+def test_a_filter_text_no_row_has_is_an_empty_page_and_an_empty_one_is_refused(client, essay):
+    for params in ({"tag": "no\x00such"}, {"section": "  "}, {"article": "\x00"}):
+        response = client.get(CLAIMS, params)
+        assert response.status_code == 200 and response.json()["results"] == [], params
+    for params in ({"tag": ""}, {"updated_since": ""}, {"status": ""}):
+        assert client.get(CLAIMS, params).status_code == 400, params
