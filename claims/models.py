@@ -59,6 +59,13 @@ class Article(models.Model):
     published_at = models.DateTimeField(_("publication date"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    corrected_at = models.DateTimeField(
+        _("last corrected"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When its text or one of its published verdicts was last corrected (set by the workflow)."),
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -265,6 +272,15 @@ class Evidence(models.Model):
         return self.claim.get_absolute_url()
 
 
+class StatusChangeQuerySet(models.QuerySet):
+    def corrections(self):
+        """Changes of a verdict readers had already seen: not a first verdict, not the initial load."""
+        return self.exclude(from_status=ClaimStatus.PENDING).exclude(via=StatusChange.Via.LOAD)
+
+    def public(self):
+        return self.filter(claim__in=Claim.objects.public())
+
+
 class StatusChange(models.Model):
     class Via(models.TextChoices):
         ADMIN = "admin", _("admin form")
@@ -273,6 +289,7 @@ class StatusChange(models.Model):
         COMMAND = "command", _("command")
         ARTICLE = "article", _("article edit")
         RESTORE = "restore", _("version restore")
+        LOAD = "load", _("initial load")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="history", verbose_name=_("claim"))
     from_status = models.CharField(_("from"), max_length=16, choices=Claim.Status.choices)
@@ -292,6 +309,8 @@ class StatusChange(models.Model):
         help_text=_("The second person who signed the change off."),
     )
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    objects = StatusChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -387,6 +406,100 @@ class Proposal(models.Model):
     def is_stale(self):
         """The claim was saved since this was proposed: it must be looked at again before approval."""
         return self.claim.version != self.base_version
+
+
+class ArticleCorrection(models.Model):
+    """A correction to a published article's text: the sentences before and after, and why."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("article")
+    )
+    note = models.TextField(
+        _("correction note"),
+        max_length=1000,
+        validators=[validate_visible_text, MaxLengthValidator(1000)],
+        help_text=_("Public: what was corrected and why."),
+    )
+    changes = models.JSONField(_("changed sentences"), default=list, help_text=_("[{before, after}, …]"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("who")
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("article correction")
+        verbose_name_plural = _("article corrections")
+
+    def __str__(self):
+        return self.note[:60]
+
+    def get_absolute_url(self):
+        return f"{reverse('claims:corrections')}#article-correction-{self.pk}"
+
+
+class Report(models.Model):
+    """A reader's report of an error in a claim, or a sentence they suggest checking."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("received")
+        REVIEWING = "reviewing", _("reviewing")
+        CORRECTED = "corrected", _("corrected")
+        DECLINED = "declined", _("declined")
+
+    OPEN_STATES = [State.RECEIVED, State.REVIEWING]
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reports", verbose_name=_("article"))
+    claim = models.ForeignKey(
+        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports", verbose_name=_("claim")
+    )
+    sentence = models.TextField(
+        _("sentence"), blank=True, max_length=2000, help_text=_("For a sentence with no claim.")
+    )
+    message = models.TextField(
+        _("what is wrong"), max_length=2000, validators=[validate_visible_text, MaxLengthValidator(2000)]
+    )
+    source_url = WebURLField(_("source"), max_length=2000, blank=True, validators=[validate_visible_text])
+    contact = models.EmailField(
+        _("contact address"), blank=True, help_text=_("Never public; deleted when the report is closed.")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RECEIVED, db_index=True)
+    internal_note = models.TextField(
+        _("internal note"), blank=True, max_length=4000, validators=[validate_visible_text, MaxLengthValidator(4000)]
+    )
+    public_reply = models.TextField(
+        _("public reply"),
+        blank=True,
+        max_length=2000,
+        validators=[validate_visible_text, MaxLengthValidator(2000)],
+        help_text=_("Shown on the claim's page once the report is closed."),
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("reader report")
+        verbose_name_plural = _("reader reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source_url="") | Q(source_url__startswith="http://") | Q(source_url__startswith="https://"),
+                name="report_source_is_web",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["received", "reviewing"]) | Q(contact=""), name="report_closed_keeps_no_contact"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Report #%(pk)s") % {"pk": self.pk}
+
+    def get_absolute_url(self):
+        return reverse("admin:claims_report_change", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.state in self.OPEN_STATES
 
 
 class ReviewQueueItem(Claim):

@@ -16,6 +16,9 @@ EDITOR_PERMISSIONS = [
     "claims.delete_evidence",
     "claims.view_statuschange",
     "claims.view_proposal",
+    "claims.view_report",
+    "claims.change_report",
+    "claims.view_articlecorrection",
     "taggit.view_tag",
     "taggit.add_tag",
 ]

@@ -2,7 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 from django.views.generic import TemplateView
 
-from . import views
+from . import accountability, views
 from .caching.pages import public_page
 from .feeds import StatusChangeFeed
 from .sitemaps import SITEMAPS
@@ -21,6 +21,17 @@ urlpatterns = [
     path("tags/<str:slug>/", public_page(views.TagView.as_view(), params=["page"]), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
     path("method/", public_page(views.MethodView.as_view()), name="method"),
+    path(
+        "corrections/",
+        public_page(accountability.CorrectionsView.as_view(), params=["claim", "article", "page"]),
+        name="corrections",
+    ),
+    path(
+        "corrections/policy/",
+        public_page(accountability.CorrectionsPolicyView.as_view()),
+        name="corrections_policy",
+    ),
+    path("report/", accountability.report_view, name="report"),
     path("sitemap.xml", public_page(sitemap, params=["p"]), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -26,7 +26,7 @@ from claims.templatetags.claims_tags import status_badge
 
 from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
 from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
-from .forms import ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
+from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
@@ -337,7 +337,18 @@ class ArticleAdmin(ArticleVersionAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["coverage"]
     actions = [create_claims_action]
-    fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at", "coverage"]
+    form = ArticleAdminForm
+    fields = [
+        "title",
+        "slug",
+        "lead",
+        "body",
+        "correction_note",
+        "language",
+        "is_published",
+        "published_at",
+        "coverage",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(claim_total=Count("claims", filter=Q(claims__is_claim=True)))
@@ -382,7 +393,9 @@ class ArticleAdmin(ArticleVersionAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        report = services.article_update(article=obj, user=request.user)
+        report = services.article_update(
+            article=obj, user=request.user, correction_note=form.cleaned_data.get("correction_note")
+        )
         self._report_edit(request, report)
 
     def _report_edit(self, request, report):

@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from claims import services, text
+from claims import services
 from claims.models import EVIDENCE_FIELDS, Article, Claim
-from claims.services.articles import correction_note_required_message
+from claims.services.articles import correction_note_required_message, same_text
 from claims.validators import validate_visible_text
 
 Status = Claim.Status
@@ -210,7 +210,7 @@ class ArticleAdminForm(forms.ModelForm):
             stored
             and stored["is_published"]
             and body is not None
-            and text.normalize_body(body) != stored["body"]
+            and not same_text(body, stored["body"])
             and not (cleaned.get("correction_note") or "").strip()
         ):
             self.add_error("correction_note", correction_note_required_message())

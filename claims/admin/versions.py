@@ -273,6 +273,7 @@ class ArticleVersionAdmin(GuardedVersionAdmin):
             article=article,
             user=request.user,
             via=StatusChange.Via.RESTORE,
+            correction_note=form.cleaned_data.get("status_note"),
             **{name: then.get(name) for name in self.ARTICLE_FIELDS},
         )
         return article

@@ -95,7 +95,9 @@ class ImportReport:
         return counts
 
 
-def import_table(*, table, user=None, dry_run=False, file_name="", progress=None, today=None, propose=None):
+def import_table(
+    *, table, user=None, dry_run=False, file_name="", progress=None, today=None, propose=None, via=StatusChange.Via.IMPORT
+):
     """Import a ``csvformat.Table``. Writes nothing unless every row is valid (and not ``dry_run``).
 
     With sign-off on (``propose``, by default the site's setting) the verdicts the file changes
@@ -103,6 +105,7 @@ def import_table(*, table, user=None, dry_run=False, file_name="", progress=None
     """
     importer = _Importer(table=table, user=user, dry_run=dry_run, file_name=file_name, progress=progress, today=today)
     importer.propose = propose
+    importer.via = via
     return importer.run()
 
 
@@ -150,6 +153,7 @@ class _Importer:
         self.note = _("Imported from %(file)s") % {"file": file_name} if file_name else _("Imported from a CSV file.")
         self.file_name = file_name
         self.propose = None
+        self.via = StatusChange.Via.IMPORT
         self.progress = progress or (lambda label, done, total: None)
         self.field_checks = {}
 
@@ -196,7 +200,7 @@ class _Importer:
             result = services.claims_apply(
                 changes=changes,
                 user=self.user,
-                via=StatusChange.Via.IMPORT,
+                via=self.via,
                 note=self.note,
                 today=self.today,
                 propose=self.propose,

@@ -1,5 +1,6 @@
 """Articles: saving their text (and what that does to their claims), loading one from a file, coverage."""
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from claims import text
 from claims.caching.revision import content_changed
-from claims.models import Article, Claim, Proposal, StatusChange
+from claims.models import Article, ArticleCorrection, Claim, Proposal, StatusChange
 
 from .anchoring import plan_reanchor
 from .workflow import UNANCHORED, ClaimChange, claims_apply
@@ -67,20 +68,70 @@ def _reanchor_changes(article, report):
     return changes
 
 
+def correction_note_required_message():
+    return _(
+        "This article is published: say in a short public correction note what you corrected and why. "
+        "It is listed on the corrections page with the sentences before and after."
+    )
+
+
+def same_text(a, b):
+    """Two bodies that read the same (line endings, invisible characters, surrounding blank lines aside)."""
+    return text.normalize_body(a or "").strip() == text.normalize_body(b or "").strip()
+
+
+def sentence_changes(old_body, new_body):
+    """The sentences a text edit changed, as [{"before": …, "after": …}] (not the whole body)."""
+    old = [s.text for s in text.sentences(old_body)]
+    new = [s.text for s in text.sentences(new_body)]
+    changes = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            changes.append({"before": "".join(old[i1:i2]), "after": "".join(new[j1:j2])})
+    return changes
+
+
+# A person's edit of a published article's text (in the admin, or by restoring a version) is a
+# correction readers are told about; a load from the shipped file or a command is not.
+CORRECTED_BY = {StatusChange.Via.ADMIN, StatusChange.Via.ARTICLE, StatusChange.Via.RESTORE}
+
+
 @transaction.atomic
-def article_update(*, article, user=None, via=StatusChange.Via.ARTICLE, **fields):
+def article_update(*, article, user=None, via=StatusChange.Via.ARTICLE, correction_note=None, **fields):
     """Save an article; when its text changed, re-anchor its claims through the write path.
 
     A claim whose sentence was reworded (a fuzzy match that is more than a change of width or
-    spacing) goes back to review with one history row showing the old and new wording. Returns
-    the ArticleEditReport (empty when the text did not change).
+    spacing) goes back to review with one history row showing the old and new wording. A person's
+    (``user``) edit of a published article's text needs a public ``correction_note``; it is kept
+    with the sentences before and after as an ArticleCorrection. Returns the ArticleEditReport (empty when
+    the text did not change).
     """
-    old_body = Article.objects.filter(pk=article.pk).values_list("body", flat=True).first() if article.pk else None
+    stored = Article.objects.filter(pk=article.pk).values("body", "is_published").first() if article.pk else None
+    old_body = stored["body"] if stored else None
     for name, value in fields.items():
         setattr(article, name, value)
     article.body = text.normalize_body(article.body)
     article.full_clean()
+    correcting = (
+        stored is not None
+        and stored["is_published"]
+        and not same_text(old_body, article.body)
+        and via in CORRECTED_BY
+        and user is not None
+        and getattr(user, "pk", None) is not None
+    )
+    note = (correction_note or "").strip()
+    if correcting and not note:
+        raise ValidationError({"correction_note": correction_note_required_message()}, code="correction_note")
+    if correcting:
+        article.corrected_at = timezone.now()
     article.save()
+    if correcting:
+        correction = ArticleCorrection(article=article, note=note, changes=sentence_changes(old_body, article.body))
+        correction.user = user if user is not None and getattr(user, "pk", None) else None
+        correction.full_clean(exclude=["article", "user"])
+        correction.save()
     report = ArticleEditReport()
     if old_body is not None and old_body != article.body:
         changes = _reanchor_changes(article, report)

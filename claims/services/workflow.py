@@ -51,7 +51,7 @@ QUERY_CHUNK = 5000  # ids per ``__in`` query: SQLite allows at most 32,766 query
 UNANCHORED = "unanchored"  # ClaimChange.sentence for a claim whose sentence is gone
 # What readers see of a claim's verdict: with sign-off on, a change to these waits for a second person.
 PUBLIC_FIELDS = ["status", "verdict_note", "as_of"]
-SIGNED_OFF_PATHS = {Via.ADMIN, Via.BULK, Via.IMPORT, Via.RESTORE}
+SIGNED_OFF_PATHS = {Via.ADMIN, Via.BULK, Via.IMPORT, Via.RESTORE}  # never the initial load (Via.LOAD)
 
 
 @dataclass(frozen=True)
@@ -608,19 +608,33 @@ class _Writer:
                     user=self.user,
                     via=self.via,
                     approved_by=self.approved_by,
-                    created_at=self.now,
+                    created_at=self._history_date(o.claim),
                 )
                 for o in self.outcomes
                 if o.status_changed and o.change.history is None
             ],
             batch_size=WRITE_BATCH,
         )
+        # A verdict readers had seen changed: the article says when it was last corrected.
+        corrected = {
+            o.claim.article_id
+            for o in self.outcomes
+            if o.status_changed and o.from_status != Status.PENDING and self.via != Via.LOAD
+        }
+        if corrected:
+            Article.objects.filter(pk__in=corrected).update(corrected_at=self.now)
         restored = [row for o in self.outcomes if o.change.history for row in o.change.history]
         for outcome in self.outcomes:
             for row in outcome.change.history or ():
                 row.claim = outcome.claim
         StatusChange.objects.bulk_create(restored, batch_size=WRITE_BATCH)
         self._record_versions()
+
+    def _history_date(self, claim):
+        """When the change happened: now, except for the shipped record, dated from its own last check."""
+        if self.via == Via.LOAD and claim.last_checked:
+            return timezone.make_aware(datetime.datetime.combine(claim.last_checked, datetime.time(12)))
+        return self.now
 
     def _write_evidence(self):
         creates, updates, deletes = [], [], []

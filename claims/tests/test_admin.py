@@ -214,6 +214,9 @@ def test_article_page_shows_coverage_and_editing_reanchors(client, article, clai
         "language": "ja",
         "is_published": "on",
     }
+    refused = client.post(url, data)  # a published article's text: the correction note is asked for
+    assert refused.status_code == 200 and "correction_note" in refused.context["adminform"].form.errors
+    data["correction_note"] = "富士山の文を削除した。"
     response = client.post(url, data, follow=True)
     assert response.status_code == 200
     claim.refresh_from_db()

@@ -126,13 +126,13 @@ def test_restoring_an_article_text_reanchors_its_claims(client, chief, article, 
     url = reverse("admin:claims_article_change", args=[article.pk])
     data = page_data(client.get(url))
     client.post(url, data)  # version 1: the text with Fuji
-    client.post(url, {**data, "body": article.body.replace(FUJI, "")})  # version 2: Fuji removed
+    client.post(url, {**data, "body": article.body.replace(FUJI, ""), "correction_note": "削除"})  # version 2
     claim.refresh_from_db()
     assert not claim.is_anchored
 
     first = list(Version.objects.get_for_object(article).order_by("pk"))[0]
     revert = reverse("admin:claims_article_revision", args=[article.pk, first.pk])
-    response = client.post(revert, page_data(client.get(revert)))
+    response = client.post(revert, {**page_data(client.get(revert)), "status_note": "削除を取り消した。"})
     assert response.status_code == 302
     claim.refresh_from_db()
     article.refresh_from_db()

@@ -259,7 +259,7 @@ def test_load_essay_imports_the_record_once_and_is_safe_to_run_again():
     assert "record hundred-model-war.claims.csv: 100 new, 0 updated, 0 unchanged claims" in out.getvalue()
     history = StatusChange.objects.count()
     assert history > 0
-    assert set(StatusChange.objects.values_list("via", "user")) == {("import", None)}
+    assert set(StatusChange.objects.values_list("via", "user")) == {("load", None)}
     claims = Claim.objects.count()
     out = io.StringIO()
     call_command("load_essay", stdout=out)

@@ -256,7 +256,7 @@ def test_a_reworded_verified_sentence_goes_back_to_review_with_one_history_row(a
     make_status(claim, Status.VERIFIED, note="国土地理院で確認。")
     editor = make_user()
     body = article.body.replace("富士山は日本一高い山です。", "富士山は日本で二番目に高い山です。")
-    report = services.article_update(article=article, body=body, user=editor)
+    report = services.article_update(article=article, body=body, user=editor, correction_note="数字を直した。")
     claim.refresh_from_db()
     assert report.reworded == [claim] and not report.moved and not report.unanchored
     assert claim.status == Status.PENDING and claim.statement == "富士山は日本で二番目に高い山です。"

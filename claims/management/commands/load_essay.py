@@ -8,7 +8,7 @@ from django.utils.translation import gettext, ngettext
 from claims import services
 from claims.csv import format as csvformat
 from claims.csv import importing
-from claims.models import Article
+from claims.models import Article, StatusChange
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ESSAY = DATA / "hundred-model-war.ja.md"
@@ -103,7 +103,9 @@ class Command(BaseCommand):
         """The record goes in as an import (history: how “import”, who nobody); all rows or none."""
         try:
             # The shipped record is the publication's starting point, not one editor's proposal.
-            report = importing.import_bytes(path.read_bytes(), file_name=path.name, propose=False)
+            report = importing.import_bytes(
+                path.read_bytes(), file_name=path.name, propose=False, via=StatusChange.Via.LOAD
+            )
         except OSError as error:
             raise CommandError(f"{path}: {error.strerror or error}") from error
         except csvformat.FileRefused as error:
