@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from claims import services
 from claims.api.opendata import PUBLIC_COLUMNS
-from claims.models import Claim, StatusChange
+from claims.models import Claim, Proposal, Report, StatusChange
 from claims.tests.factories import claim_for, make_article, make_status, make_user, make_verified
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +115,18 @@ def every_open_data_answer(client, article):
     return answers
 
 
+PLANTED = (
+    "zxqinternalnote",
+    "zxqimportfile",
+    "zxqeditorname",
+    "zxqcontact",
+    "zxqdraft",
+    "zxqnotaclaim",
+    "zxqproposal",
+    "zxqreport",
+)
+
+
 def test_planted_words_never_appear_in_any_api_answer_feed_or_download(client, essay):
     editor = make_user("zxqeditorname")
     editor.email = "zxqcontact@example.com"
@@ -135,13 +147,26 @@ def test_planted_words_never_appear_in_any_api_answer_feed_or_download(client, e
     not_a_claim = claim_for(essay, "本当でしょうか?")
     Claim.objects.filter(pk=not_a_claim.pk).update(is_claim=False, verdict_note="zxqnotaclaim")
 
+    # A pending proposal (values a second editor has not signed off) and an open reader report.
+    Proposal.objects.create(
+        claim=fuji,
+        values={"status": "disputed", "verdict_note": "zxqproposalnote"},
+        base_version=fuji.version,
+        note="zxqproposalhistory",
+        via=StatusChange.Via.ADMIN,
+        proposed_by=editor,
+    )
+    Report.objects.create(article=essay, claim=fuji, message="zxqreportmessage", contact="zxqreporter@example.com")
+
     answers = every_open_data_answer(client, essay)
     assert sum(response.status_code == 200 for response in answers.values()) > 20
     for url, response in answers.items():
         assert response.status_code in (200, 404), url  # 404: a claim readers may not see
         text = response.content.decode("utf-8-sig")
-        for word in ("zxqinternalnote", "zxqimportfile", "zxqeditorname", "zxqcontact", "zxqdraft", "zxqnotaclaim"):
+        for word in PLANTED:
             assert word not in text, (url, word)
     # The planted rows are there: a test that plants nothing proves nothing.
     assert Claim.objects.filter(internal_note="zxqinternalnote").count() > 5
     assert StatusChange.objects.filter(note="zxqimportfile.csv").exists()
+    assert Proposal.objects.open().filter(claim=fuji).exists() and Report.objects.filter(claim=fuji).exists()
+    assert Claim.objects.get(pk=fuji.pk).status == Status.VERIFIED
