@@ -1,12 +1,16 @@
 """Middleware for running in public: the content security policy, the database-down page, the language."""
 
+import contextlib
 import functools
 import logging
+import os
+import socket
+import threading
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
@@ -83,6 +87,48 @@ def database_unavailable_response(request):
     return response
 
 
+def _cut(connection):
+    """Shut down the socket of a database connection that another thread is blocked on."""
+    raw = getattr(connection, "connection", None)
+    pgconn = getattr(raw, "pgconn", None)
+    if pgconn is None:
+        return
+    with contextlib.suppress(Exception):
+        fd = os.dup(pgconn.socket)
+        try:
+            socket.socket(fileno=fd).shutdown(socket.SHUT_RDWR)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def database_deadline(seconds=None):
+    """Cut this thread's database connection if the block still runs after ``seconds``.
+
+    A server that accepts but never answers (frozen, or behind a black hole that still
+    acknowledges) leaves psycopg waiting without end; the statement timeout is the server's, so it
+    cannot help. Cutting the socket turns the wait into an OperationalError, which the middleware
+    answers with the 503 page before gunicorn's timeout kills the worker.
+    """
+    seconds = settings.DATABASE_REQUEST_DEADLINE if seconds is None else seconds
+    if not seconds or connections["default"].vendor != "postgresql":
+        yield
+        return
+    connection = connections["default"]
+
+    def expire():
+        logger.error("Database did not answer within %ss: cutting the connection", seconds)
+        _cut(connection)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 class DatabaseUnavailableMiddleware:
     """A friendly 503 page with Retry-After instead of a traceback while the database is down.
 
@@ -96,7 +142,8 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        with database_deadline():
+            response = self.get_response(request)
         error = getattr(request, "_database_unavailable", None)
         if error is not None and response.status_code >= 500:
             return database_unavailable_response(request)

@@ -21,6 +21,7 @@ stored gets the fast 503 (claims/middleware.py).
 """
 
 import datetime
+import time
 
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
@@ -34,6 +35,10 @@ SHARED_REVISION_TIMEOUT = 10
 LAST_KNOWN_KEY = "content-revision:last-known"
 LAST_KNOWN_TIMEOUT = 60 * 60 * 24
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+# After the database failed, readers of stored pages use the last known revision for this long
+# before the database is asked again (a commit publishes to Redis at once, which is read first).
+DATABASE_RETRY_AFTER = 15.0
+_database_failed_until = [0.0]
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -52,9 +57,19 @@ def current_revision():
         value = shared.get_revision(SHARED_REVISION_KEY)
         if value is not None:
             return _parse(value)
+    last_known = None
+    if shared is not None and time.monotonic() < _database_failed_until[0]:
+        # The database failed a moment ago: do not make every reader wait for it again.
+        last_known = shared.get_revision(LAST_KNOWN_KEY)
+        if last_known is not None:
+            return _parse(last_known)
     try:
-        revision = database_revision()
+        from claims.middleware import database_deadline
+
+        with database_deadline():
+            revision = database_revision()
     except DATABASE_ERRORS:
+        _database_failed_until[0] = time.monotonic() + DATABASE_RETRY_AFTER
         last_known = shared.get_revision(LAST_KNOWN_KEY) if shared is not None else None
         if last_known is None:
             raise
