@@ -1,4 +1,7 @@
-"""The Atom feed of status changes: what readers follow to see verdicts change."""
+"""The Atom feed of status changes and corrections: what readers follow to see verdicts change.
+
+The initial load of the shipped record is not news: it stays out of the feed.
+"""
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse, reverse_lazy
@@ -8,7 +11,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Claim, StatusChange
+from .models import Article, ArticleCorrection, Claim, StatusChange
 from .validators import visible_text
 
 ITEMS = 50
@@ -22,8 +25,9 @@ class StatusChangeFeed(Feed):
 
     def items(self):
         # Never the editor (user) or an import's note: only what the claim page shows too.
-        return (
+        changes = (
             StatusChange.objects.filter(claim__in=Claim.objects.public())
+            .exclude(via=StatusChange.Via.LOAD)
             .select_related("claim")
             .only(
                 "from_status",
@@ -37,8 +41,14 @@ class StatusChangeFeed(Feed):
                 "claim__verdict_note",
             )[:ITEMS]
         )
+        corrections = ArticleCorrection.objects.filter(article__in=Article.objects.published()).select_related(
+            "article"
+        )[:ITEMS]
+        return sorted([*changes, *corrections], key=lambda item: item.created_at, reverse=True)[:ITEMS]
 
     def item_title(self, item):
+        if isinstance(item, ArticleCorrection):
+            return _("Correction to “%(title)s”") % {"title": Truncator(item.article.title).chars(80)}
         return _("%(statement)s: %(from)s → %(to)s") % {
             "statement": Truncator(visible_text(item.claim.statement)).chars(80),
             "from": item.get_from_status_display(),
@@ -46,12 +56,20 @@ class StatusChangeFeed(Feed):
         }
 
     def item_description(self, item):
+        if isinstance(item, ArticleCorrection):
+            lines = [visible_text(item.note)] + [
+                _("Before: %(before)s / After: %(after)s") % {"before": change["before"], "after": change["after"]}
+                for change in item.changes
+            ]
+            return escape("\n".join(lines))
         # The summary is HTML to a feed reader: the editors' text goes in escaped, as text. Text
         # stored before the validator refused hidden characters loses them here: XML cannot carry
         # control characters, and one such note would break the whole feed.
         return escape(visible_text(item.public_note or item.claim.verdict_note))
 
     def item_link(self, item):
+        if isinstance(item, ArticleCorrection):
+            return item.get_absolute_url()
         return reverse("claims:claim", kwargs={"pk": item.claim_id}) + f"#change-{item.pk}"
 
     def item_pubdate(self, item):

@@ -5,6 +5,7 @@ The mapping from our statuses to ``reviewRating`` is documented in docs/claimrev
 
 import json
 
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -80,14 +81,21 @@ def claim_graph(claim, *, absolute):
             review["datePublished"] = claim.last_checked.isoformat()
         if claim.verdict_note:
             review["reviewBody"] = claim.verdict_note
+        corrections = [
+            correction_comment(
+                row.created_at, row.public_note or f"{row.get_from_status_display()} → {row.get_to_status_display()}"
+            )
+            for row in getattr(claim, "public_history", ())
+            if row.from_status != Status.PENDING and row.via != row.Via.LOAD
+        ]
+        if corrections:
+            review["correction"] = corrections
         graph.append(review)
     return {"@context": "https://schema.org", "@graph": graph}
 
 
 def site_graph(*, absolute):
     """The publication as a schema.org NewsMediaOrganization, with the policies fact-checkers publish."""
-    from django.urls import reverse
-
     method = absolute(reverse("claims:method"))
     return {
         "@context": "https://schema.org",
@@ -97,5 +105,32 @@ def site_graph(*, absolute):
         "url": absolute("/"),
         "publishingPrinciples": method,
         "verificationFactCheckingPolicy": method + "#verdicts",
-        "correctionsPolicy": method + "#corrections",
+        "correctionsPolicy": absolute(reverse("claims:corrections_policy")),
+        "actionableFeedbackPolicy": absolute(reverse("claims:corrections_policy")) + "#report",
     }
+
+
+def correction_comment(when, text):
+    """A schema.org CorrectionComment: what was corrected, and when."""
+    return {"@type": "CorrectionComment", "datePublished": when.isoformat(), "text": text}
+
+
+def article_graph(article, *, corrections, absolute):
+    """The article as a schema.org Article, with its corrections (text corrections, newest first)."""
+    node = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "@id": absolute(article.get_absolute_url()) + "#article",
+        "url": absolute(article.get_absolute_url()),
+        "headline": article.title,
+        "inLanguage": article.language,
+        "publisher": {"@id": absolute("/") + "#publisher"},
+        "publishingPrinciples": absolute(reverse("claims:method")),
+    }
+    if article.published_at:
+        node["datePublished"] = article.published_at.isoformat()
+    if article.corrected_at:
+        node["dateModified"] = article.corrected_at.isoformat()
+    if corrections:
+        node["correction"] = [correction_comment(row.created_at, row.note) for row in corrections]
+    return node

@@ -16,9 +16,10 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from . import text
+from .accountability import report_counts
 from .models import Article, Claim, Evidence, StatusChange
 from .rendering import render_article_body, status_summary, unplaced_claims
-from .structured_data import claim_graph, ld_json_script
+from .structured_data import article_graph, claim_graph, ld_json_script
 
 Status = Claim.Status
 ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
@@ -64,6 +65,14 @@ class ArticleView(PublicMixin, DetailView):
             unplaced=unplaced_claims(article, claims),
             focus_issues=self.request.GET.get("focus") == "issues",
             statuses=Status.LEGEND_ORDER,
+            # Only a corrected article costs a query for its corrections.
+            structured_data=ld_json_script(
+                article_graph(
+                    article,
+                    corrections=list(article.corrections.all()) if article.corrected_at else [],
+                    absolute=self.request.build_absolute_uri,
+                )
+            ),
         )
         return context
 
@@ -125,6 +134,7 @@ class ClaimDetailView(PublicMixin, DetailView):
                 if any(item.stance == stance for item in evidence)
             ],
             structured_data=ld_json_script(claim_graph(claim, absolute=self.request.build_absolute_uri)),
+            reports=report_counts(claim),
         )
         return context
 

@@ -29,6 +29,7 @@ from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, Queu
 from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
+from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 
 Status = Claim.Status
@@ -150,8 +151,19 @@ class ClaimAdminBase(ClaimVersionAdmin):
                 has_dead_link=Exists(
                     Evidence.objects.filter(claim=OuterRef("pk"), link_status=Evidence.LinkStatus.DEAD)
                 ),
+                open_reports=open_reports(),
             )
         )
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "open_reports_count"]
+
+    @admin.display(description=_("open reports"), ordering="open_reports")
+    def open_reports_count(self, obj):
+        count = getattr(obj, "open_reports", 0)
+        if not count:
+            return "—"
+        return format_html('<a href="{}?claim={}">{}</a>', reverse("admin:claims_report_changelist"), obj.pk, count)
 
     @admin.display(description=_("statement"), ordering="position")
     def short_statement(self, obj):
@@ -214,6 +226,16 @@ class ClaimAdminBase(ClaimVersionAdmin):
         links = [format_html('<a href="{}">{}</a>', obj.get_absolute_url(), gettext("Claim page"))]
         if obj.is_anchored and obj.is_claim:
             links.append(format_html('<a href="{}">{}</a>', obj.get_article_url(), gettext("Place in the article")))
+        reports = obj.reports.count()
+        if reports:
+            links.append(
+                format_html(
+                    '<a href="{}?claim={}">{}</a>',
+                    reverse("admin:claims_report_changelist"),
+                    obj.pk,
+                    ngettext("%(count)d reader report", "%(count)d reader reports", reports) % {"count": reports},
+                )
+            )
         return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -285,6 +307,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
                 | Q(is_anchored=False)
                 | Q(has_dead_link=True)
                 | Q(awaiting_sign_off=True)
+                | Q(open_reports__gt=0)
             )
         )
 
@@ -301,6 +324,8 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("dead link"))
         if getattr(obj, "awaiting_sign_off", False):
             reasons.append(gettext("awaiting sign-off"))
+        if getattr(obj, "open_reports", 0):
+            reasons.append(gettext("reader report"))
         return ", ".join(reasons)
 
     def has_add_permission(self, request):

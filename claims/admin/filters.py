@@ -78,6 +78,7 @@ class QueueReasonFilter(admin.SimpleListFilter):
             "due": (gettext("Due for recheck"), Q(recheck_after__lte=today)),
             "unanchored": (gettext("Unanchored"), Q(is_anchored=False)),
             "dead": (gettext("Dead link"), Q(has_dead_link=True)),
+            "reports": (gettext("Reader reports"), Q(open_reports__gt=0)),
         }
 
     def lookups(self, request, model_admin):

@@ -99,13 +99,17 @@ def claim_details(claim):
         )
     parts.append(
         format_html(
-            '<p class="popover-more" lang="{}"><a href="{}">{}</a> · <a href="{}#status-{}">{}</a></p>',
+            '<p class="popover-more" lang="{}"><a href="{}">{}</a> · <a href="{}#status-{}">{}</a>'
+            ' · <a href="{}?claim={}">{}</a></p>',
             ui,
             claim.get_absolute_url(),
             _("The claim’s page"),
             method_url(),
             claim.status,
             _("How we check"),
+            report_url(),
+            claim.pk,
+            _("Report an error"),
         )
     )
     return format_html_join("", "{}", ((part,) for part in parts))
@@ -155,6 +159,16 @@ def _method_url(prefix):
 def method_url():
     """The address of the page that explains the verdicts (reversed once per script prefix)."""
     return _method_url(get_script_prefix())
+
+
+@functools.cache
+def _report_url(prefix):
+    return reverse("claims:report")
+
+
+def report_url():
+    """The address of the readers' error-report form."""
+    return _report_url(get_script_prefix())
 
 
 @register.simple_tag(takes_context=True)

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from claims.models import Claim, Evidence
+from claims.models import ArticleCorrection, Claim, Evidence
 from claims.tests.browser import AXE, BODY, VNU, need, open_page, start_browser, wait_for
 from claims.tests.factories import add_evidence, claim_for, make_article, make_status
 
@@ -46,6 +46,11 @@ def site(live_server):
     add_evidence(models, stance=Evidence.Stance.CONTEXT, title="統計", url="https://example.org/stats")
     lost = claim_for(article, "琵琶湖は日本一大きな湖です。")
     Claim.objects.filter(pk=lost.pk).update(is_anchored=False)
+    ArticleCorrection.objects.create(
+        article=article,
+        note="数字を訂正した。",
+        changes=[{"before": "百を超えた。", "after": "百を超えるモデルが発表された。"}],
+    )
     return {"url": live_server.url, "capital": capital, "fuji": fuji, "models": models, "lost": lost}
 
 
@@ -258,6 +263,11 @@ def page_paths(site):
         "index": "/claims/?q=%E9%A6%96%E9%83%BD",
         "tag": f"/tags/{urllib.request.quote(tag.slug)}/",
         "not-found": "/no/such/page/",
+        "method": "/method/",
+        "corrections": "/corrections/",
+        "corrections-policy": "/corrections/policy/",
+        "report-claim": f"/report/?claim={capital.pk}",
+        "report-sentence": f"/report/?article={capital.article.slug}",
     }
 
 
