@@ -67,7 +67,11 @@ def test_a_reader_reports_an_error_in_a_claim_and_it_is_stored_as_text(claim):
         client, f"?claim={claim.pk}", message=SCRIPT, source_url="https://example.org/survey", contact="r@example.org"
     )
     assert response.status_code == 200
-    assert ja("Thank you: your report has reached the editors.")[:10] in response.content.decode()
+    thanks = ja(
+        "Thank you: your report has reached the editors. What happens next: "
+        '<a href="%(policy)s">corrections policy</a>.'
+    )
+    assert thanks.split("<a")[0] in response.content.decode()
     assert "r@example.org" not in response.content.decode()  # never shown back
     report = Report.objects.get()
     assert (report.claim, report.message, report.contact, report.state) == (claim, SCRIPT, "r@example.org", "received")
