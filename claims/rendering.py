@@ -5,13 +5,53 @@ their notes are editors' text and are always escaped. The result depends only on
 public claims and the active language, so it can be cached per (article, language).
 """
 
+import logging
 from collections import Counter
 
+from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.translation import get_language
 
 from . import text
+from .caching.pages import code_release
 from .models import Claim
 from .templatetags.claims_tags import claim_badge
+
+logger = logging.getLogger(__name__)
+BADGE_TIMEOUT = 60 * 60 * 24 * 7  # a key names one version of a badge for good; this only bounds unused ones
+
+
+def claim_badges(claims):
+    """Each claim's badge (with its popover), rendered once per version of the claim and reused.
+
+    A badge depends on its claim and its evidence, the reader's language and the code. Every write
+    through the workflow moves the claim's ``version`` on (a change to its evidence too), so the key
+    (code release, language, claim, version) names one rendering for good: after an edit only the
+    edited claim's badge is rendered again, the others come from the cache in one round trip.
+    """
+    prefix = f"badge:{code_release()}:{get_language()}"
+    keys = {claim.pk: f"{prefix}:{claim.pk}:{claim.version}" for claim in claims}
+    try:
+        stored = cache.get_many(list(keys.values()))
+    except Exception:  # a cache that fails is no cache: render every badge
+        logger.warning("badge cache unavailable", exc_info=True)
+        stored = {}
+    missing = [claim for claim in claims if keys[claim.pk] not in stored]
+    # Only a badge rendered now needs its evidence: one query for all of them, none when all are stored.
+    prefetch_related_objects(missing, "evidence")
+    badges, fresh = {}, {}
+    for claim in claims:
+        badge = stored.get(keys[claim.pk])
+        if badge is None:
+            badge = fresh[keys[claim.pk]] = claim_badge(claim)
+        badges[claim.pk] = badge
+    if fresh:
+        try:
+            cache.set_many(fresh, BADGE_TIMEOUT)
+        except Exception:
+            logger.warning("badge cache unavailable", exc_info=True)
+    return badges
 
 
 def glued_claims(article, claims):
@@ -35,9 +75,18 @@ def unplaced_claims(article, claims):
     return [claim for claim in claims if claim.is_claim and claim.pk not in glued]
 
 
+def with_badges(claims):
+    """``claims``, each with its ``badge`` (from :func:`claim_badges`), for a template that lists them."""
+    badges = claim_badges(claims)
+    for claim in claims:
+        claim.badge = badges[claim.pk]
+    return claims
+
+
 def render_article_body(article, claims):
     """The body's headings and paragraphs as HTML, each claimed sentence marked and badged."""
     glued = glued_claims(article, claims)
+    badges = claim_badges(list(glued.values()))
     body = article.body
     parts = []
     section = 0
@@ -59,7 +108,7 @@ def render_article_body(article, claims):
                     claim.status,
                     claim.anchor_id,
                     body[start:end],
-                    claim_badge(claim),
+                    badges[claim.pk],
                 )
             )
             cursor = end

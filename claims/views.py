@@ -18,7 +18,7 @@ from taggit.models import Tag
 from . import text
 from .accountability import report_counts
 from .models import Article, Claim, Evidence, StatusChange
-from .rendering import render_article_body, status_summary, unplaced_claims
+from .rendering import render_article_body, status_summary, unplaced_claims, with_badges
 from .structured_data import article_graph, claim_graph, ld_json_script
 
 Status = Claim.Status
@@ -58,11 +58,12 @@ class ArticleView(PublicMixin, DetailView):
         context = super().get_context_data(**kwargs)
         article = self.object
         # The related manager hands every claim the same article object: no query per claim.
-        claims = list(self.public_claims(article.claims))
+        # Evidence is loaded only for the badges that are not rendered already (rendering.claim_badges).
+        claims = list(article.claims.public())
         context.update(
             body=render_article_body(article, claims),
             summary=status_summary(claims),
-            unplaced=unplaced_claims(article, claims),
+            unplaced=with_badges(unplaced_claims(article, claims)),
             focus_issues=self.request.GET.get("focus") == "issues",
             statuses=Status.LEGEND_ORDER,
             # Only a corrected article costs a query for its corrections.
