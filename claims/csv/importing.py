@@ -96,7 +96,15 @@ class ImportReport:
 
 
 def import_table(
-    *, table, user=None, dry_run=False, file_name="", progress=None, today=None, propose=None, via=StatusChange.Via.IMPORT
+    *,
+    table,
+    user=None,
+    dry_run=False,
+    file_name="",
+    progress=None,
+    today=None,
+    propose=None,
+    via=StatusChange.Via.IMPORT,
 ):
     """Import a ``csvformat.Table``. Writes nothing unless every row is valid (and not ``dry_run``).
 
