@@ -35,7 +35,12 @@ from django.http import HttpResponse, QueryDict
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
@@ -234,7 +239,11 @@ def public_page(view, *, params=()):
         response = view(request, *args, **kwargs)
         if request.method in ("GET", "HEAD"):
             patch_vary_headers(response, ("Cookie",))
-            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+            if getattr(response, "private_page", False):
+                # A draft previewed by staff: no cache anywhere keeps it (nor does this module).
+                add_never_cache_headers(response)
+            else:
+                patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
 
     conditional_view = condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)
@@ -242,7 +251,8 @@ def public_page(view, *, params=()):
 
     @functools.wraps(view)
     def page_view(request, *args, **kwargs):
-        canonicalise(request)
+        if request.method in ("GET", "HEAD"):
+            canonicalise(request)  # the page the middleware stores is the page the view renders
         if accepts_gzip(request):
             return compressed_view(request, *args, **kwargs)
         response = conditional_view(request, *args, **kwargs)

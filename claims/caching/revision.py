@@ -21,7 +21,6 @@ stored gets the fast 503 (claims/middleware.py).
 """
 
 import datetime
-import time
 
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
@@ -35,10 +34,11 @@ SHARED_REVISION_TIMEOUT = 10
 LAST_KNOWN_KEY = "content-revision:last-known"
 LAST_KNOWN_TIMEOUT = 60 * 60 * 24
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-# After the database failed, readers of stored pages use the last known revision for this long
-# before the database is asked again (a commit publishes to Redis at once, which is read first).
-DATABASE_RETRY_AFTER = 15.0
-_database_failed_until = [0.0]
+# After the database failed, readers of stored pages on every app server use the last known
+# revision for this long before the database is asked again (a commit publishes to Redis at
+# once, and that key is read first).
+DATABASE_RETRY_AFTER = 15
+DATABASE_FAILED_KEY = "content-revision:database-failed"
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -57,9 +57,8 @@ def current_revision():
         value = shared.get_revision(SHARED_REVISION_KEY)
         if value is not None:
             return _parse(value)
-    last_known = None
-    if shared is not None and time.monotonic() < _database_failed_until[0]:
-        # The database failed a moment ago: do not make every reader wait for it again.
+    if shared is not None and shared.get(DATABASE_FAILED_KEY):
+        # The database failed a moment ago (on any app server): do not make every reader wait for it.
         last_known = shared.get_revision(LAST_KNOWN_KEY)
         if last_known is not None:
             return _parse(last_known)
@@ -69,10 +68,10 @@ def current_revision():
         with database_deadline():
             revision = database_revision()
     except DATABASE_ERRORS:
-        _database_failed_until[0] = time.monotonic() + DATABASE_RETRY_AFTER
         last_known = shared.get_revision(LAST_KNOWN_KEY) if shared is not None else None
         if last_known is None:
             raise
+        shared.set(DATABASE_FAILED_KEY, 1, DATABASE_RETRY_AFTER)
         return _parse(last_known)
     if shared is not None:
         _offer(shared, revision)

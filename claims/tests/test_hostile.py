@@ -6,6 +6,7 @@ rendered inert, never a 500, nothing half-written.
 """
 
 import contextlib
+import io
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from unittest import mock
 import hypothesis
 import pytest
 from django.core.cache import cache, caches
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from taggit.models import Tag
@@ -691,3 +693,89 @@ def test_without_a_published_revision_a_database_outage_is_a_fast_503(redis_db3)
     with database_down():
         response = client.get("/")
     assert response.status_code == 503 and response["Retry-After"]
+
+
+# The corpus, through every entry point: refused with a named reason, or stored and inert; never
+# a 500, nothing half-written.
+
+INVISIBLE_PAYLOADS = {code: f"確認{char}した。" for code, char in HIDDEN.items() if code != "U+2028"}
+INERT_PAYLOADS = [
+    '<script>alert("x")</script>',
+    '=HYPERLINK("http://evil.example/","x")',
+    "＝1+1",
+    " =1+1",
+    "\u3000=1",
+    "'; DROP TABLE claims_claim; --",
+    "https://169.254.169.254/latest/",
+]
+
+
+def assert_inert(client, claim, payload):
+    for url in (reverse("claims:claim", args=[claim.pk]), "/claims/", "/feed/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "<script>alert" not in response.content.decode(), url
+
+
+@pytest.mark.parametrize("code", INVISIBLE_PAYLOADS)
+@pytest.mark.parametrize("field", ["verdict_note", "internal_note", "status_note"])
+def test_admin_claim_form_refuses_invisible_text_by_name(editor_client, field, code):
+    claim = make_article().claims.first()
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    data = page_data(editor_client.get(url))
+    before = database_state()
+    response = editor_client.post(url, {**data, field: INVISIBLE_PAYLOADS[code]})
+    assert response.status_code == 200
+    assert code in str(response.context["adminform"].form.errors.get(field))
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("payload", INERT_PAYLOADS)
+def test_admin_claim_form_stores_markup_and_formulas_inert(editor_client, payload):
+    claim = make_article().claims.first()
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    data = page_data(editor_client.get(url))
+    response = editor_client.post(url, {**data, "verdict_note": payload, "internal_note": payload})
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.verdict_note == payload.strip()  # form fields are trimmed
+    assert_inert(reader(), claim, payload)
+    export = editor_client.get(reverse("admin:claims_claim_changelist"))
+    assert export.status_code == 200
+
+
+@pytest.mark.parametrize("name", [*PUNCTUATION_TAGS, "\u200b", "tag\u202e", "<b>x</b>", "あ" * 101])
+def test_tag_admin_never_fails(name):
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("chief", groups=[CHIEF_EDITORS]))
+    claim = make_article().claims.first()
+    response = client.post(reverse("admin:taggit_tag_add"), {"name": name, "slug": ""})
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert response.context["adminform"].form.errors
+    for url in public_pages(claim):
+        assert reader().get(url).status_code == 200
+
+
+@pytest.mark.parametrize("code", INVISIBLE_PAYLOADS)
+def test_the_import_command_refuses_invisible_text_by_name_and_writes_nothing(tmp_path, code):
+    make_article(claims=False)
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv_bytes([csv_row(statement=FUJI, verdict_note=INVISIBLE_PAYLOADS[code])]))
+    before = database_state()
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_claims", str(path), stdout=out, stderr=err)
+    assert code in out.getvalue() + err.getvalue()
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("payload", INERT_PAYLOADS)
+def test_the_import_command_stores_markup_and_formulas_inert(tmp_path, payload):
+    article = make_article(claims=False)
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv_bytes([csv_row(statement=FUJI, verdict_note=payload, tags="!!!")]))
+    call_command("import_claims", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    claim = article.claims.get(statement=FUJI)
+    assert claim.verdict_note == payload  # the formula escaping round-trips exactly
+    assert_inert(reader(), claim, payload)
