@@ -136,6 +136,19 @@ PROD_ENV = {
 }
 
 
+def prod_admin_hint(env):
+    """How to get into the admin of the production-like stack: its database is not the SQLite one
+    that `dev.py start` gave an admin account."""
+    address = env.get("GUNICORN_BIND", "127.0.0.1:8000")
+    return (
+        f"\n  Admin: http://{address}/admin/ (this PostgreSQL database has its own accounts).\n"
+        "  Create one:  DATABASE_URL=" + env["DATABASE_URL"] + " .venv/bin/python manage.py createsuperuser\n"
+        "  Lost the password?  DATABASE_URL="
+        + env["DATABASE_URL"]
+        + " .venv/bin/python manage.py changepassword NAME\n"
+    )
+
+
 def prod(args):
     """Run the site as production does, against local PostgreSQL and Redis (see docs/operations.md)."""
     ensure_venv()
@@ -154,6 +167,7 @@ def prod(args):
     run(PYTHON, "manage.py", "migrate", "--verbosity", "0", env=env)
     run(PYTHON, "manage.py", "load_essay", env=env)
     run(PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
+    print(prod_admin_hint(env), flush=True)
     gunicorn = BIN / "gunicorn"
     os.execve(str(gunicorn), [str(gunicorn), "--config", "gunicorn.conf.py", *args], env)
 

@@ -249,6 +249,9 @@ CLAIMS_REPORTS_PER_HOUR = int(os.environ.get("CLAIMS_REPORTS_PER_HOUR", "5"))
 
 # CSV import: the largest file accepted, in bytes.
 CLAIMS_IMPORT_MAX_BYTES = int(os.environ.get("CLAIMS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Tags typed as Japanese is typed: 、 and ， separate tags in the admin as in the CSV (claims/tagging.py).
+TAGGIT_TAGS_FROM_STRING = "claims.tagging.tags_from_string"
+TAGGIT_STRING_FROM_TAGS = "claims.tagging.string_from_tags"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
@@ -306,4 +309,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # Django's own console handler (DEBUG only) would print each warning a second time beside the
+    # root's: its records go to the root alone. The request log (django.server) keeps its handler.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -14,15 +14,16 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from claims import services
-from claims.models import Article, Claim, Evidence, Proposal, ReviewQueueItem, StatusChange
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, ReviewQueueItem, StatusChange
 from claims.services.tags import tag_save, tags_delete
 from claims.templatetags.claims_tags import status_badge
+from claims.text import sentences
 
 from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
 from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
@@ -33,6 +34,11 @@ from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin regis
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 
 Status = Claim.Status
+Stance = Evidence.Stance
+
+# The stance a new evidence row starts with when the claim's status needs one (the workflow's rules:
+# verified needs a supporting link, disputed a refuting or context link).
+STANCE_FOR_STATUS = {Status.VERIFIED: Stance.SUPPORTS, Status.DISPUTED: Stance.REFUTES}
 
 
 class EvidenceInline(admin.StackedInline):
@@ -76,7 +82,21 @@ class EvidenceInline(admin.StackedInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form.base_fields["excerpt"].widget = Textarea(attrs={"rows": 2})
+
+        class EvidenceForm(formset.form):
+            def has_changed(self):
+                """A new row with nothing typed in it is untouched, whichever stance it shows (the
+                stance follows the claim's status, on the page and in claim-form.js)."""
+                if not self.instance.pk and self.is_bound:
+                    typed = [self.data.get(self.add_prefix(name), "") for name in EVIDENCE_FIELDS if name != "stance"]
+                    if not any(str(value).strip() for value in typed):
+                        return False
+                return super().has_changed()
+
+        formset.form = EvidenceForm
+        EvidenceForm.base_fields["excerpt"].widget = Textarea(attrs={"rows": 2})
+        # Not 公開 ("published", as an article is): the date the source itself came out.
+        EvidenceForm.base_fields["published"].label = pgettext("evidence", "Date of the source")
         return formset
 
 
@@ -103,7 +123,16 @@ class StatusChangeInline(admin.TabularInline):
 
 class ClaimAdminBase(ClaimVersionAdmin):
     form = ClaimAdminForm
-    list_display = ["short_statement", "status_label", "article", "section", "evidence_count", "due", "anchored"]
+    list_display = [
+        "short_statement",
+        "status_label",
+        "kind",
+        "article",
+        "section",
+        "evidence_count",
+        "due",
+        "anchored",
+    ]
     list_display_links = ["short_statement"]
     list_filter = [
         "status",
@@ -167,7 +196,13 @@ class ClaimAdminBase(ClaimVersionAdmin):
 
     @admin.display(description=_("statement"), ordering="position")
     def short_statement(self, obj):
-        return obj.statement if len(obj.statement) <= 70 else obj.statement[:70] + "…"
+        # Three lines of a wide column at 1366 px (admin.css clamps what is longer).
+        text = obj.statement if len(obj.statement) <= 140 else obj.statement[:140] + "…"
+        return format_html('<span class="statement-cell">{}</span>', text)
+
+    @admin.display(description=_("kind"), ordering="is_claim")
+    def kind(self, obj):
+        return gettext("claim") if obj.is_claim else gettext("not a claim")
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
@@ -177,9 +212,12 @@ class ClaimAdminBase(ClaimVersionAdmin):
     def evidence_count(self, obj):
         return obj.evidence_total
 
-    @admin.display(description=_("due for recheck"), boolean=True, ordering="recheck_after")
+    @admin.display(description=_("due for recheck"), ordering="recheck_after")
     def due(self, obj):
-        return obj.is_due_for_recheck
+        """Only a claim that is due says so; one that is not due is simply not flagged (no red ✗)."""
+        if obj.is_due_for_recheck:
+            return format_html('<span class="due-now">{}</span>', gettext("due"))
+        return ""
 
     @admin.display(description=_("anchored"), boolean=True, ordering="is_anchored")
     def anchored(self, obj):
@@ -196,7 +234,25 @@ class ClaimAdminBase(ClaimVersionAdmin):
                     "Unanchored: this statement is no longer in the article text. Edit it to match a sentence, or delete the claim."
                 ),
             )
-        return format_html("{} · {} {}", obj.section or "—", gettext("offset"), obj.position)
+        place = self._sentence_place(obj)
+        if place is None:
+            return format_html("{}", obj.section or "—")
+        paragraph, sentence = place
+        return format_html(
+            "{} · {}",
+            obj.section or "—",
+            gettext("paragraph %(paragraph)d, sentence %(sentence)d") % {"paragraph": paragraph, "sentence": sentence},
+        )
+
+    @staticmethod
+    def _sentence_place(obj):
+        """(paragraph, sentence within it), both counted from 1, of the claim's sentence in its article."""
+        counts = {}
+        for sentence in sentences(obj.article.body):
+            counts[sentence.paragraph] = counts.get(sentence.paragraph, 0) + 1
+            if sentence.start == obj.position:
+                return sentence.paragraph + 1, counts[sentence.paragraph]
+        return None
 
     @admin.display(description=_("sign-off"))
     def sign_off(self, obj):
@@ -239,7 +295,11 @@ class ClaimAdminBase(ClaimVersionAdmin):
         return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "tag_options": self._tag_options()}
+        extra_context = {
+            **(extra_context or {}),
+            "tag_options": self._tag_options(),
+            "stance_for_status": dict(STANCE_FOR_STATUS),
+        }
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
@@ -247,6 +307,35 @@ class ClaimAdminBase(ClaimVersionAdmin):
             # was written (the admin view is one transaction); the editor reloads and decides again.
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """A new evidence row starts with the stance the claim's status needs (supports for verified).
+
+        On a POST the status is the one the form sends, so the blank row the browser sends back
+        (its stance set by claim-form.js to the same value) still counts as untouched.
+        """
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        status = request.POST.get("status") if request.method == "POST" else getattr(obj, "status", None)
+        stance = STANCE_FOR_STATUS.get(status)
+        if isinstance(inline, EvidenceInline) and stance:
+            kwargs["initial"] = [{"stance": stance}] * (inline.extra or 1)
+        return kwargs
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """A refused save names the failed rule where the eye is: at the top of the form and next to
+        the status field, not only above the evidence inline far below."""
+        form = context["adminform"].form
+        rules = [
+            error
+            for inline in context.get("inline_admin_formsets", ())
+            if inline.formset.model is Evidence and inline.formset.is_bound
+            for error in inline.formset.non_form_errors()
+        ]
+        if rules and form.is_bound and hasattr(form, "cleaned_data"):
+            for rule in rules:
+                form.add_error(None, gettext("Not saved: %(rule)s") % {"rule": rule})
+            form.add_error("status", rules)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _tag_options(self):
         return list(Tag.objects.order_by("name").values_list("name", flat=True)[:500])
@@ -359,7 +448,6 @@ class ArticleAdmin(ArticleVersionAdmin):
     list_display = ["title", "slug", "is_published", "published_at", "claim_count", "updated_at"]
     list_filter = ["is_published", "language"]
     search_fields = ["title", "lead", "body"]
-    prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["coverage"]
     actions = [create_claims_action]
     form = ArticleAdminForm
@@ -377,6 +465,20 @@ class ArticleAdmin(ArticleVersionAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(claim_total=Count("claims", filter=Q(claims__is_claim=True)))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The slug is not filled in from the title: a Japanese title would give ``ai`` or nothing.
+        The editor writes one, with a hint beside the field."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        slug = form.base_fields.get("slug")
+        if slug is not None:
+            slug.help_text = gettext(
+                "The article’s address: lower-case Latin letters, digits and hyphens, for example "
+                "hundred-model-war for /articles/hundred-model-war/. Write it yourself: it is not made from a "
+                "Japanese title."
+            )
+            slug.widget.attrs.setdefault("placeholder", "hundred-model-war")
+        return form
 
     @admin.display(description=_("claims"), ordering="claim_total")
     def claim_count(self, obj):

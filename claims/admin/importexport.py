@@ -7,6 +7,7 @@ no model validation, bulk mode that skips our rules and history, formula escapin
 leading ``=``, one fixed encoding), so each of those steps is ours.
 """
 
+import difflib
 import io
 from collections import defaultdict
 from urllib.parse import quote
@@ -19,7 +20,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from import_export import exceptions, fields, resources
 from import_export.admin import ImportExportMixin
@@ -33,6 +34,10 @@ from claims.csv import format as csvformat
 from claims.models import Claim
 
 PREVIEW_LIMIT = 500
+# A changed cell shows what changed, with this many characters of unchanged text around each change.
+DIFF_CONTEXT = 15
+# Beyond this many characters (old × new) a cell is shown whole, old then new, not diffed.
+DIFF_LIMIT = 4_000_000
 MESSAGE_LIMIT = 30
 IMPORT_TYPES = {
     importing.NEW: RowResult.IMPORT_TYPE_NEW,
@@ -145,6 +150,7 @@ def result_from_report(report, table):
     """The import report as django-import-export's Result, for its preview and error pages."""
     result = Result()
     result.diff_headers = list(table.columns)
+    result.column_labels = [column_label(column) for column in table.columns]
     result.total_rows = len(table.rows)
     result.claims_report = report
     cells_by_row = dict(table.rows)
@@ -173,11 +179,46 @@ def result_from_report(report, table):
     return result
 
 
+def column_label(column):
+    """A CSV column's name as the editor reads it in the preview (the file keeps its own names)."""
+    labels = {"id": "ID", "kind": gettext("kind"), "evidence": gettext("evidence")}
+    if column in labels:
+        return labels[column]
+    return str(Claim._meta.get_field(column).verbose_name)
+
+
 def _preview_cell(outcome, column):
     new = outcome.cells.get(column, "")
     if column in outcome.before:
-        return format_html("<del>{}</del> <ins>{}</ins>", outcome.before[column], new)
+        return char_diff(outcome.before[column], new)
     return new
+
+
+def char_diff(old, new, *, context=DIFF_CONTEXT):
+    """What changed in a cell, character by character: removed text in <del>, added text in <ins>,
+    and only ``context`` characters of the unchanged text around each change (… for the rest)."""
+    old, new = str(old), str(new)
+    if len(old) * len(new) > DIFF_LIMIT:
+        return format_html("<del>{}</del> <ins>{}</ins>", old, new)
+    opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    parts = []
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            text = old[i1:i2]
+            first, last = index == 0, index == len(opcodes) - 1
+            if first and len(text) > context:
+                text = "…" + text[-context:]
+            elif last and len(text) > context:
+                text = text[:context] + "…"
+            elif not first and not last and len(text) > 2 * context:
+                text = text[:context] + "…" + text[-context:]
+            parts.append(format_html("{}", text))
+            continue
+        if i2 > i1:
+            parts.append(format_html("<del>{}</del>", old[i1:i2]))
+        if j2 > j1:
+            parts.append(format_html("<ins>{}</ins>", new[j1:j2]))
+    return format_html('<span class="char-diff">{}</span>', format_html_join("", "{}", ((part,) for part in parts)))
 
 
 class ClaimImportForm(ImportForm):

@@ -9,6 +9,7 @@ import datetime
 import difflib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -164,15 +165,24 @@ def format_date(value):
     return value.isoformat() if value else ""
 
 
+_JAPANESE_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?$")
+_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
+
+
 def parse_date(cell):
-    """YYYY-MM-DD; also YYYY/M/D, which a spreadsheet writes when it reformats a date."""
-    match = _DATE.match(cell)
+    """A date as editors write it: YYYY-MM-DD, YYYY/M/D (a spreadsheet's reformatting), 2023年10月1日,
+    or a month alone (2023-10, 2023/10, 2023年10月), read as its first day. Full-width digits count."""
+    text = unicodedata.normalize("NFKC", cell).strip()
+    match = _DATE.match(text) or _JAPANESE_DATE.match(text) or _MONTH.match(text)
     if match:
+        year, month, day = (int(part) if part else 1 for part in (*match.groups(), None)[:3])
         try:
-            return datetime.date(*(int(part) for part in match.groups()))
+            return datetime.date(year, month, day)
         except ValueError:
             pass
-    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD.") % {"value": cell})
+    raise ValueError(
+        _("“%(value)s” is not a date: write it as YYYY-MM-DD, YYYY-MM, 2023年10月1日 or 2023年10月.") % {"value": cell}
+    )
 
 
 def format_kind(is_claim):
