@@ -21,7 +21,7 @@ from . import text
 from .models import Article, ArticleCorrection, Claim, Report, StatusChange
 from .security import client_ip
 from .services.reports import report_submit
-from .validators import validate_visible_text
+from .validators import VisibleTextField
 
 PER_PAGE = 50
 
@@ -82,7 +82,7 @@ class CorrectionsPolicyView(TemplateView):
 
 
 class ReportForm(forms.Form):
-    message = forms.CharField(
+    message = VisibleTextField(
         label=_("What is wrong?"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -112,11 +112,6 @@ class ReportForm(forms.Form):
                 coerce=int,
             )
             self.order_fields(["sentence", "message", "source_url", "contact", "website"])
-
-    def clean_message(self):
-        message = self.cleaned_data["message"].strip()
-        validate_visible_text(message)
-        return message
 
     def clean_source_url(self):
         url = self.cleaned_data["source_url"]

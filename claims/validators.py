@@ -21,6 +21,7 @@ The message names the character (its code point and Unicode name) and its positi
 import re
 import unicodedata
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -75,3 +76,9 @@ def visible_text(value):
     """``value`` with every character the validator refuses removed: for output of text stored
     before it was refused (the feed, the claim page), never instead of refusing on input."""
     return HIDDEN_CHARS.sub("", str(value or ""))
+
+
+class VisibleTextField(forms.CharField):
+    """A form's free text: refused with a named reason when it holds control, bidi or invisible characters."""
+
+    default_validators = [validate_visible_text]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from claims import services
 from claims.models import EVIDENCE_FIELDS, Article, Claim
 from claims.services.articles import correction_note_required_message, same_text
-from claims.validators import validate_visible_text
+from claims.validators import VisibleTextField, validate_visible_text
 
 Status = Claim.Status
 # The claim fields the change form sets through the workflow (the rest is the anchor or bookkeeping).
@@ -15,7 +15,7 @@ FORM_VALUE_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_
 
 
 class ClaimAdminForm(forms.ModelForm):
-    status_note = forms.CharField(
+    status_note = VisibleTextField(
         label=_("Note for the history"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -36,11 +36,6 @@ class ClaimAdminForm(forms.ModelForm):
             self.fields["tags"].widget.attrs.update(
                 {"list": "tag-options", "autocomplete": "off", "data-tag-input": "1"}
             )
-
-    def clean_status_note(self):
-        note = self.cleaned_data["status_note"]
-        validate_visible_text(note)
-        return note
 
     def clean_tags(self):
         tags = self.cleaned_data.get("tags") or []
@@ -147,29 +142,19 @@ class EvidenceFormSet(forms.BaseInlineFormSet):
 
 class BulkStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
-    note = forms.CharField(label=_("Note for the history"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def clean_note(self):
-        note = self.cleaned_data["note"]
-        validate_visible_text(note)
-        return note
+    note = VisibleTextField(label=_("Note for the history"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RestoreForm(forms.Form):
     """Restoring an old version: a note for the history, and the version the editor looked at."""
 
-    status_note = forms.CharField(
+    status_note = VisibleTextField(
         label=_("Note for the history"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why this version comes back; kept with the status history if the status changes."),
     )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def clean_status_note(self):
-        note = self.cleaned_data["status_note"]
-        validate_visible_text(note)
-        return note
 
 
 class TagForm(forms.ModelForm):
@@ -182,7 +167,7 @@ class TagForm(forms.ModelForm):
 class ArticleAdminForm(forms.ModelForm):
     """An article; editing a published article's text asks for a public correction note."""
 
-    correction_note = forms.CharField(
+    correction_note = VisibleTextField(
         label=_("Correction note"),
         required=False,
         max_length=1000,
@@ -196,11 +181,6 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
-
-    def clean_correction_note(self):
-        note = self.cleaned_data["correction_note"]
-        validate_visible_text(note)
-        return note
 
     def clean(self):
         cleaned = super().clean()

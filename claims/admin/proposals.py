@@ -20,23 +20,18 @@ from django.utils.translation import gettext_lazy as _
 from claims import services
 from claims.models import EVIDENCE_FIELDS, Claim, Proposal
 from claims.templatetags.claims_tags import status_badge
-from claims.validators import validate_visible_text
+from claims.validators import VisibleTextField
 
 State = Proposal.State
 
 
 class SendBackForm(forms.Form):
-    comment = forms.CharField(
+    comment = VisibleTextField(
         label=_("Comment for the proposer"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=_("What to change before it can go public. The proposer reads this."),
     )
-
-    def clean_comment(self):
-        comment = self.cleaned_data["comment"]
-        validate_visible_text(comment)
-        return comment
 
 
 def _link_line(link):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import Report
 from claims.services.reports import reports_update
-from claims.validators import validate_visible_text
+from claims.validators import VisibleTextField
 
 State = Report.State
 
@@ -66,18 +66,13 @@ class CloseForm(forms.Form):
     state = forms.ChoiceField(
         label=_("Close as"), choices=[(State.CORRECTED, State.CORRECTED.label), (State.DECLINED, State.DECLINED.label)]
     )
-    public_reply = forms.CharField(
+    public_reply = VisibleTextField(
         label=_("Public reply"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown on the claim's page. The reporters' addresses are deleted when the reports close."),
     )
-
-    def clean_public_reply(self):
-        reply = self.cleaned_data["public_reply"]
-        validate_visible_text(reply)
-        return reply
 
 
 @admin.action(description=_("Close selected reports with a reply…"), permissions=["change"])
