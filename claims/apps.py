@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +11,10 @@ class ClaimsConfig(AppConfig):
     def ready(self):
         from taggit.models import Tag
 
+        from claims.search import register_sqlite_functions
         from claims.services.tags import ensure_tag_slug
 
         # taggit saves tags itself (from the claim form, the import, the commands): one guard for all.
         pre_save.connect(ensure_tag_slug, sender=Tag, dispatch_uid="claims.tags.ensure_slug")
+        # Search folds full- and half-width forms in the database; SQLite needs the function.
+        connection_created.connect(register_sqlite_functions, dispatch_uid="claims.search.sqlite_functions")

@@ -1,6 +1,21 @@
 from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+from taggit.models import Tag
 
 from .models import Article, Claim
+
+
+class IndexSitemap(Sitemap):
+    """The lists a reader starts from: the articles and the claims index."""
+
+    changefreq = "daily"
+    priority = 0.8
+
+    def items(self):
+        return ["claims:article_list", "claims:claim_list"]
+
+    def location(self, name):
+        return reverse(name)
 
 
 class ArticleSitemap(Sitemap):
@@ -26,4 +41,22 @@ class ClaimSitemap(Sitemap):
         return claim.updated_at
 
 
-SITEMAPS = {"articles": ArticleSitemap, "claims": ClaimSitemap}
+class TagSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.3
+
+    def items(self):
+        # The tags of public claims that have a page (a slug), as the index lists them.
+        return (
+            Tag.objects.filter(claim__in=Claim.objects.public())
+            .exclude(slug="")
+            .distinct()
+            .only("slug")
+            .order_by("slug")
+        )
+
+    def location(self, tag):
+        return reverse("claims:tag", args=[tag.slug])
+
+
+SITEMAPS = {"index": IndexSitemap, "articles": ArticleSitemap, "tags": TagSitemap, "claims": ClaimSitemap}

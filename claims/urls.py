@@ -11,6 +11,7 @@ app_name = "claims"
 
 urlpatterns = [
     path("", public_page(views.HomeArticleView.as_view(), params=["focus"]), name="home"),
+    path("articles/", public_page(views.ArticleListView.as_view(), params=["page"]), name="article_list"),
     path("articles/<slug:slug>/", public_page(views.ArticleView.as_view(), params=["focus"]), name="article"),
     path(
         "claims/",

@@ -7,10 +7,11 @@ number of claims, evidence links and tags.
 
 from django import forms
 from django.conf import settings
-from django.db.models import Min, Prefetch, Q
+from django.db.models import Count, Min, Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
@@ -19,11 +20,23 @@ from . import text
 from .accountability import report_counts
 from .models import Article, Claim, Evidence, StatusChange
 from .rendering import render_article_body, status_summary, unplaced_claims, with_badges
+from .search import search_claims
 from .structured_data import article_graph, claim_graph, ld_json_script
 
 Status = Claim.Status
 ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
 CONTEXT_SENTENCES = 2
+
+
+def share(request, *, title, description="", kind="website", path=None):
+    """What a link shared on LINE, X or in a search result shows: the page's description, Open Graph
+    and Twitter card (templates/includes/share_meta.html), and its canonical address."""
+    return {
+        "title": title,
+        "description": Truncator(" ".join(str(description).split())).chars(200),
+        "type": kind,
+        "url": request.build_absolute_uri(path if path is not None else request.path),
+    }
 
 
 class PublicMixin:
@@ -47,12 +60,55 @@ class PublicMixin:
 # Articles
 
 
+class ArticleListView(PublicMixin, ListView):
+    """The publication's articles, newest first, each with its claims counted by status."""
+
+    template_name = "claims/article_list.html"
+    context_object_name = "articles"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return Article.objects.published().defer("body").order_by("-published_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        articles = context["articles"]
+        counts = {}
+        rows = (
+            Claim.objects.public()
+            .filter(article__in=[article.pk for article in articles])
+            .order_by()
+            .values("article", "status")
+            .annotate(total=Count("pk"))
+        )
+        for row in rows:
+            counts.setdefault(row["article"], {})[row["status"]] = row["total"]
+        for article in articles:
+            found = counts.get(article.pk, {})
+            article.status_counts = [(status, found[status]) for status in Status.LEGEND_ORDER if found.get(status)]
+            article.claim_total = sum(found.values())
+        context["share"] = share(
+            self.request, title=_("Articles"), description=_("Every article of the publication, its claims checked.")
+        )
+        return context
+
+
 class ArticleView(PublicMixin, DetailView):
     template_name = "claims/article.html"
     context_object_name = "article"
 
     def get_queryset(self):
+        # Staff preview a draft at its address; readers get 404 (and the page is never stored).
+        if self.request.user.is_staff and self.request.user.has_perm("claims.view_article"):
+            return Article.objects.all()
         return Article.objects.published()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if not self.object.is_published:
+            response.store_page = False
+            response.private_page = True
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -65,6 +121,14 @@ class ArticleView(PublicMixin, DetailView):
             summary=status_summary(claims),
             unplaced=with_badges(unplaced_claims(article, claims)),
             focus_issues=self.request.GET.get("focus") == "issues",
+            is_draft=not article.is_published,
+            share=share(
+                self.request,
+                title=article.title,
+                description=article.lead,
+                kind="article",
+                path=article.get_absolute_url(),
+            ),
             statuses=Status.LEGEND_ORDER,
             # Only a corrected article costs a query for its corrections.
             structured_data=ld_json_script(
@@ -136,6 +200,14 @@ class ClaimDetailView(PublicMixin, DetailView):
             ],
             structured_data=ld_json_script(claim_graph(claim, absolute=self.request.build_absolute_uri)),
             reports=report_counts(claim),
+            share=share(
+                self.request,
+                title=Truncator(claim.statement).chars(90),
+                description=f"{claim.get_status_display()}: {claim.verdict_note}"
+                if claim.verdict_note
+                else claim.get_status_display(),
+                kind="article",
+            ),
         )
         return context
 
@@ -158,15 +230,15 @@ class ClaimFilterForm(forms.Form):
         self.fields["section"].choices = [everything, *((section, section) for section in sections)]
 
     def filter(self, queryset):
-        if not self.is_valid():
+        """The valid filters; a value that is not one of the choices is ignored on its own."""
+        if not self.is_bound:
             return queryset
-        data = self.cleaned_data
+        self.is_valid()
+        data = {name: self.cleaned_data.get(name) or "" for name in self.fields}
         if data["q"].strip():
-            # icontains is a plain substring match: it finds two-character words such as 首都 on
-            # SQLite and PostgreSQL alike. The internal note is never searched.
-            words = data["q"].split()
-            for word in words:
-                queryset = queryset.filter(Q(statement__icontains=word) | Q(verdict_note__icontains=word))
+            # A plain substring match, so two-character words such as 首都 are found, with widths
+            # folded on both sides (claims/search.py). The internal note is never searched.
+            queryset = search_claims(queryset, data["q"])
         if data["status"]:
             queryset = queryset.filter(status=data["status"])
         if data["tag"]:
@@ -209,7 +281,17 @@ class ClaimListView(PublicMixin, ListView):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query.pop("page", None)
-        context.update(form=self.form, query=query.urlencode(), is_filtered=self.form.is_bound)
+        context.update(
+            form=self.form,
+            query=query.urlencode(),
+            is_filtered=self.form.is_bound,
+            share=share(
+                self.request,
+                title=_("All claims"),
+                description=_("Every checked statement of the publication, with its verdict and sources."),
+                path=self.request.get_full_path(),
+            ),
+        )
         return context
 
     def render_to_response(self, context, **kwargs):
@@ -231,7 +313,14 @@ class TagView(PublicMixin, ListView):
         return self.public_claims_for_list().filter(tags=self.tag)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(tag=self.tag, query="", **kwargs)
+        return super().get_context_data(
+            tag=self.tag,
+            query="",
+            share=share(
+                self.request, title=self.tag.name, description=_("Claims tagged “%(tag)s”.") % {"tag": self.tag.name}
+            ),
+            **kwargs,
+        )
 
 
 def favicon(request):

@@ -1,4 +1,5 @@
 import functools
+from urllib.parse import urlsplit
 
 from django import template
 from django.urls import get_script_prefix, reverse
@@ -55,6 +56,17 @@ def month_as_of(value):
     return format_html(_("as of {month}"), month=date_format(value, "YEAR_MONTH_FORMAT"))
 
 
+@register.filter
+def evidence_label(evidence):
+    """The words of an evidence link: its title, else its publisher, else the host name of its URL,
+    so that no link is empty (zero width, no accessible name)."""
+    for text in (evidence.title, evidence.publisher):
+        if text and visible_text(text).strip():
+            return text
+    host = urlsplit(evidence.url or "").hostname or ""
+    return host.removeprefix("www.") or evidence.url
+
+
 def _evidence_item(evidence):
     return format_html(
         '<li class="evidence-item"><span class="stance stance-{}" lang="{}">{}</span> <a href="{}">{}</a>{}</li>',
@@ -62,8 +74,10 @@ def _evidence_item(evidence):
         get_language(),
         evidence.get_stance_display(),
         evidence.url,
-        evidence.title,
-        format_html(' <span class="evidence-publisher">{}</span>', evidence.publisher) if evidence.publisher else "",
+        evidence_label(evidence),
+        format_html(' <span class="evidence-publisher">{}</span>', evidence.publisher)
+        if evidence.publisher and evidence.title
+        else "",
     )
 
 

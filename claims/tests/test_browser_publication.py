@@ -1,0 +1,94 @@
+"""The readers' pages in a real Chromium (issue 15): the index's filter form sends only the filters
+in use.
+
+Uses the ``browser`` fixture of conftest.py; skipped without Chromium unless REQUIRE_BROWSER=1.
+"""
+
+import pytest
+
+from claims.tests.browser import loaded, open_page, wait_for
+from claims.tests.factories import make_article
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_filter_form_leaves_empty_fields_out_of_the_address(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    make_article(slug="hundred-model-war")
+    open_page(browser, live_server.url + "/claims/")
+    browser.find_element(By.NAME, "q").send_keys("富士山")
+    browser.find_element(By.CSS_SELECTOR, "form.filters [type=submit]").click()
+    wait_for(browser, lambda d: "q=" in d.current_url and loaded(d))
+    assert browser.current_url.endswith("/claims/?q=%E5%AF%8C%E5%A3%AB%E5%B1%B1")
+    assert "富士山は日本一高い山です。" in browser.find_element(By.TAG_NAME, "main").text
+
+
+@pytest.fixture
+def publication(live_server):
+    from claims.models import Claim
+    from claims.tests.factories import add_evidence, claim_for, make_status
+
+    home = make_article(slug="hundred-model-war", title="AI百モデル大戦", lead="2023年の競争。")
+    claim = claim_for(home, "富士山は日本一高い山です。")
+    add_evidence(claim, title="", publisher="", url="https://www.example.org/c")
+    make_status(claim, Claim.Status.VERIFIED, note="資料で確認。")
+    claim.tags.add("地理")
+    make_article(slug="second-essay", title="二本目の記事", lead="二本目のリード。")
+    return {"url": live_server.url, "claim": claim}
+
+
+def new_pages(publication):
+    return {
+        "articles": "/articles/",
+        "home-at-its-address": "/articles/hundred-model-war/",
+        "claim": publication["claim"].get_absolute_url(),
+    }
+
+
+def test_axe_finds_no_serious_violation_on_the_new_pages(browser, publication):
+    from claims.tests.browser import AXE, need
+
+    need(AXE.exists(), f"axe-core is not installed ({AXE} missing: run npm ci)")
+    script = AXE.read_text(encoding="utf-8")
+    problems = {}
+    for name, path in new_pages(publication).items():
+        open_page(browser, publication["url"] + path)
+        browser.execute_script(script)
+        result = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));"
+        )
+        assert isinstance(result, list), result
+        bad = [f"{v['id']}: {v['help']}" for v in result if v["impact"] in ("serious", "critical")]
+        if bad:
+            problems[name] = bad
+    assert problems == {}
+
+
+def test_nu_html_checker_finds_no_error_on_the_new_pages(publication, tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import urllib.request
+    from pathlib import Path
+
+    from claims.tests.browser import VNU, need
+
+    java = shutil.which("java")
+    need(java is not None, "Java is not installed (apt-get install default-jre-headless)")
+    need(VNU.exists(), f"vnu-jar is not installed ({VNU} missing: run npm ci)")
+    files = []
+    for name, path in new_pages(publication).items():
+        request = urllib.request.Request(publication["url"] + path, headers={"Accept-Language": "ja"})
+        with urllib.request.urlopen(request) as response:
+            (tmp_path / f"{name}.html").write_bytes(response.read())
+        files.append(str(tmp_path / f"{name}.html"))
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    assert [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m.get('message')}" for m in messages] == []
