@@ -19,7 +19,9 @@ class ClaimAdminForm(forms.ModelForm):
         label=_("Note for the history"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Why the status changes; kept with the status history."),
+        help_text=_(
+            "Why the status changes. Public: readers see it with the status history on the claim's page and in the feed."
+        ),
     )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -152,7 +154,9 @@ class RestoreForm(forms.Form):
         label=_("Note for the history"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Why this version comes back; kept with the status history if the status changes."),
+        help_text=_(
+            "Why this version comes back. Public: readers see it with the status history if the status changes."
+        ),
     )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

@@ -252,6 +252,9 @@ def claims_apply(*, changes, user=None, via, note="", today=None, notify=True, p
             raise ConcurrentEditError(concurrent)
         raise ChangeRefused(result.problems)
     user = user if user is not None and getattr(user, "pk", None) else None
+    # A history note is public (claim page, feed): the same validator as every other text, any path.
+    for text_value in {note, *(change.note for change in changes)}:
+        validate_visible_text(text_value or "")
     if propose:
         return _propose(result, user=user, via=via, note=note, today=today, notify=notify, batch=batch)
     return _write(result, plan, user=user, via=via, note=note, notify=notify)
@@ -344,7 +347,10 @@ def proposal_approve(*, proposal, user, seen_version=None, today=None):
     proposal already reviewed, and for one whose claim was saved since it was proposed unless the
     approver saw the claim as it is now (``seen_version``).
     """
-    proposal = Proposal.objects.select_for_update().select_related("claim", "proposed_by").get(pk=proposal.pk)
+    # Lock the proposal row only: PostgreSQL cannot lock the nullable side (proposed_by) of an outer join.
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",)).select_related("claim", "proposed_by").get(pk=proposal.pk)
+    )
     if proposal.state != Proposal.State.OPEN:
         raise ValidationError(_("This proposal was already reviewed."), code="reviewed")
     if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
