@@ -127,8 +127,8 @@ class ClaimAdminBase(ClaimVersionAdmin):
         "short_statement",
         "status_label",
         "kind",
-        "article",
-        "section",
+        "article_slug",
+        "short_section",
         "evidence_count",
         "due",
         "anchored",
@@ -199,6 +199,15 @@ class ClaimAdminBase(ClaimVersionAdmin):
         # Three lines of a wide column at 1366 px (admin.css clamps what is longer).
         text = obj.statement if len(obj.statement) <= 140 else obj.statement[:140] + "…"
         return format_html('<span class="statement-cell">{}</span>', text)
+
+    @admin.display(description=_("article"), ordering="article__slug")
+    def article_slug(self, obj):
+        # The slug, not the long title: the statement column keeps its width at 1366 px.
+        return obj.article.slug
+
+    @admin.display(description=_("section"), ordering="position")
+    def short_section(self, obj):
+        return obj.section if len(obj.section) <= 24 else obj.section[:24] + "…"
 
     @admin.display(description=_("kind"), ordering="is_claim")
     def kind(self, obj):
@@ -294,6 +303,10 @@ class ClaimAdminBase(ClaimVersionAdmin):
             )
         return format_html_join(" · ", "{}", ((link,) for link in links))
 
+    def changelist_view(self, request, extra_context=None):
+        # A list to triage at 1366 px: the statement gets the width the navigation would take.
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -380,7 +393,15 @@ class ReviewQueueAdmin(ClaimAdminBase):
     """What needs an editor: undecided claims, claims due for recheck, claims that lost their place
     or a source (a dead evidence link)."""
 
-    list_display = ["short_statement", "status_label", "reason", "article", "evidence_count", "recheck_after"]
+    list_display = [
+        "short_statement",
+        "status_label",
+        "kind",
+        "reason",
+        "article_slug",
+        "evidence_count",
+        "recheck_after",
+    ]
     list_filter = [QueueReasonFilter, *ClaimAdminBase.list_filter]
 
     def get_queryset(self, request):

@@ -1,3 +1,4 @@
+import datetime
 import functools
 from urllib.parse import urlsplit
 
@@ -5,7 +6,7 @@ from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from claims.models import Claim, Evidence
@@ -54,6 +55,24 @@ STANCE_ORDER = {stance: index for index, stance in enumerate(Evidence.Stance)}
 def month_as_of(value):
     """The date a statement was true, to the month: "2023年9月時点" / "as of September 2023"."""
     return format_html(_("as of {month}"), month=date_format(value, "YEAR_MONTH_FORMAT"))
+
+
+@register.filter
+def partial_date(value):
+    """A source's date (YYYY, YYYY-MM or YYYY-MM-DD, as stored) in the site's date style:
+    2023年10月5日 / 2023年10月 / 2023年 (October 5, 2023 / October 2023 / 2023 in English)."""
+    parts = str(value or "").split("-")
+    try:
+        numbers = [int(part) for part in parts]
+        if len(numbers) == 3:
+            return date_format(datetime.date(*numbers), "DATE_FORMAT")
+        if len(numbers) == 2:
+            return date_format(datetime.date(numbers[0], numbers[1], 1), "YEAR_MONTH_FORMAT")
+        if len(numbers) == 1 and numbers[0] > 0:
+            return pgettext("a year alone, as a source's date", "%(year)d") % {"year": numbers[0]}
+    except ValueError:
+        pass
+    return value
 
 
 @register.filter

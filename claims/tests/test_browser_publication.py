@@ -92,3 +92,60 @@ def test_nu_html_checker_finds_no_error_on_the_new_pages(publication, tmp_path):
     )
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     assert [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m.get('message')}" for m in messages] == []
+
+
+@pytest.fixture
+def phone():
+    from claims.tests.browser import start_browser
+
+    driver = start_browser(width=390, height=844)
+    yield driver
+    driver.quit()
+
+
+def test_a_badge_near_the_bottom_of_a_phone_screen_opens_its_popover_where_it_is_seen(phone, publication):
+    from selenium.webdriver.common.by import By
+
+    open_page(phone, publication["url"] + "/")
+    badge = phone.find_element(By.CSS_SELECTOR, f"#claim-{publication['claim'].pk} + .badge")
+    # Scroll so that the badge sits just above the bottom edge of the screen (with room around the
+    # essay, as in a long one), then tap it.
+    phone.execute_script("document.body.style.padding = '2000px 0';")
+    phone.execute_script(
+        "const r = arguments[0].getBoundingClientRect();window.scrollBy(0, r.bottom - window.innerHeight + 12);",
+        badge,
+    )
+    badge_bottom, screen = phone.execute_script(
+        "return [arguments[0].getBoundingClientRect().bottom, window.innerHeight];", badge
+    )
+    assert screen - 80 < badge_bottom <= screen, (badge_bottom, screen)  # the case being tested
+    badge.click()
+    popover = phone.find_element(By.ID, badge.get_attribute("aria-controls"))
+    wait_for(phone, lambda d: popover.is_displayed())
+    top, bottom, height = phone.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight];", popover
+    )
+    assert top >= 0 and bottom <= height, (top, bottom, height)
+
+
+def test_on_a_phone_the_summary_card_leaves_room_for_the_essay(phone, publication):
+    from selenium.webdriver.common.by import By
+
+    open_page(phone, publication["url"] + "/")
+    card = phone.find_element(By.CSS_SELECTOR, ".claim-summary")
+    height, screen = phone.execute_script(
+        "return [arguments[0].getBoundingClientRect().height, window.innerHeight];", card
+    )
+    assert height < screen / 2, (height, screen)
+    assert not phone.find_element(By.CSS_SELECTOR, ".legend-meaning").is_displayed()
+
+
+def test_on_a_phone_the_filter_form_leaves_room_for_the_claims(phone, publication):
+    from selenium.webdriver.common.by import By
+
+    open_page(phone, publication["url"] + "/claims/")
+    form = phone.find_element(By.CSS_SELECTOR, "form.filters")
+    bottom, screen = phone.execute_script(
+        "return [arguments[0].getBoundingClientRect().bottom, window.innerHeight];", form
+    )
+    assert bottom < screen * 0.6, (bottom, screen)

@@ -201,3 +201,60 @@ def test_staff_preview_a_draft_with_a_banner_readers_get_404_and_nothing_is_stor
     assert reader.get(url).status_code == 404
     assert "下書きの記事" not in reader.get("/articles/").content.decode()
     assert "draft-essay" not in reader.get("/feed/").content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Words, dates and the error pages
+
+
+def test_the_english_switch_says_it_translates_the_interface(claim):
+    page = Client().get("/").content.decode()
+    assert re.search(r'<button type="submit" name="language" value="en" lang="en">English \(interface\)</button>', page)
+
+
+def test_the_legend_explains_a_sentence_without_a_badge(claim):
+    page = Client().get("/").content.decode()
+    legend = page[page.index('class="claim-summary"') :]
+    assert 'class="legend-unmarked"' in legend[: legend.index("</section>")]
+
+
+def test_a_sources_date_reads_like_every_other_date(claim):
+    from django.utils import translation
+
+    from claims.templatetags.claims_tags import partial_date
+
+    Evidence.objects.filter(claim=claim, publisher="日本経済新聞").update(published="2023-10-05")
+    client = Client()
+    client.cookies["django_language"] = "ja"
+    page = client.get(claim.get_absolute_url()).content.decode()
+    assert "2023年10月5日" in page and "2023-10-05" not in page
+    with translation.override("ja"):
+        assert partial_date("2023-10") == "2023年10月"
+        assert partial_date("not a date") == "not a date"
+
+
+@pytest.mark.parametrize("template", ["500.html", "503.html"])
+def test_the_error_pages_carry_the_sites_look(template):
+    from django.template.loader import render_to_string
+    from django.templatetags.static import static
+
+    page = render_to_string(template, {"retry_after": 30})
+    assert f'<link rel="stylesheet" href="{static("css/site.css")}">' in page
+    assert 'class="site-header"' in page
+
+
+def test_dark_mode_text_over_the_outdated_highlight_reaches_aa_contrast():
+    from django.contrib.staticfiles import finders
+
+    def luminance(colour):
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    with open(finders.find("css/site.css"), encoding="utf-8") as file:
+        css = file.read()
+    dark = css[css.index("@media (prefers-color-scheme: dark)") :]
+    text = re.search(r"--text: (#[0-9a-f]{6})", dark).group(1)
+    highlight = re.search(r"--outdated-line: (#[0-9a-f]{6})", dark).group(1)
+    lighter, darker = sorted((luminance(text), luminance(highlight)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5

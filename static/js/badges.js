@@ -25,6 +25,19 @@
     left = Math.max(0, Math.min(left, box.width - width));
     popover.style.left = left + "px";
     popover.style.top = anchor.bottom - box.top + 8 + "px";
+    popover.classList.remove("popover-above");
+    // Below the sentence when it fits on the screen; else above it when that fits (a badge near
+    // the bottom of a phone's screen); else scrolled into view, so an open popover is always seen.
+    var height = popover.offsetHeight;
+    var viewport = window.innerHeight || document.documentElement.clientHeight;
+    if (anchor.bottom + 8 + height > viewport) {
+      if (anchor.top - 8 - height >= 0) {
+        popover.style.top = anchor.top - box.top - 8 - height + "px";
+        popover.classList.add("popover-above");
+      } else {
+        popover.scrollIntoView({ block: "nearest" });
+      }
+    }
   }
 
   function hide(restoreFocus) {
