@@ -332,7 +332,7 @@ class StatusChange(models.Model):
         Hidden here rather than no longer written, so that the rows already imported are hidden
         too and the editors keep the file name in the admin history.
         """
-        return "" if self.via == self.Via.IMPORT else self.note
+        return "" if self.via in (self.Via.IMPORT, self.Via.LOAD) else self.note
 
 
 class ProposalQuerySet(models.QuerySet):

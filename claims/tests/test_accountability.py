@@ -197,6 +197,8 @@ def test_loading_the_shipped_record_is_not_a_correction():
     assert "<entry>" not in reader().get("/feed/").content.decode()
     assert ja("No correction so far.") in reader().get(reverse("claims:corrections")).content.decode()
     assert "correction-notice" not in reader().get("/").content.decode()
+    claim_page = reader().get(reverse("claims:claim", args=[claim.pk])).content.decode()
+    assert "hundred-model-war.claims.csv" not in claim_page  # the load's note names an internal file
 
 
 def test_the_corrections_policy_states_the_answer_time_and_is_the_sites_corrections_policy(claim, settings):
