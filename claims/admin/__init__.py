@@ -469,7 +469,7 @@ class ArticleAdmin(ArticleVersionAdmin):
     list_display = ["title", "slug", "is_published", "published_at", "claim_count", "updated_at"]
     list_filter = ["is_published", "language"]
     search_fields = ["title", "lead", "body"]
-    readonly_fields = ["coverage"]
+    readonly_fields = ["preview", "coverage"]
     actions = [create_claims_action]
     form = ArticleAdminForm
     fields = [
@@ -477,6 +477,7 @@ class ArticleAdmin(ArticleVersionAdmin):
         "slug",
         "lead",
         "body",
+        "preview",
         "correction_note",
         "language",
         "is_published",
@@ -500,6 +501,18 @@ class ArticleAdmin(ArticleVersionAdmin):
             )
             slug.widget.attrs.setdefault("placeholder", "hundred-model-war")
         return form
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        """The saved article as readers will see it, badges included; a draft opens for editors only."""
+        if not obj or not obj.pk:
+            return gettext("Save the article to preview it.")
+        text = (
+            gettext("Open the saved article as readers see it")
+            if obj.is_published
+            else gettext("Preview the saved draft (only editors can open it)")
+        )
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), text)
 
     @admin.display(description=_("claims"), ordering="claim_total")
     def claim_count(self, obj):

@@ -322,3 +322,19 @@ def test_dev_py_prod_says_how_to_get_an_admin_account():
     hint = dev.prod_admin_hint(dict(dev.PROD_ENV))
     assert "http://127.0.0.1:8000/admin/" in hint
     assert f"DATABASE_URL={dev.PROD_ENV['DATABASE_URL']} .venv/bin/python manage.py createsuperuser" in hint
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. The article editor
+
+
+def test_the_article_editor_previews_a_draft_at_its_address():
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("root", superuser=True))
+    draft = make_article(slug="draft-essay", published=False)
+    page = client.get(reverse("admin:claims_article_change", args=[draft.pk])).content.decode()
+    link = re.search(r'<a href="(/articles/draft-essay/)" target="_blank" rel="noopener">', page)
+    assert link
+    preview = client.get(link.group(1))
+    assert preview.status_code == 200 and 'class="draft-banner"' in preview.content.decode()
+    assert Client().get(link.group(1)).status_code == 404
