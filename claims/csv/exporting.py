@@ -40,9 +40,9 @@ def export_queryset(queryset=None):
     return queryset.select_related("article").order_by("article__slug", "position", "pk")
 
 
-def claim_rows(queryset=None):
-    """The header, then one list of cells per claim."""
-    yield list(csvformat.COLUMNS)
+def claim_rows(queryset=None, *, japanese=False):
+    """The header, then one list of cells per claim (``japanese``: Japanese headers and labels)."""
+    yield [csvformat.JAPANESE_COLUMNS[c] for c in csvformat.COLUMNS] if japanese else list(csvformat.COLUMNS)
     content_type = ContentType.objects.get_for_model(Claim)
     claims = export_queryset(queryset).only("article__slug", *CLAIM_FIELDS)
     for batch in _batches(claims.iterator(chunk_size=CHUNK), CHUNK):
@@ -62,6 +62,8 @@ def claim_rows(queryset=None):
             cells = csvformat.claim_cells(
                 claim, slug=claim.article.slug, tag_names=tags[claim.pk], links=links[claim.pk]
             )
+            if japanese:
+                cells = csvformat.japanese_cells(cells)
             yield [cells[column] for column in csvformat.COLUMNS]
 
 

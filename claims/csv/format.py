@@ -35,6 +35,23 @@ COLUMNS = [
     "evidence",
 ]
 REQUIRED_COLUMNS = ["article", "statement"]
+# The same columns with Japanese names, for editors who export with Japanese headers; the import
+# reads either.
+JAPANESE_COLUMNS = {
+    "id": "ID",
+    "article": "記事",
+    "statement": "文",
+    "kind": "種類",
+    "status": "ステータス",
+    "verdict_note": "判定メモ",
+    "internal_note": "内部メモ",
+    "as_of": "時点",
+    "recheck_after": "再確認日",
+    "last_checked": "最終確認日",
+    "tags": "タグ",
+    "evidence": "証拠",
+}
+COLUMN_ALIASES = {japanese.lower(): column for column, japanese in JAPANESE_COLUMNS.items()}
 EVIDENCE_COLUMNS = [
     "id",
     "claim_id",
@@ -495,7 +512,7 @@ def table_from_rows(records, *, encoding=""):
 
 
 def _check_header(header):
-    names = [cell.strip().lower() for cell in header]
+    names = [COLUMN_ALIASES.get(cell.strip().lower(), cell.strip().lower()) for cell in header]
     while names and not names[-1]:
         names.pop()
     known = [name for name in names if name in COLUMNS]
@@ -558,6 +575,26 @@ class Echo:
 def evidence_values(link):
     """The CSV-carried fields of an Evidence object as a dict."""
     return {name: getattr(link, name) for name in EVIDENCE_FIELDS}
+
+
+def japanese_cells(cells):
+    """A row's cells as the Japanese export writes them: labels for kind, status and stances.
+
+    The import reads the labels back (parse_kind, parse_status and parse_stance take them).
+    """
+    with translation.override("ja"):
+        status = str(Claim.Status(cells["status"]).label)
+        stances = {value: str(label) for value, label in Evidence.Stance.choices}
+    lines = []
+    for line in cells["evidence"].split("\n") if cells["evidence"] else []:
+        stance, sep, rest = line.partition(" | ")
+        lines.append(f"{stances.get(stance, stance)}{sep}{rest}")
+    return {
+        **cells,
+        "kind": "主張" if cells["kind"] == KIND_CLAIM else "主張ではない",
+        "status": status,
+        "evidence": "\n".join(lines),
+    }
 
 
 def claim_cells(claim, *, slug, tag_names, links):

@@ -1094,3 +1094,18 @@ def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_
         "import",
         chief,
     )
+
+
+def test_an_export_with_japanese_headers_and_labels_imports_back_unchanged(tmp_path):
+    call_command("load_essay", stdout=io.StringIO())
+    path = tmp_path / "japanese.csv"
+    call_command("export_claims", "--japanese", "-o", str(path), stderr=io.StringIO())
+    text = path.read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0]
+    assert header.startswith("ID,記事,文,種類,ステータス,判定メモ")
+    assert "検証済み" in text and ",主張," in text and "裏付け |" in text
+    before = database_state()
+    report = importing.import_bytes(path.read_bytes(), file_name="japanese.csv")
+    assert report.ok, messages_of(report)
+    assert counts(report) == (0, 0, len(report.outcomes))
+    assert database_state() == before

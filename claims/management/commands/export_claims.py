@@ -63,12 +63,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--article", metavar="SLUG", help="Only the claims of this article.")
         parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE (default: standard output).")
+        parser.add_argument(
+            "--japanese",
+            action="store_true",
+            help="Japanese column names and labels (記事, 文, ステータス: 検証済み…); the import reads them back.",
+        )
 
-    def handle(self, *args, article, output, **options):
+    def handle(self, *args, article, output, japanese, **options):
         claims = claims_for(article)
         out = open_output(self, output)
         try:
-            count = exporting.write_csv(out, exporting.claim_rows(claims))
+            count = exporting.write_csv(out, exporting.claim_rows(claims, japanese=japanese))
             out.close()
         except BrokenPipeError:
             quiet_stdout()  # The reader stopped early (… | head): not an error.
