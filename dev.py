@@ -2,6 +2,7 @@
 """The two quick-start commands, with nothing but Python 3.11+ installed.
 
 python3 dev.py start   set up a virtualenv and a local .env, install, migrate, load the essay, serve on :8000
+                       (with the task worker that runs big CSV imports beside it)
 python3 dev.py test    set up the same virtualenv and .env and run the test suite (arguments go to pytest)
 python3 dev.py setup   only the virtualenv and the .env (CI, then manage.py works)
 python3 dev.py second-chief   a second chief editor account (random password, shown once), to try
@@ -11,6 +12,7 @@ python3 dev.py second-chief   a second chief editor account (random password, sh
 import hashlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import venv
@@ -108,6 +110,35 @@ def second_chief(args):
         print(f"\n  {name} exists already. Forgot the password? .venv/bin/python manage.py changepassword {name}\n")
 
 
+def serve_with_worker(server, env=None):
+    """Run the web server with the task worker (manage.py db_worker, which runs big CSV imports)
+    as a second child; when the server stops, for Ctrl+C or any other reason, so does the worker."""
+    worker_args = [str(PYTHON), "manage.py", "db_worker", "--no-reload", "--interval", "1"]
+    worker = subprocess.Popen(worker_args, cwd=ROOT, env=env)
+    print(f"Task worker started (pid {worker.pid}).", flush=True)
+    server_process = subprocess.Popen([str(a) for a in server], cwd=ROOT, env=env)
+
+    def forward(signum, frame):
+        server_process.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    interrupted = False
+    try:
+        code = server_process.wait()
+    except KeyboardInterrupt:  # The terminal sent Ctrl+C to both children too.
+        interrupted = True
+        code = server_process.wait()
+    finally:
+        if not interrupted and worker.poll() is None:
+            worker.terminate()  # db_worker finishes the task it is running, then exits.
+        try:
+            worker.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            worker.kill()  # An import cut short writes nothing: it is one transaction.
+            worker.wait()
+    sys.exit(code)
+
+
 def start(args):
     ensure_venv()
     ensure_env()
@@ -115,7 +146,7 @@ def start(args):
     manage("load_essay")
     args = args or ["127.0.0.1:8000"]
     ensure_admin(args[0] if ":" in args[0] else f"127.0.0.1:{args[0]}")
-    os.execv(str(PYTHON), [str(PYTHON), "manage.py", "runserver", *args])
+    serve_with_worker([PYTHON, "manage.py", "runserver", *args])
 
 
 def test(args):
@@ -168,8 +199,7 @@ def prod(args):
     run(PYTHON, "manage.py", "load_essay", env=env)
     run(PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
     print(prod_admin_hint(env), flush=True)
-    gunicorn = BIN / "gunicorn"
-    os.execve(str(gunicorn), [str(gunicorn), "--config", "gunicorn.conf.py", *args], env)
+    serve_with_worker([BIN / "gunicorn", "--config", "gunicorn.conf.py", *args], env)
 
 
 def setup(args):

@@ -14,6 +14,7 @@ python-dotenv; variables set in the environment win over it.
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,6 +114,8 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "claims",
 ]
 
@@ -249,6 +252,17 @@ CLAIMS_REPORTS_PER_HOUR = int(os.environ.get("CLAIMS_REPORTS_PER_HOUR", "5"))
 
 # CSV import: the largest file accepted, in bytes.
 CLAIMS_IMPORT_MAX_BYTES = int(os.environ.get("CLAIMS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Files with at least this many rows are imported by the task worker (manage.py db_worker, which
+# dev.py start and dev.py prod run), not in the admin request; the editor gets a progress page.
+CLAIMS_IMPORT_BACKGROUND_ROWS = int(os.environ.get("CLAIMS_IMPORT_BACKGROUND_ROWS", "2000"))
+# Where uploads wait between the preview and the confirmation (only this app's files are there),
+# and after how many hours one that was never confirmed, or whose job never ran, is deleted.
+CLAIMS_IMPORT_UPLOAD_DIR = Path(
+    os.environ.get("CLAIMS_IMPORT_UPLOAD_DIR", Path(tempfile.gettempdir()) / "hundredmodels-imports")
+)
+CLAIMS_IMPORT_UPLOAD_MAX_AGE_HOURS = float(os.environ.get("CLAIMS_IMPORT_UPLOAD_MAX_AGE_HOURS", "6"))
+# Background tasks (django-tasks): queued in the database, run by manage.py db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Tags typed as Japanese is typed: 、 and ， separate tags in the admin as in the CSV (claims/tagging.py).
 TAGGIT_TAGS_FROM_STRING = "claims.tagging.tags_from_string"
 TAGGIT_STRING_FROM_TAGS = "claims.tagging.string_from_tags"

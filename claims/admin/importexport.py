@@ -16,12 +16,13 @@ import tablib
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import HttpResponseRedirect, StreamingHttpResponse
-from django.urls import reverse
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from import_export import exceptions, fields, resources
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
@@ -29,7 +30,7 @@ from import_export.forms import ExportForm, ImportForm
 from import_export.results import Result, RowResult
 from import_export.signals import post_export
 
-from claims.csv import exporting, importing
+from claims.csv import exporting, importing, jobs
 from claims.csv import format as csvformat
 from claims.models import Claim
 
@@ -247,6 +248,10 @@ class ClaimImportExportMixin(ImportExportMixin):
     import_form_class = ClaimImportForm
     export_form_class = ExportForm
     import_template_name = "admin/claims/claim/import.html"
+    import_job_template_name = "admin/claims/claim/import_job.html"
+    tmp_storage_class = jobs.UploadStorage
+    # The jobs listed on the import page, so that an editor who left a job's page finds it again.
+    RECENT_JOBS = 5
 
     def get_import_formats(self):
         return [ClaimsCSV]
@@ -254,7 +259,62 @@ class ClaimImportExportMixin(ImportExportMixin):
     def get_export_formats(self):
         return [ClaimsCSV]
 
+    def get_urls(self):
+        job = path(
+            "import/job/<uuid:pk>/",
+            self.admin_site.admin_view(self.import_job_view),
+            name="claims_claim_import_job",
+        )
+        return [job, *super().get_urls()]
+
+    def import_action(self, request, **kwargs):
+        """The upload and preview; a file whose preview refuses it is deleted at once, and uploads
+        left unconfirmed for too long are deleted at the next upload."""
+        if request.method == "POST" and self.has_import_permission(request):
+            jobs.clean_uploads()
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("form")
+        upload = getattr(form, "cleaned_data", {}).get("import_file") if form is not None else None
+        name = getattr(upload, "tmp_storage_name", None)
+        if name and "confirm_form" not in context:
+            jobs.UploadStorage(name=name).remove()
+        return response
+
+    def get_import_context_data(self, **kwargs):
+        context = super().get_import_context_data(**kwargs)
+        context["import_jobs"] = jobs.ImportJob.recent(self.RECENT_JOBS)
+        return context
+
     def process_import(self, request, **kwargs):
+        """The confirmation: a file of CLAIMS_IMPORT_BACKGROUND_ROWS rows or more becomes a job for
+        the task worker and the editor goes to its page; a smaller one is imported here, as before."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if request.method == "POST" and confirm_form.is_valid():
+            storage = jobs.UploadStorage(name=confirm_form.cleaned_data["import_file_name"], read_mode="rb")
+            try:
+                rows = storage.count_rows()
+            except (OSError, csvformat.FileRefused):
+                rows = 0  # The import below says what is wrong with the file.
+            if rows >= settings.CLAIMS_IMPORT_BACKGROUND_ROWS:
+                job = jobs.import_job_start(
+                    upload=storage.name,
+                    file_name=confirm_form.cleaned_data.get("original_file_name") or "",
+                    user=request.user,
+                    rows=rows,
+                    language=get_language(),
+                )
+                messages.info(
+                    request,
+                    gettext(
+                        "The import of %(rows)d rows runs in the background. You can leave this page and come back: "
+                        "it is listed on the import page."
+                    )
+                    % {"rows": rows},
+                )
+                return HttpResponseRedirect(job.get_absolute_url())
         try:
             return super().process_import(request, **kwargs)
         except (OSError, csvformat.FileRefused):
@@ -264,6 +324,30 @@ class ClaimImportExportMixin(ImportExportMixin):
 
     def _import_url(self):
         return reverse("admin:claims_claim_import", current_app=self.admin_site.name)
+
+    def import_job_view(self, request, pk):
+        """A background import's page: its state and progress while it runs (the page reloads
+        itself), then what it imported or the rows with problems."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        job = jobs.ImportJob.get(pk)
+        if job is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import of %(file)s") % {"file": job.file_name or "CSV"},
+            "opts": self.model._meta,
+            "job": job,
+            "percent": (100 * job.rows_checked // job.rows) if job.rows else 0,
+            "errors_hidden": max(job.error_count - len(job.errors), 0),
+            "import_url": self._import_url(),
+            "changelist_url": reverse("admin:claims_claim_changelist", current_app=self.admin_site.name),
+        }
+        if job.proposals:
+            context["batch_url"] = (
+                reverse("admin:claims_proposal_changelist") + f"?batch={quote(job.batch)}&state__exact=open"
+            )
+        return TemplateResponse(request, self.import_job_template_name, context)
 
     def process_result(self, result, request):
         if result.has_validation_errors() or result.has_errors():

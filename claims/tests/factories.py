@@ -261,3 +261,26 @@ def settle_revision(seconds=2):
     from claims.models import ContentRevision
 
     ContentRevision.objects.update(changed_at=timezone.now() - datetime.timedelta(seconds=seconds))
+
+
+def run_tasks():
+    """Run the queued background tasks as ``manage.py db_worker --batch`` would, in this process and
+    this test's transaction (the worker's connection check between tasks is left out: it would
+    close the test's connection). Returns how many tasks it ran."""
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    before = DBTaskResult.objects.finished().count()
+    worker = db_worker.Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    with mock.patch.object(db_worker, "close_old_connections"):
+        worker.run()
+    return DBTaskResult.objects.finished().count() - before
