@@ -526,3 +526,45 @@ class ContentRevision(models.Model):
 
     def __str__(self):
         return f"r{self.number}"
+
+
+class ScopeRevision(models.Model):
+    """The content revision at which one part of the site last changed (claims/caching/revision.py).
+
+    ``scope`` names the part: ``index`` (every list, tag page, feed, sitemap), ``article-<slug>``,
+    ``claim-<pk>``, ``tag-<pk>``, or ``all`` (every page, for a change that names nothing). A page
+    is keyed by the scopes it shows, so an edit re-keys only the pages that show what it touched.
+    """
+
+    scope = models.CharField(max_length=200, unique=True)
+    number = models.PositiveBigIntegerField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["scope"]
+        verbose_name = _("scope revision")
+
+    def __str__(self):
+        return f"{self.scope}@r{self.number}"
+
+
+class EdgePurge(models.Model):
+    """The surrogate keys a committed change must purge at the edge (claims/caching/edge.py).
+
+    Written in the same transaction as the change (a transactional outbox): a crash between the
+    commit and the purge leaves the row pending, and ``manage.py purge_edge`` sends it later.
+    """
+
+    keys = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("edge purge")
+        indexes = [models.Index(fields=["sent_at"], name="edgepurge_pending")]
+
+    def __str__(self):
+        return f"purge #{self.pk}: {' '.join(self.keys)}"

@@ -8,6 +8,7 @@ DATABASE_URL        postgres://user:pass@host:port/name or sqlite:///path (dj-da
 DATABASE_POOL       "1" for psycopg's pool (DATABASE_POOL_MIN, _MAX, _TIMEOUT seconds to wait).
 DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT  seconds (PostgreSQL; 0 = none).
 REDIS_URL           redis://host:port/db selects the shared Redis cache; local memory otherwise.
+EDGE_PURGE_BACKEND  "varnish" (EDGE_PURGE_URLS), "fastly" or "cloudflare": purge the edge on commit.
 
 A local, git-ignored ``.env`` (or the file named by DJANGO_ENV_FILE) is read first with
 python-dotenv; variables set in the environment win over it.
@@ -240,6 +241,22 @@ STORAGES = {
 
 # The article shown on the home page.
 HOME_ARTICLE_SLUG = os.environ.get("HOME_ARTICLE_SLUG", "hundred-model-war")
+
+# The edge (claims/caching/edge.py): a shared cache in front of the app servers, told which pages
+# to drop when a change commits. EDGE_PURGE_BACKEND: "" (none: shared caches keep no page),
+# "varnish" (EDGE_PURGE_URLS: each Varnish, comma-separated), "fastly" or "cloudflare" (their
+# service or zone id and an API token). EDGE_S_MAXAGE: how long the edge keeps a page it is told
+# about (seconds); a purge ends it at once. Pending purges: manage.py purge_edge.
+EDGE_PURGE_BACKEND = os.environ.get("EDGE_PURGE_BACKEND", "")
+EDGE_PURGE_URLS = env_list("EDGE_PURGE_URLS")
+EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT", "2"))
+EDGE_S_MAXAGE = int(os.environ.get("EDGE_S_MAXAGE", str(60 * 60 * 24)))
+EDGE_FASTLY_SERVICE = os.environ.get("EDGE_FASTLY_SERVICE", "")
+EDGE_FASTLY_TOKEN = os.environ.get("EDGE_FASTLY_TOKEN", "")
+EDGE_CLOUDFLARE_ZONE = os.environ.get("EDGE_CLOUDFLARE_ZONE", "")
+EDGE_CLOUDFLARE_TOKEN = os.environ.get("EDGE_CLOUDFLARE_TOKEN", "")
+if EDGE_PURGE_BACKEND not in ("", "varnish", "fastly", "cloudflare"):
+    raise ImproperlyConfigured("EDGE_PURGE_BACKEND is one of: varnish, fastly, cloudflare (or empty).")
 
 # Two-person verdicts: a change to what readers see of a claim waits for another chief editor.
 # CLAIMS_SIGN_OFF=0 turns it off for a one-person desk.

@@ -45,6 +45,26 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 """
 
+# The same for several keys at once: KEYS = the keys, ARGV = time to live in milliseconds, then
+# (number, value) for each key. Returns how many were stored.
+OFFER_REVISIONS = """
+local stored_count = 0
+for i, key in ipairs(KEYS) do
+  local number = tonumber(ARGV[2 * i])
+  local stored = redis.call('GET', key)
+  local older = false
+  if stored then
+    local held = tonumber(string.match(stored, '^(%d+):'))
+    if held and held > number then older = true end
+  end
+  if not older then
+    redis.call('SET', key, ARGV[2 * i + 1], 'PX', ARGV[1])
+    stored_count = stored_count + 1
+  end
+end
+return stored_count
+"""
+
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's client builds a new ``redis.Redis`` for every operation (0.2 ms here); keep one per pool."""
@@ -107,6 +127,28 @@ class ResilientRedisCache(RedisCache):
         """The stored revision value, or None when there is none or Redis cannot be reached."""
         value = self._guarded(None, lambda: self._cache.get_client(key).get(self.make_key(key)))
         return value.decode() if value is not None else None
+
+    def get_revisions(self, keys):
+        """The stored revision values of ``keys`` in one MGET, None for each missing (all None when down)."""
+        values = self._guarded(None, lambda: self._cache.get_client(keys[0]).mget([self.make_key(k) for k in keys]))
+        if values is None:
+            return [None] * len(keys)
+        return [value.decode() if value is not None else None for value in values]
+
+    def offer_revisions(self, offers, timeout):
+        """``offers``: {key: (number, value)}; each stored unless a higher number is stored already."""
+        if not offers:
+            return 0
+        keys = list(offers)
+        argv = [int(timeout * 1000)]
+        for key in keys:
+            argv += list(offers[key])
+        return self._guarded(
+            0,
+            lambda: self._cache.get_client(keys[0], write=True).eval(
+                OFFER_REVISIONS, len(keys), *[self.make_key(k) for k in keys], *argv
+            ),
+        )
 
     def offer_revision(self, key, number, value, timeout):
         """Store ``value`` unless a higher revision number is stored already; False if refused or down."""

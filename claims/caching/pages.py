@@ -1,9 +1,13 @@
-"""Public pages cached under the content revision, with conditional GET.
+"""Public pages cached under the revisions of what they show, with conditional GET.
 
-A page is stored under (code release, content revision, language, encoding, scheme, host,
-canonical URL), so an edit anywhere changes the key on its commit, and a deploy changes it too:
-the next request renders afresh, on every app server, whether they share a Redis cache or each
-keep their own. A repeat visit gets 304 Not Modified from the ETag or Last-Modified alone.
+A page is stored under (code release, the revisions of its scopes, language, encoding, scheme,
+host, canonical URL). Its scopes (:func:`page_scopes`) are ``all`` and what it shows: an article's
+page ``article-<slug>``, a claim's page ``claim-<pk>``, every other page (lists, tags, feed,
+sitemap) ``index``. An edit moves the scopes its service names (claims/caching/revision.py), so
+it changes the keys of exactly the pages that show it, on its commit, and a deploy changes every
+key: the next request renders afresh, on every app server, whether they share a Redis cache or
+each keep their own. A repeat visit gets 304 Not Modified from the (strong) ETag or
+Last-Modified alone; claims/caching/edge.py adds what a shared cache needs.
 
 What a reader cannot choose freely is what the key is made of:
 - the host is checked against ``ALLOWED_HOSTS`` before anything is served (a stored page is never
@@ -38,7 +42,6 @@ from django.utils import timezone, translation
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
-    patch_cache_control,
     patch_vary_headers,
 )
 from django.utils.http import parse_http_date_safe
@@ -47,7 +50,8 @@ from django.views.decorators.http import condition
 
 from claims.middleware import DATABASE_ERRORS, reader_language
 
-from .revision import current_revision, revision_label
+from .edge import add_edge_headers, page_surrogate_keys
+from .revision import ALL, INDEX, article_scope, claim_scope, label_time, scope_labels
 
 PAGE_TIMEOUT = 60 * 60 * 24  # keys change with every edit; this only bounds unused entries
 RENDER_LOCK_TIMEOUT = 30  # a worker that dies while rendering holds the others back no longer
@@ -110,19 +114,39 @@ def code_release():
     return digest.hexdigest()[:12]
 
 
+def page_scopes(request):
+    """What the page shows, as scopes (claims/caching/revision.py): read from its URL alone, so a
+    stored page is found before any view runs. ``all`` first, on every page."""
+    if not hasattr(request, "_page_scopes"):
+        match = _page_match(request)
+        name = match.view_name if match is not None else ""
+        if name == "claims:article":
+            scope = article_scope(match.kwargs["slug"])
+        elif name == "claims:home":
+            scope = article_scope(settings.HOME_ARTICLE_SLUG)
+        elif name == "claims:claim":
+            scope = claim_scope(match.kwargs["pk"])
+        else:
+            scope = INDEX
+        request._page_scopes = (ALL, scope)
+    return request._page_scopes
+
+
 def _revision(request):
-    # The key, the ETag and Last-Modified all need it: read the revision once per request.
-    if not hasattr(request, "_content_revision"):
-        request._content_revision = current_revision()
-    return request._content_revision
+    # The key, the ETag and Last-Modified all need them: read the revisions once per request.
+    if not hasattr(request, "_scope_labels"):
+        request._scope_labels = scope_labels(page_scopes(request))
+    return request._scope_labels
 
 
 def _revision_key(request):
-    return f"{code_release()}.{revision_label(_revision(request))}"
+    return f"{code_release()}.{'.'.join(_revision(request))}"
 
 
 def _etag(request, *args, **kwargs):
-    return f"r{_revision_key(request)}-{translation.get_language()}"
+    # Strong: one ETag names one byte sequence, so the compressed copy has its own.
+    encoding = "gz" if accepts_gzip(request) else "id"
+    return f"r{_revision_key(request)}-{translation.get_language()}-{encoding}"
 
 
 def _last_modified(request, *args, **kwargs):
@@ -132,7 +156,7 @@ def _last_modified(request, *args, **kwargs):
     with that second as Last-Modified, would let a client revalidating by date alone miss a
     second edit in that same second (304 for a changed page). Such a page carries only its ETag.
     """
-    changed_at = _revision(request)[1]
+    changed_at = max(label_time(label) for label in _revision(request))
     if timezone.now().replace(microsecond=0) <= changed_at:
         return None
     return changed_at
@@ -243,7 +267,8 @@ def public_page(view, *, params=()):
                 # A draft previewed by staff: no cache anywhere keeps it (nor does this module).
                 add_never_cache_headers(response)
             else:
-                patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+                context = getattr(response, "context_data", None) or {}
+                add_edge_headers(response, {*page_scopes(request), *page_surrogate_keys(context)})
         return response
 
     conditional_view = condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)
@@ -254,7 +279,14 @@ def public_page(view, *, params=()):
         if request.method in ("GET", "HEAD"):
             canonicalise(request)  # the page the middleware stores is the page the view renders
         if accepts_gzip(request):
-            return compressed_view(request, *args, **kwargs)
+            response = compressed_view(request, *args, **kwargs)
+            # gzip_page weakens the ETag (after the render, for a template); ours already names the
+            # compressed copy, and gzip with mtime 0 writes the same bytes each time: keep it strong.
+            if getattr(response, "is_rendered", True):
+                _strong_etag(response)
+            else:
+                response.add_post_render_callback(_strong_etag)
+            return response
         response = conditional_view(request, *args, **kwargs)
         patch_vary_headers(response, ("Accept-Encoding",))
         return response
@@ -262,6 +294,12 @@ def public_page(view, *, params=()):
     page_view.public_page = True  # what CachedPageMiddleware looks for
     page_view.page_params = tuple(params)
     return page_view
+
+
+def _strong_etag(response):
+    etag = response.headers.get("ETag", "")
+    if etag.startswith('W/"r'):
+        response.headers["ETag"] = etag.removeprefix("W/")
 
 
 def _is_public_page(request):

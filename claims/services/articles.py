@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims import text
-from claims.caching.revision import content_changed
+from claims.caching.revision import Touched, content_changed
 from claims.models import Article, ArticleCorrection, Claim, Proposal, StatusChange
 
 from .anchoring import plan_reanchor
@@ -107,7 +107,9 @@ def article_update(*, article, user=None, via=StatusChange.Via.ARTICLE, correcti
     with the sentences before and after as an ArticleCorrection. Returns the ArticleEditReport (empty when
     the text did not change).
     """
-    stored = Article.objects.filter(pk=article.pk).values("body", "is_published").first() if article.pk else None
+    stored = (
+        Article.objects.filter(pk=article.pk).values("body", "is_published", "slug").first() if article.pk else None
+    )
     old_body = stored["body"] if stored else None
     for name, value in fields.items():
         setattr(article, name, value)
@@ -137,7 +139,14 @@ def article_update(*, article, user=None, via=StatusChange.Via.ARTICLE, correcti
         changes = _reanchor_changes(article, report)
         if changes:
             claims_apply(changes=changes, user=user, via=via, notify=False)
-    content_changed()
+    # Its page (under its old address too), every claim page that quotes it, the lists.
+    content_changed(
+        Touched(
+            articles={article},
+            article_slugs={stored["slug"]} if stored else set(),
+            claims=set(article.claims.values_list("pk", flat=True)),
+        )
+    )
     return report
 
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.caching.revision import content_changed
+from claims.caching.revision import Touched, content_changed
 from claims.models import Report
 
 State = Report.State
@@ -26,7 +26,7 @@ def report_submit(*, article, claim=None, sentence="", message, source_url="", c
     report.full_clean()
     report.save()
     if claim is not None:
-        content_changed()  # the claim's page shows how many reports it received
+        content_changed(Touched(claims={claim.pk}))  # the claim's page shows how many reports it received
     return report
 
 
@@ -54,5 +54,6 @@ def reports_update(*, reports, state=None, internal_note=None, public_reply=None
         report.save()
         changed.append(report)
     if any(report.claim_id for report in changed):
-        content_changed()  # counts and public replies on the claims' pages
+        # Counts and public replies on the claims' pages.
+        content_changed(Touched(claims={report.claim_id for report in changed if report.claim_id}))
     return changed

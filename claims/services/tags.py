@@ -13,7 +13,7 @@ import hashlib
 from django.db import transaction
 from django.utils.text import slugify
 
-from claims.caching.revision import content_changed
+from claims.caching.revision import Touched, content_changed
 
 
 def tag_slug(name):
@@ -36,12 +36,22 @@ def tag_save(*, tag):
         tag.slug = tag_slug(tag.name)
     tag.full_clean(exclude=["slug"], validate_unique=False)
     tag.save()
-    content_changed()
+    content_changed(_touched([tag.pk]))
     return tag
 
 
 @transaction.atomic
 def tags_delete(*, tags):
+    touched = _touched([tag.pk for tag in tags])  # before the claims lose them
     for tag in tags:
         tag.delete()
-    content_changed()
+    content_changed(touched)
+
+
+def _touched(tag_pks):
+    """A tag's name is on its page, on the pages of its claims and their articles, and in the lists."""
+    from claims.models import Claim
+
+    claims = Claim.objects.filter(tags__pk__in=[pk for pk in tag_pks if pk]).values_list("pk", "article_id")
+    rows = set(claims)
+    return Touched(tags=set(tag_pks), claims={pk for pk, _a in rows}, articles={a for _pk, a in rows})

@@ -32,7 +32,7 @@ from reversion.models import Revision, Version
 from taggit.models import Tag, TaggedItem
 
 from claims import text
-from claims.caching.revision import content_changed
+from claims.caching.revision import Touched, content_changed
 from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange
 from claims.validators import validate_visible_text
 
@@ -265,8 +265,19 @@ def _write(result, plan, *, user, via, note, notify, approved_by=None):
     if written:
         _Writer(written, user=user, via=via, note=note, now=plan.now, approved_by=approved_by).write()
         if notify:
-            content_changed()
+            content_changed(_touched(written))
     return result
+
+
+def _touched(outcomes):
+    """What written claims touch: their pages, their articles' pages (old and new, for a claim
+    that moved), their tags (before and after) and the index."""
+    names = {name for o in outcomes for name in (*o.tags_before, *o.tags_after)}
+    return Touched(
+        articles={o.claim.article_id for o in outcomes} | {o.stored.article_id for o in outcomes if o.stored},
+        claims={o.claim.pk for o in outcomes},
+        tags=set(Tag.objects.filter(name__in=names).values_list("pk", flat=True)) if names else set(),
+    )
 
 
 def _jsonable(value):

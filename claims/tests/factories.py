@@ -258,9 +258,10 @@ def settle_revision(seconds=2):
     Last-Modified (claims/caching/pages.py), one rendered later does."""
     import datetime
 
-    from claims.models import ContentRevision
+    from claims.models import ContentRevision, ScopeRevision
 
     ContentRevision.objects.update(changed_at=timezone.now() - datetime.timedelta(seconds=seconds))
+    ScopeRevision.objects.update(changed_at=timezone.now() - datetime.timedelta(seconds=seconds))
 
 
 def run_tasks():

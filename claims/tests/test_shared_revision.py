@@ -103,33 +103,37 @@ def test_an_edit_rolled_back_changes_no_page(client, claim):
     assert after["ETag"] == before["ETag"] and "取り消される判定メモ" not in after.content.decode()
 
 
+HOME_SCOPES = ["all", "article-hundred-model-war"]  # what the home page is keyed by
+
+
 def test_a_reader_that_read_before_a_commit_cannot_bring_the_old_page_back(client, claim):
     client.get("/")
-    cache.delete(freshness.SHARED_REVISION_KEY)  # the key has just expired...
-    late_reader = freshness.database_revision()  # ...a reader reads the database...
+    freshness.unpublish(HOME_SCOPES)  # the keys have just expired...
+    late_reader = freshness.database_scopes(HOME_SCOPES)  # ...a reader reads the database...
     edit(claim, verdict_note="直前に保存された判定メモ")  # ...an editor commits and publishes...
-    freshness._offer(cache, late_reader)  # ...and the reader's older revision arrives last.
+    freshness.publish_scopes(late_reader)  # ...and the reader's older revisions arrive last.
     assert "直前に保存された判定メモ" in client.get("/").content.decode()
 
 
 def test_a_lost_revision_key_is_filled_again_from_the_database(client, claim):
     client.get("/")
-    cache.delete(freshness.SHARED_REVISION_KEY)  # Redis restarted or evicted the key
+    freshness.unpublish(HOME_SCOPES)  # Redis restarted or evicted the keys
     edit(claim, verdict_note="再起動後の判定メモ")
     assert "再起動後の判定メモ" in client.get("/").content.decode()
-    assert cache.get_revision(freshness.SHARED_REVISION_KEY) == freshness.revision_label(freshness.database_revision())
+    stored = cache.get_revisions([freshness.SCOPE_KEY + scope for scope in HOME_SCOPES])
+    assert stored == [label for _number, label in freshness.database_scopes(HOME_SCOPES).values()]
 
 
 def test_a_publication_lost_to_a_redis_fault_is_seen_once_the_key_expires(client, claim, monkeypatch):
     monkeypatch.setattr(freshness, "SHARED_REVISION_TIMEOUT", 1)
-    cache.delete(freshness.SHARED_REVISION_KEY)
-    client.get("/")  # the revision is read from the database and kept in Redis for a second
-    real_offer = cache.offer_revision
-    cache.offer_revision = lambda *args: False
+    freshness.unpublish(HOME_SCOPES)
+    client.get("/")  # the revisions are read from the database and kept in Redis for a second
+    real_offer = cache.offer_revisions
+    cache.offer_revisions = lambda *args: 0
     try:
-        edit(claim, verdict_note="届かなかった判定メモ")  # committed, but Redis did not take the new revision
+        edit(claim, verdict_note="届かなかった判定メモ")  # committed, but Redis did not take the new revisions
     finally:
-        cache.offer_revision = real_offer
+        cache.offer_revisions = real_offer
     assert "届かなかった判定メモ" not in client.get("/").content.decode()  # the bounded window
     time.sleep(1.2)
     assert "届かなかった判定メモ" in client.get("/").content.decode()
