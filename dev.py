@@ -5,6 +5,8 @@ python3 dev.py start   set up a virtualenv and a local .env, install, migrate, l
                        (with the task worker that runs big CSV imports beside it)
 python3 dev.py test    set up the same virtualenv and .env and run the test suite (arguments go to pytest)
 python3 dev.py setup   only the virtualenv and the .env (CI, then manage.py works)
+python3 dev.py prod [--varnish]   the production stack (gunicorn, PostgreSQL, Redis, docs/operations.md);
+                       --varnish puts Varnish (deploy/varnish.vcl) in front on 127.0.0.1:6081, purged by the app
 python3 dev.py second-chief   a second chief editor account (random password, shown once), to try
                        sign-off alone on a laptop: one account proposes, the other approves
 """
@@ -180,11 +182,39 @@ def prod_admin_hint(env):
     )
 
 
+def start_varnish(env):
+    """Varnish in front of gunicorn with deploy/varnish.vcl (Debian: varnish, varnish-modules);
+    the app purges it (EDGE_PURGE_BACKEND=varnish). Returns the varnishd process."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("varnishd"):
+        sys.exit("varnishd is missing: sudo apt-get install varnish varnish-modules")
+    backend_port = env.get("GUNICORN_BIND", "127.0.0.1:8000").rpartition(":")[2]
+    workdir = Path(tempfile.mkdtemp(prefix="hundredmodels-varnish-"))
+    workdir.chmod(0o755)
+    vcl = (ROOT / "deploy/varnish.vcl").read_text().replace('.port = "8000"', f'.port = "{backend_port}"')
+    (workdir / "varnish.vcl").write_text(vcl)
+    address = f"127.0.0.1:{env['VARNISH_PORT']}"
+    command = ["varnishd", "-F", "-n", str(workdir / "varnish"), "-a", address, "-f", str(workdir / "varnish.vcl")]
+    command += ["-T", "none", "-s", "malloc,256m", "-p", "http_resp_hdr_len=64k", "-p", "http_resp_size=128k"]
+    command += ["-p", "workspace_backend=256k"]
+    process = subprocess.Popen(command, cwd=ROOT)
+    print(f"Varnish on http://{address}/ in front of gunicorn (pid {process.pid}).", flush=True)
+    return process
+
+
 def prod(args):
     """Run the site as production does, against local PostgreSQL and Redis (see docs/operations.md)."""
     ensure_venv()
     env = {**PROD_ENV, **os.environ}
     env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    varnish = "--varnish" in args
+    args = [arg for arg in args if arg != "--varnish"]
+    if varnish:
+        env.setdefault("VARNISH_PORT", "6081")
+        env.setdefault("EDGE_PURGE_BACKEND", "varnish")
+        env.setdefault("EDGE_PURGE_URLS", f"http://127.0.0.1:{env['VARNISH_PORT']}/")
     create_db = (
         "import os, psycopg\n"
         "from urllib.parse import urlsplit\n"
@@ -199,7 +229,13 @@ def prod(args):
     run(PYTHON, "manage.py", "load_essay", env=env)
     run(PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
     print(prod_admin_hint(env), flush=True)
-    serve_with_worker([BIN / "gunicorn", "--config", "gunicorn.conf.py", *args], env)
+    edge = start_varnish(env) if varnish else None
+    try:
+        serve_with_worker([BIN / "gunicorn", "--config", "gunicorn.conf.py", *args], env)
+    finally:
+        if edge is not None and edge.poll() is None:
+            edge.terminate()
+            edge.wait(timeout=30)
 
 
 def setup(args):
