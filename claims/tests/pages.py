@@ -131,3 +131,17 @@ def assert_message(response, level, text):
     tag = messages.DEFAULT_TAGS[level]
     shown = [message for css, message in page_messages(response) if tag in css.split() and text in message]
     assert shown, f"no <li class={tag!r}> with {text!r} on the page: {page_messages(response)}"
+
+
+def upload_csv(client, data, name="claims.csv"):
+    """The admin's import page, then the file on it: the preview (or the page with the file's errors)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    url = reverse("admin:claims_claim_import")
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page_form(page, having="format")
+    response = client.post(url, post_data(form, import_file=SimpleUploadedFile(name, data, "text/csv")))
+    assert response.status_code == 200, response.content.decode()[:3000]
+    return response

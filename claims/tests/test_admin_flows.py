@@ -14,7 +14,6 @@ import re
 import pytest
 from django.contrib import messages
 from django.contrib.auth.models import Permission
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -28,7 +27,7 @@ from claims.csv import format as csvformat
 from claims.models import Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import add_evidence, claim_for, edit, links_of, make_article, make_status, make_user
-from claims.tests.pages import assert_message, context_messages, page_form, page_messages, post_data
+from claims.tests.pages import assert_message, context_messages, page_form, page_messages, post_data, upload_csv
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -571,14 +570,7 @@ def csv_bytes(rows):
 
 
 def upload(client, data, name="claims.csv"):
-    """The import page, then the file on it; returns the preview (or error) page."""
-    url = reverse("admin:claims_claim_import")
-    page = client.get(url)
-    assert page.status_code == 200
-    form = page_form(page, having="format")
-    response = client.post(url, post_data(form, import_file=SimpleUploadedFile(name, data, "text/csv")))
-    assert response.status_code == 200, response.content.decode()[:3000]
-    return response
+    return upload_csv(client, data, name)
 
 
 def confirm(client, preview):

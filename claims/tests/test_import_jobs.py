@@ -11,7 +11,6 @@ import time
 import uuid
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -34,7 +33,7 @@ from claims.tests.factories import (
     make_user,
     run_tasks,
 )
-from claims.tests.pages import page_form, page_messages, post_data
+from claims.tests.pages import page_form, page_messages, post_data, upload_csv
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -84,14 +83,7 @@ def the_job():
 
 
 def preview(client, data, name="desk.csv"):
-    """The import page, then the file on it: the preview (or the page with the file's errors)."""
-    url = reverse("admin:claims_claim_import")
-    page = client.get(url)
-    assert page.status_code == 200
-    form = page_form(page, having="format")
-    response = client.post(url, post_data(form, import_file=SimpleUploadedFile(name, data, "text/csv")))
-    assert response.status_code == 200, response.content.decode()[:3000]
-    return response
+    return upload_csv(client, data, name)
 
 
 def confirm(client, preview_page):
