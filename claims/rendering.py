@@ -1,56 +1,153 @@
 """The article body as readers see it: headings, paragraphs, and a badge after each claimed sentence.
 
-Everything here is built with ``format_html`` and ``conditional_escape``: the body, the claims and
-their notes are editors' text and are always escaped. The result depends only on the article, its
-public claims and the active language, so it can be cached per (article, language).
+The body, the claims and their notes are editors' text and are always escaped (``escape``, the
+function ``format_html`` applies to its arguments). Rendering is done in pieces that are each
+cached under a key naming everything they depend on, so nothing ever has to be invalidated:
+
+* the text's blocks and sentences (``text.layout``), once per text;
+* each claim's badge, once per version of the claim (``claim_badges``);
+* each paragraph that holds claims, once per (text of the paragraph, its claims and their versions).
+
+After one claim changes, its paragraph is the only one rendered again, and in it only its badge.
 """
 
+import hashlib
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import prefetch_related_objects
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from . import text
 from .caching.pages import code_release
 from .models import Claim
-from .templatetags.claims_tags import claim_badge
+from .templatetags.claims_tags import BadgeWords, claim_badge, escape
 
 logger = logging.getLogger(__name__)
-BADGE_TIMEOUT = 60 * 60 * 24 * 7  # a key names one version of a badge for good; this only bounds unused ones
+FRAGMENT_TIMEOUT = 60 * 60 * 24 * 7  # a key names one rendering for good; this only bounds unused ones
+# Above this many badges to render, their details are read by article rather than by a list of
+# claim ids (which would pass a parameter per claim to the database).
+EVIDENCE_BY_ARTICLE = 200
 
 
-def claim_badges(claims):
+@dataclass(slots=True)
+class ShownClaim:
+    """What the article page needs of a public claim to place it in the text and to count it.
+
+    Read with ``values_list`` (:func:`shown_claims`): a page with 1,000 claims would otherwise spend
+    more time building model instances than rendering its text. What only a badge shows (the note,
+    the dates, the evidence) is read by :func:`claim_badges` for the badges it has to render.
+    """
+
+    pk: int
+    version: int
+    status: str
+    position: int
+    statement: str
+    is_anchored: bool
+    is_claim: bool
+    verdict_note: str = ""
+    as_of: object = None
+    last_checked: object = None
+    evidence: list | None = None  # EvidenceLink rows, once read
+    badge: str = ""
+
+    FIELDS = ("pk", "version", "status", "position", "statement", "is_anchored", "is_claim")
+
+    @property
+    def anchor_id(self):
+        return f"claim-{self.pk}"
+
+
+def shown_claims(queryset):
+    """The claims of ``queryset`` as :class:`ShownClaim` rows, in the queryset's order, in one query."""
+    return [ShownClaim(*row) for row in queryset.values_list(*ShownClaim.FIELDS)]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceLink:
+    """An evidence link as the badge shows it."""
+
+    stance: str
+    url: str
+    title: str
+    publisher: str
+
+
+BADGE_FIELDS = ("pk", "verdict_note", "as_of", "last_checked")
+EVIDENCE_FIELDS = ("evidence__stance", "evidence__url", "evidence__title", "evidence__publisher")
+
+
+def _read_badge_details(claims, article):
+    """What the badges of ``claims`` show besides their status: note, dates and evidence, in one query.
+
+    A claim read as a model instance has it already (its evidence through the ``evidence``
+    relation); :class:`ShownClaim` rows get it here, from one query that joins the evidence.
+    """
+    rows = [claim for claim in claims if isinstance(claim, ShownClaim) and claim.evidence is None]
+    if not rows:
+        return
+    by_pk = {claim.pk: claim for claim in rows}
+    query = Claim.objects.order_by("pk", "evidence__pk")
+    if article is not None and len(rows) > EVIDENCE_BY_ARTICLE:
+        query = query.filter(article=article)  # a large batch: by article, not a parameter per claim
+    else:
+        query = query.filter(pk__in=list(by_pk))
+    for pk, note, as_of, last_checked, *link in query.values_list(*BADGE_FIELDS, *EVIDENCE_FIELDS):
+        claim = by_pk.get(pk)
+        if claim is None:
+            continue
+        if claim.evidence is None:
+            claim.verdict_note, claim.as_of, claim.last_checked, claim.evidence = note or "", as_of, last_checked, []
+        if link[1] is not None:  # a claim without evidence joins to one row of NULLs
+            claim.evidence.append(EvidenceLink(*link))
+    for claim in rows:  # a claim deleted meanwhile: its badge shows what was read
+        if claim.evidence is None:
+            claim.evidence = []
+
+
+def _get_many(keys):
+    try:
+        return cache.get_many(keys)
+    except Exception:  # a cache that fails is no cache: render everything
+        logger.warning("fragment cache unavailable", exc_info=True)
+        return {}
+
+
+def _set_many(fragments):
+    if not fragments:
+        return
+    try:
+        cache.set_many(fragments, FRAGMENT_TIMEOUT)
+    except Exception:
+        logger.warning("fragment cache unavailable", exc_info=True)
+
+
+def claim_badges(claims, *, article=None, words=None):
     """Each claim's badge (with its popover), rendered once per version of the claim and reused.
 
     A badge depends on its claim and its evidence, the reader's language and the code. Every write
     through the workflow moves the claim's ``version`` on (a change to its evidence too), so the key
     (code release, language, claim, version) names one rendering for good: after an edit only the
     edited claim's badge is rendered again, the others come from the cache in one round trip.
+    ``article``, when all the claims are its own, lets a large batch read its evidence by article.
     """
     prefix = f"badge:{code_release()}:{get_language()}"
     keys = {claim.pk: f"{prefix}:{claim.pk}:{claim.version}" for claim in claims}
-    try:
-        stored = cache.get_many(list(keys.values()))
-    except Exception:  # a cache that fails is no cache: render every badge
-        logger.warning("badge cache unavailable", exc_info=True)
-        stored = {}
+    stored = _get_many(list(keys.values()))
     missing = [claim for claim in claims if keys[claim.pk] not in stored]
-    # Only a badge rendered now needs its evidence: one query for all of them, none when all are stored.
-    prefetch_related_objects(missing, "evidence")
     badges, fresh = {}, {}
+    if missing:
+        # Only a badge rendered now needs its details: one query for all of them, none when all are stored.
+        _read_badge_details(missing, article)
+        words = words or BadgeWords()
+        for claim in missing:
+            fresh[keys[claim.pk]] = claim_badge(claim, claim.evidence if isinstance(claim, ShownClaim) else None, words)
     for claim in claims:
-        badge = stored.get(keys[claim.pk])
-        if badge is None:
-            badge = fresh[keys[claim.pk]] = claim_badge(claim)
-        badges[claim.pk] = badge
-    if fresh:
-        try:
-            cache.set_many(fresh, BADGE_TIMEOUT)
-        except Exception:
-            logger.warning("badge cache unavailable", exc_info=True)
+        badges[claim.pk] = stored.get(keys[claim.pk]) or fresh[keys[claim.pk]]
+    _set_many(fresh)
     return badges
 
 
@@ -61,18 +158,24 @@ def glued_claims(article, claims):
     sentence at its position: a claim whose anchor is stale is never shown on the wrong sentence.
     """
     by_start = {claim.position: claim for claim in claims if claim.is_anchored and claim.is_claim}
+    if not by_start:
+        return {}
+    body = article.body
     glued = {}
-    for sentence in text.sentences(article.body):
-        claim = by_start.get(sentence.start)
-        if claim is not None and claim.statement == sentence.text:
-            glued[sentence.start] = claim
+    for _block, spans in text.layout(body):
+        for start, end in spans:
+            claim = by_start.get(start)
+            if claim is not None and claim.statement == body[start:end]:
+                glued[start] = claim
     return glued
 
 
-def unplaced_claims(article, claims):
+def unplaced_claims(article, claims, glued=None):
     """The public claims that have no sentence in the body: listed apart, never glued."""
-    glued = {claim.pk for claim in glued_claims(article, claims).values()}
-    return [claim for claim in claims if claim.is_claim and claim.pk not in glued]
+    if glued is None:
+        glued = glued_claims(article, claims)
+    placed = {claim.pk for claim in glued.values()}
+    return [claim for claim in claims if claim.is_claim and claim.pk not in placed]
 
 
 def with_badges(claims):
@@ -83,38 +186,63 @@ def with_badges(claims):
     return claims
 
 
-def render_article_body(article, claims):
-    """The body's headings and paragraphs as HTML, each claimed sentence marked and badged."""
-    glued = glued_claims(article, claims)
-    badges = claim_badges(list(glued.values()))
+def _paragraph_key(prefix, block, placed):
+    offset = block.start
+    signature = ";".join(
+        [f"{start - offset}:{end - offset}:{claim.pk}:{claim.version}" for start, end, claim in placed]
+    )
+    digest = hashlib.blake2b(f"{signature}\n{block.text}".encode(), digest_size=16).hexdigest()
+    return f"{prefix}:{digest}"
+
+
+def _paragraph(body, block, placed, badges):
+    pieces = ["<p>"]
+    cursor = block.start
+    for start, end, claim in placed:
+        pieces.append(escape(body[cursor:start]))
+        pieces.append(
+            f'<span class="claim claim-{escape(str(claim.status))}" id="claim-{claim.pk}">'
+            f"{escape(body[start:end])}</span>{badges[claim.pk]}"
+        )
+        cursor = end
+    pieces.append(escape(body[cursor : block.end]))
+    pieces.append("</p>")
+    return "".join(pieces)
+
+
+def render_article_body(article, claims, glued=None):
+    """The body's headings and paragraphs as HTML, each claimed sentence marked and badged.
+
+    ``claims`` are the article's public claims (model instances or :class:`ShownClaim` rows);
+    ``glued``, when the caller has it, is ``glued_claims(article, claims)``.
+    """
+    if glued is None:
+        glued = glued_claims(article, claims)
     body = article.body
+    prefix = f"paragraph:{code_release()}:{get_language()}"
+    blocks = []  # (block, placed claims, cache key or None)
+    for block, spans in text.layout(body):
+        placed = [(start, end, glued[start]) for start, end in spans if start in glued]
+        blocks.append((block, placed, _paragraph_key(prefix, block, placed) if placed else None))
+    stored = _get_many([key for _block, _placed, key in blocks if key])
+    missing = [(block, placed, key) for block, placed, key in blocks if key and key not in stored]
+    fresh = {}
+    if missing:
+        badges = claim_badges([claim for _b, placed, _k in missing for _s, _e, claim in placed], article=article)
+        for block, placed, key in missing:
+            fresh[key] = _paragraph(body, block, placed, badges)
+        _set_many(fresh)
     parts = []
     section = 0
-    for block in text.parse_blocks(body):
+    for block, _placed, key in blocks:
         if block.kind == "heading":
             section += 1
-            parts.append(format_html('<h2 id="section-{}">{}</h2>', section, block.text))
-            continue
-        pieces = []
-        cursor = block.start
-        for start, end in text.split_sentences(block.text, block.start):
-            claim = glued.get(start)
-            if claim is None:
-                continue
-            pieces.append(conditional_escape(body[cursor:start]))
-            pieces.append(
-                format_html(
-                    '<span class="claim claim-{}" id="{}">{}</span>{}',
-                    claim.status,
-                    claim.anchor_id,
-                    body[start:end],
-                    badges[claim.pk],
-                )
-            )
-            cursor = end
-        pieces.append(conditional_escape(body[cursor : block.end]))
-        parts.append(format_html("<p>{}</p>", format_html_join("", "{}", ((piece,) for piece in pieces))))
-    return format_html_join("\n", "{}", ((part,) for part in parts))
+            parts.append(f'<h2 id="section-{section}">{escape(block.text)}</h2>')
+        elif key is None:
+            parts.append(f"<p>{escape(body[block.start : block.end])}</p>")
+        else:
+            parts.append(stored.get(key) or fresh[key])
+    return mark_safe("\n".join(parts))  # every piece is escaped or a fragment built here
 
 
 def status_summary(claims):

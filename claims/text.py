@@ -5,6 +5,7 @@ separate paragraphs. Every offset here is an index into the body string, so a cl
 (``Claim.position``) can be checked against the body without rendering it.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -147,16 +148,31 @@ def _ends_sentence(text, i):
     return ch == "." and (i + 1 == len(text) or text[i + 1].isspace())
 
 
+@functools.lru_cache(maxsize=16)
+def layout(body):
+    """The body's blocks, each with its sentence spans (none for a heading), worked out once per text.
+
+    Splitting is the costliest step of rendering an article (a 1,000-sentence body takes longer to
+    split than to render its badges), and a text is rendered far more often than it changes: the
+    last few texts are kept, keyed by the text itself. The result is immutable (tuples of frozen
+    blocks), so callers share it safely.
+    """
+    return tuple(
+        (block, () if block.kind == "heading" else tuple(split_sentences(block.text, block.start)))
+        for block in parse_blocks(body)
+    )
+
+
 def sentences(body):
     """Every sentence of the body's paragraphs, with its section heading."""
     result = []
     section = ""
     paragraph = 0
-    for block in parse_blocks(body):
+    for block, spans in layout(body):
         if block.kind == "heading":
             section = block.text
             continue
-        for start, end in split_sentences(block.text, block.start):
+        for start, end in spans:
             result.append(Sentence(body[start:end], start, end, section, paragraph))
         paragraph += 1
     return result

@@ -19,7 +19,14 @@ from taggit.models import Tag
 from . import text
 from .accountability import report_counts
 from .models import Article, Claim, Evidence, StatusChange
-from .rendering import render_article_body, status_summary, unplaced_claims, with_badges
+from .rendering import (
+    glued_claims,
+    render_article_body,
+    shown_claims,
+    status_summary,
+    unplaced_claims,
+    with_badges,
+)
 from .search import search_claims
 from .structured_data import article_graph, claim_graph, ld_json_script
 
@@ -113,13 +120,14 @@ class ArticleView(PublicMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         article = self.object
-        # The related manager hands every claim the same article object: no query per claim.
-        # Evidence is loaded only for the badges that are not rendered already (rendering.claim_badges).
-        claims = list(article.claims.public())
+        # One query reads what the page shows of each claim (rendering.ShownClaim); evidence is read
+        # only for the badges that are not rendered already (rendering.claim_badges).
+        claims = shown_claims(article.claims.public().order_by("position", "pk"))
+        glued = glued_claims(article, claims)
         context.update(
-            body=render_article_body(article, claims),
+            body=render_article_body(article, claims, glued),
             summary=status_summary(claims),
-            unplaced=with_badges(unplaced_claims(article, claims)),
+            unplaced=with_badges(unplaced_claims(article, claims, glued)),
             focus_issues=self.request.GET.get("focus") == "issues",
             is_draft=not article.is_published,
             share=share(

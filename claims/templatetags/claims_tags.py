@@ -1,11 +1,13 @@
 import datetime
 import functools
+import html
 from urllib.parse import urlsplit
 
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
@@ -80,92 +82,112 @@ def evidence_label(evidence):
     """The words of an evidence link: its title, else its publisher, else the host name of its URL,
     so that no link is empty (zero width, no accessible name)."""
     for text in (evidence.title, evidence.publisher):
-        if text and visible_text(text).strip():
+        # isprintable() is the fast answer for almost every title (it is False for any hidden character).
+        if text and ((text.isprintable() and not text.isspace()) or visible_text(text).strip()):
             return text
     host = urlsplit(evidence.url or "").hostname or ""
     return host.removeprefix("www.") or evidence.url
 
 
-def _evidence_item(evidence):
-    return format_html(
-        '<li class="evidence-item"><span class="stance stance-{}" lang="{}">{}</span> <a href="{}">{}</a>{}</li>',
-        evidence.stance,
-        get_language(),
-        evidence.get_stance_display(),
-        evidence.url,
-        evidence_label(evidence),
-        format_html(' <span class="evidence-publisher">{}</span>', evidence.publisher)
-        if evidence.publisher and evidence.title
-        else "",
+# The badge is rendered for every claimed sentence of an article, so it is built from plain string
+# pieces rather than a chain of format_html calls (which cost more than the text around them): every
+# value that comes from the database passes through ``escape`` below, the same function Django's
+# ``format_html`` applies to its arguments; the site's own words are escaped once per page.
+escape = html.escape
+CLAIM_URL_SENTINEL = 987654321987
+
+
+class BadgeWords:
+    """What every badge on a page shares, in the reader's language: looked up once per page, not per badge."""
+
+    def __init__(self):
+        self.ui = escape(get_language() or "")
+        self.status = {status: str(status_badge(status)) for status in Claim.Status.values}
+        self.stance = {stance: escape(str(label)) for stance, label in Evidence.Stance.choices}
+        self.hint = escape(_("(details of this claim)"))
+        self.evidence = escape(_("Evidence"))
+        self.as_of = _("as of {month}")
+        self.last_checked = _("Last checked {date}")
+        self.claim_page = escape(_("The claim’s page"))
+        self.how_we_check = escape(_("How we check"))
+        self.report = escape(_("Report an error"))
+        self.method_url = escape(method_url())
+        self.report_url = escape(report_url())
+        self.claim_url = escape(reverse("claims:claim", kwargs={"pk": CLAIM_URL_SENTINEL})).split(
+            str(CLAIM_URL_SENTINEL)
+        )
+        self.dates = {}
+
+    def date(self, value, format_name):
+        """A date in the site's style; many claims share a date, so each is formatted once."""
+        key = (value, format_name)
+        if key not in self.dates:
+            self.dates[key] = escape(date_format(value, format_name))
+        return self.dates[key]
+
+    def url(self, claim):
+        return str(claim.pk).join(self.claim_url)
+
+
+def _evidence_item(evidence, words):
+    publisher = evidence.publisher
+    stance = str(evidence.stance)
+    return (
+        f'<li class="evidence-item"><span class="stance stance-{escape(stance)}" lang="{words.ui}">'
+        f"{words.stance.get(stance) or escape(stance)}</span> "
+        f'<a href="{escape(evidence.url)}">{escape(evidence_label(evidence))}</a>'
+        + (f' <span class="evidence-publisher">{escape(publisher)}</span>' if publisher and evidence.title else "")
+        + "</li>"
     )
 
 
-def claim_details(claim):
+def claim_details(claim, evidence=None, words=None):
     """What the badge's popover says: verdict, as-of date, evidence, last check, a link to the claim page.
 
     The popover sits in the article's text (lang="ja"); the site's own words carry the reader's
-    language, so a screen reader pronounces both right.
+    language, so a screen reader pronounces both right. ``evidence`` is the claim's links (its
+    ``evidence`` relation unless given); ``words`` the page's :class:`BadgeWords`.
     """
-    ui = get_language()
-    parts = [format_html('<span lang="{}">{}</span>', ui, status_badge(claim.status))]
+    words = words or BadgeWords()
+    ui = words.ui
+    status = str(claim.status)
+    parts = [f'<span lang="{ui}">{words.status[status]}</span>']
     if claim.verdict_note:
-        parts.append(format_html('<p class="popover-verdict">{}</p>', claim.verdict_note))
-    if claim.status == Claim.Status.OUTDATED and claim.as_of:
-        parts.append(format_html('<p class="popover-as-of" lang="{}">{}</p>', ui, month_as_of(claim.as_of)))
-    evidence = sorted(claim.evidence.all(), key=lambda item: STANCE_ORDER.get(item.stance, len(STANCE_ORDER)))
+        parts.append(f'<p class="popover-verdict">{escape(claim.verdict_note)}</p>')
+    if status == Claim.Status.OUTDATED and claim.as_of:
+        month = words.as_of.format(month=words.date(claim.as_of, "YEAR_MONTH_FORMAT"))
+        parts.append(f'<p class="popover-as-of" lang="{ui}">{month}</p>')
+    if evidence is None:
+        evidence = claim.evidence.all()
+    evidence = sorted(evidence, key=lambda item: STANCE_ORDER.get(item.stance, len(STANCE_ORDER)))
     if evidence:
-        parts.append(
-            format_html(
-                '<p class="popover-label" lang="{}">{}</p><ul class="evidence-list">{}</ul>',
-                ui,
-                _("Evidence"),
-                format_html_join("", "{}", ((_evidence_item(item),) for item in evidence)),
-            )
-        )
+        items = "".join(_evidence_item(item, words) for item in evidence)
+        parts.append(f'<p class="popover-label" lang="{ui}">{words.evidence}</p><ul class="evidence-list">{items}</ul>')
     if claim.last_checked:
-        parts.append(
-            format_html(
-                '<p class="popover-checked" lang="{}">{}</p>',
-                ui,
-                format_html(_("Last checked {date}"), date=date_format(claim.last_checked, "DATE_FORMAT")),
-            )
-        )
+        checked = words.last_checked.format(date=words.date(claim.last_checked, "DATE_FORMAT"))
+        parts.append(f'<p class="popover-checked" lang="{ui}">{checked}</p>')
     parts.append(
-        format_html(
-            '<p class="popover-more" lang="{}"><a href="{}">{}</a> · <a href="{}#status-{}">{}</a>'
-            ' · <a href="{}?claim={}">{}</a></p>',
-            ui,
-            claim.get_absolute_url(),
-            _("The claim’s page"),
-            method_url(),
-            claim.status,
-            _("How we check"),
-            report_url(),
-            claim.pk,
-            _("Report an error"),
-        )
+        f'<p class="popover-more" lang="{ui}"><a href="{words.url(claim)}">{words.claim_page}</a>'
+        f' · <a href="{words.method_url}#status-{status}">{words.how_we_check}</a>'
+        f' · <a href="{words.report_url}?claim={claim.pk}">{words.report}</a></p>'
     )
-    return format_html_join("", "{}", ((part,) for part in parts))
+    return mark_safe("".join(parts))  # every value above is escaped
 
 
 @register.simple_tag
-def claim_badge(claim):
+def claim_badge(claim, evidence=None, words=None):
     """The badge after a claimed sentence.
 
     Without JavaScript it is a link to the claim's page. static/js/badges.js turns it into a
     disclosure button that shows the details kept in the <template> beside it.
     """
-    return format_html(
-        '<a class="badge badge-{status}" href="{url}" lang="{ui}" data-details="{anchor}-details">{badge}'
-        '<span class="visually-hidden"> {hint}</span></a>'
-        '<template id="{anchor}-details">{details}</template>',
-        status=claim.status,
-        url=claim.get_absolute_url(),
-        ui=get_language(),
-        anchor=claim.anchor_id,
-        badge=status_badge(claim.status),
-        hint=_("(details of this claim)"),
-        details=claim_details(claim),
+    words = words or BadgeWords()
+    status = str(claim.status)
+    anchor = f"claim-{claim.pk}"
+    return mark_safe(  # every value is escaped (claim_details, BadgeWords)
+        f'<a class="badge badge-{status}" href="{words.url(claim)}" lang="{words.ui}" data-details="{anchor}-details">'
+        f'{words.status[status]}<span class="visually-hidden"> {words.hint}</span></a>'
+        f'<template id="{anchor}-details">{claim_details(claim, evidence, words)}</template>'
     )
 
 

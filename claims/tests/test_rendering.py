@@ -1,15 +1,18 @@
-"""The article body: badges are rendered once per version of their claim and reused."""
+"""The article body: badges and paragraphs are rendered once per version of their claims and reused."""
 
+import datetime
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
-from claims import rendering
+from claims import rendering, services
 from claims.caching.revision import content_changed
-from claims.models import Evidence
+from claims.models import Claim, Evidence
 from claims.sampledata import make_sample_article
-from claims.tests.factories import edit, links_of
+from claims.tests.factories import edit, links_of, make_status
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +56,60 @@ def test_a_cache_that_fails_renders_every_badge():
     with mock.patch("claims.rendering.cache.get_many", side_effect=ConnectionError("down")):
         page = render(Client(), article.get_absolute_url())
     assert page.count('class="badge') >= 5
+
+
+def test_after_one_edit_only_that_claims_paragraph_is_rendered_again():
+    article = make_sample_article(20)  # four paragraphs of five claimed sentences
+    client = Client()
+    with mock.patch.object(rendering, "_paragraph", wraps=rendering._paragraph) as paragraph:
+        render(client, article.get_absolute_url())
+        assert paragraph.call_count == 4
+        content_changed()  # the page is rendered again; its paragraphs are not
+        render(client, article.get_absolute_url())
+        assert paragraph.call_count == 4
+        claim = article.claims.filter(is_claim=True).last()
+        edit(claim, verdict_note="最後の段落だけが変わる")
+        page = render(client, article.get_absolute_url())
+        assert paragraph.call_count == 5
+    assert "最後の段落だけが変わる" in page
+
+
+def test_an_edit_to_one_article_renders_nothing_of_another():
+    first, second = make_sample_article(10, slug="first"), make_sample_article(10, slug="second")
+    client = Client()
+    render(client, first.get_absolute_url())
+    render(client, second.get_absolute_url())
+    edit(first.claims.filter(is_claim=True).first(), verdict_note="一つ目の記事だけ")
+    with (
+        mock.patch.object(rendering, "claim_badge", wraps=rendering.claim_badge) as badge,
+        mock.patch.object(rendering, "_paragraph", wraps=rendering._paragraph) as paragraph,
+    ):
+        render(client, second.get_absolute_url())
+    assert (badge.call_count, paragraph.call_count) == (0, 0)
+
+
+def test_the_page_shows_claims_read_as_rows_exactly_as_model_instances_would():
+    article = make_sample_article(12)
+    claims = list(article.claims.filter(is_claim=True))
+    make_status(claims[1], Claim.Status.OUTDATED, note="数字が変わった。", as_of=datetime.date(2023, 9, 1))
+    Evidence.objects.filter(claim=claims[2]).update(title="", publisher="")  # the link's words: its host
+    Evidence.objects.filter(claim=claims[3]).delete()
+    Claim.objects.filter(pk=claims[4].pk).update(last_checked=None, verdict_note="<b>エスケープ</b> & “引用”")
+    article.refresh_from_db()
+    with translation.override("en"):
+        as_models = str(rendering.render_article_body(article, list(article.claims.public().order_by("position"))))
+        cache.clear()
+        as_rows = str(rendering.render_article_body(article, rendering.shown_claims(article.claims.public())))
+    assert as_rows == as_models
+    assert "&lt;b&gt;エスケープ&lt;/b&gt; &amp; “引用”" in as_rows
+    assert ">example.com</a>" in as_rows and "as of September 2023" in as_rows
+
+
+def test_a_new_text_is_split_again_and_shown():
+    article = make_sample_article(5)
+    client = Client()
+    render(client, article.get_absolute_url())
+    body = article.body.replace("## 第1節", "## 改めた見出し")
+    services.article_update(article=article, body=body, correction_note="見出しを改めた。")
+    page = render(client, article.get_absolute_url())
+    assert "改めた見出し" in page and "第1節" not in page
