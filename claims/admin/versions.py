@@ -24,9 +24,10 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from reversion.admin import VersionAdmin
 from reversion.models import Version
+from taggit.models import Tag
 
 from claims import services
-from claims.caching.revision import content_changed
+from claims.caching.revision import Touched, content_changed
 from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, StatusChange
 from claims.services.workflow import claim_recover
 
@@ -88,17 +89,25 @@ class GuardedVersionAdmin(VersionAdmin):
         """Other rows the deletion takes with it that recovering should bring back."""
         return []
 
+    def deletion_touched(self, objects):
+        """What deleting ``objects`` changes for readers (claims/caching/revision.py), read before
+        the deletion; None moves every page."""
+        return None
+
     def delete_model(self, request, obj):
         with transaction.atomic():
             self._snapshot_before_delete(request, [obj])
+            touched = self.deletion_touched([obj])
             super().delete_model(request, obj)
-            content_changed()
+            content_changed(touched)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
-            self._snapshot_before_delete(request, list(queryset))
+            objects = list(queryset)
+            self._snapshot_before_delete(request, objects)
+            touched = self.deletion_touched(objects)
             super().delete_queryset(request, queryset)
-            content_changed()
+            content_changed(touched)
 
     # -----------------------------------------------------------------------------------------
     # The restore page: what the version would change, a note, and a button
@@ -154,6 +163,15 @@ class GuardedVersionAdmin(VersionAdmin):
 class ClaimVersionAdmin(GuardedVersionAdmin):
     def deletion_snapshot_extra(self, obj):
         return list(obj.history.all())
+
+    def deletion_touched(self, objects):
+        """A deleted claim leaves its page, its article's page, its tags' pages and the lists."""
+        pks = [claim.pk for claim in objects]
+        return Touched(
+            claims=set(pks),
+            articles={claim.article_id for claim in objects},
+            tags=set(Tag.objects.filter(claim__pk__in=pks).values_list("pk", flat=True)),
+        )
 
     def get_deleted_objects(self, objs, request):
         # A claim's status history is never deleted on its own, but it goes with its claim and
@@ -256,6 +274,10 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
 
 class ArticleVersionAdmin(GuardedVersionAdmin):
     ARTICLE_FIELDS = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
+
+    def deletion_touched(self, objects):
+        """A deleted article (it has no claims: they protect it) leaves its page and the lists."""
+        return Touched(article_slugs={article.slug for article in objects})
 
     def restore_rows(self, version, current):
         then = version.field_dict

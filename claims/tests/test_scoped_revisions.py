@@ -122,6 +122,42 @@ def test_a_proposal_names_nothing_public_until_it_is_approved(article_a):
     assert moved == {"index", "article-article-a", f"claim-{claim.pk}"}
 
 
+def test_deleting_a_claim_in_the_admin_names_its_claim_its_article_its_tags_and_the_index(
+    client, admin_user, article_a, article_b
+):
+    claim = claim_for(article_a, FUJI)
+    edit(claim, tags=["地理"])
+    tag = Tag.objects.get(name="地理")
+    reader = Client()
+    b_page = reader.get("/articles/article-b/")
+    client.force_login(admin_user)
+    url = reverse("admin:claims_claim_delete", args=[claim.pk])
+    assert client.get(url).status_code == 200  # the confirmation page
+    moved = moved_by(lambda: client.post(url, {"post": "yes"}))
+    assert moved == {"index", "article-article-a", f"claim-{claim.pk}", f"tag-{tag.pk}"}
+    assert not Claim.objects.filter(pk=claim.pk).exists()
+    assert reader.get("/articles/article-b/", HTTP_IF_NONE_MATCH=b_page["ETag"]).status_code == 304
+
+
+def test_deleting_claims_in_bulk_names_each_and_their_articles(client, admin_user, article_a, article_b):
+    claims = [claim_for(article_a, FUJI), claim_for(article_b, CAPITAL)]
+    client.force_login(admin_user)
+    changelist = reverse("admin:claims_claim_changelist")
+    data = {"action": "delete_selected", "_selected_action": [claim.pk for claim in claims]}
+    confirmation = client.post(changelist, data)
+    assert confirmation.status_code == 200 and FUJI in confirmation.content.decode()
+    moved = moved_by(lambda: client.post(changelist, {**data, "post": "yes"}))
+    assert moved == {"index", "article-article-a", "article-article-b", *(f"claim-{c.pk}" for c in claims)}
+
+
+def test_deleting_an_article_in_the_admin_names_its_page_and_the_index(client, admin_user, article_b):
+    article = make_article(slug="empty-article", claims=False)
+    client.force_login(admin_user)
+    url = reverse("admin:claims_article_delete", args=[article.pk])
+    assert client.get(url).status_code == 200
+    assert moved_by(lambda: client.post(url, {"post": "yes"})) == {"index", "article-empty-article"}
+
+
 def test_a_change_that_names_nothing_moves_every_page():
     assert moved_by(content_changed) == {"all"}
 
