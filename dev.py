@@ -7,6 +7,7 @@ python3 dev.py test    set up the same virtualenv and .env and run the test suit
 python3 dev.py setup   only the virtualenv and the .env (CI, then manage.py works)
 python3 dev.py prod [--varnish]   the production stack (gunicorn, PostgreSQL, Redis, docs/operations.md);
                        --varnish puts Varnish (deploy/varnish.vcl) in front on 127.0.0.1:6081, purged by the app
+                       (and by manage.py purge_edge --loop, which sends each purge's second send)
 python3 dev.py second-chief   a second chief editor account (random password, shown once), to try
                        sign-off alone on a laptop: one account proposes, the other approves
 """
@@ -204,6 +205,15 @@ def start_varnish(env):
     return process
 
 
+def start_purger(env):
+    """manage.py purge_edge --loop: the purges a commit could not send, and every purge's second
+    send (claims/caching/edge.py). Returns its process."""
+    command = [str(PYTHON), "manage.py", "purge_edge", "--loop", "--interval", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    print(f"Edge purger started (pid {process.pid}).", flush=True)
+    return process
+
+
 def prod(args):
     """Run the site as production does, against local PostgreSQL and Redis (see docs/operations.md)."""
     ensure_venv()
@@ -230,12 +240,14 @@ def prod(args):
     run(PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env)
     print(prod_admin_hint(env), flush=True)
     edge = start_varnish(env) if varnish else None
+    purger = start_purger(env) if env.get("EDGE_PURGE_BACKEND") else None
     try:
         serve_with_worker([BIN / "gunicorn", "--config", "gunicorn.conf.py", *args], env)
     finally:
-        if edge is not None and edge.poll() is None:
-            edge.terminate()
-            edge.wait(timeout=30)
+        for process in (purger, edge):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
 
 
 def setup(args):

@@ -553,11 +553,14 @@ class EdgePurge(models.Model):
 
     Written in the same transaction as the change (a transactional outbox): a crash between the
     commit and the purge leaves the row pending, and ``manage.py purge_edge`` sends it later.
+    Each row is sent twice: once after the commit, then again at ``repeat_at`` (set by the first
+    send), once no app server can still be serving the old pages; ``sent_at`` is the second send.
     """
 
     keys = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
+    repeat_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

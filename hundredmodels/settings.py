@@ -246,7 +246,8 @@ HOME_ARTICLE_SLUG = os.environ.get("HOME_ARTICLE_SLUG", "hundred-model-war")
 # to drop when a change commits. EDGE_PURGE_BACKEND: "" (none: shared caches keep no page),
 # "varnish" (EDGE_PURGE_URLS: each Varnish, comma-separated), "fastly" or "cloudflare" (their
 # service or zone id and an API token). EDGE_S_MAXAGE: how long the edge keeps a page it is told
-# about (seconds); a purge ends it at once. Pending purges: manage.py purge_edge.
+# about (seconds); a purge ends it at once. Pending purges, and each purge's second send 15 s
+# after its first: manage.py purge_edge --loop.
 EDGE_PURGE_BACKEND = os.environ.get("EDGE_PURGE_BACKEND", "")
 EDGE_PURGE_URLS = env_list("EDGE_PURGE_URLS")
 EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT", "2"))

@@ -3,7 +3,8 @@
 GET (and HEAD, OPTIONS) only. Answers carry the protocol's media type, its Link headers (the
 container is an LDP BasicContainer constrained by the protocol; an annotation an LDP Resource),
 an ETag, ``Vary: Accept`` and ``Allow``. They are not stored by the page cache (their ``?page=``
-is theirs to read): the ETag, moved on by every edit as a page's is, saves the rebuild instead.
+is theirs to read): the ETag, keyed by the article's scope as its page is (an edit to another
+article leaves it), saves the rebuild instead, and its surrogate keys let the edge keep it.
 """
 
 import functools
@@ -13,6 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
+from claims.caching.revision import article_scope
 from claims.models import Article, Claim
 
 from .annotations import MEDIA_TYPE, AnnotationBuilder
@@ -27,17 +29,19 @@ RESOURCE_LINKS = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
 
 
 def conditional(view):
-    """ETag and 304 by the content revision, checked before any query; the page cache's Cache-Control."""
+    """ETag and 304 by the article's scope, checked before any query; the page cache's
+    Cache-Control and surrogate keys."""
 
     @functools.wraps(view)
-    def conditional_view(request, *args, **kwargs):
-        etag = content_etag("annotations")
+    def conditional_view(request, slug, *args, **kwargs):
+        scopes = (article_scope(slug),)
+        etag = content_etag("annotations", scopes)
         if request.method in ("GET", "HEAD") and etag_matches(request, etag):
             response = add_cors(HttpResponseNotModified())
         else:
-            response = view(request, *args, **kwargs)
+            response = view(request, slug, *args, **kwargs)
         if response.status_code in (200, 304):
-            add_freshness(response, etag)
+            add_freshness(response, etag, scopes)
         return response
 
     return conditional_view

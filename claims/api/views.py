@@ -2,7 +2,9 @@
 
 Every view is a :class:`PublicAPIView`: no login and no session, a rate per client address
 (429 with Retry-After), then the conditional check (304 when the client's ETag is current, before
-any query), read-only CORS and the page cache's Cache-Control on the answer.
+any query), read-only CORS and the page cache's Cache-Control on the answer. The ETag and the
+surrogate keys are those of the scopes the answer shows (:meth:`PublicAPIView.scopes`): one
+article, one claim, or the index for every list.
 """
 
 from django.db.models import Count, Prefetch, Q
@@ -16,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from taggit.models import Tag
 
+from claims.caching.revision import INDEX, article_scope, claim_scope
 from claims.models import Article, Claim, StatusChange
 from claims.security import client_ip
 
@@ -57,9 +60,14 @@ class PublicAPIView(generics.GenericAPIView):
     throttle_classes = [ClientRateThrottle]
     pagination_class = None
 
+    def scopes(self):
+        """The scopes the answer shows (claims/caching/revision.py): every list shows the index."""
+        return (INDEX,)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the rate limit first: a 304 counts too
-        self.etag = content_etag()
+        self.answer_scopes = self.scopes()
+        self.etag = content_etag("api", self.answer_scopes)
         if request.method in ("GET", "HEAD") and etag_matches(request, self.etag):
             raise NotModified
 
@@ -72,7 +80,7 @@ class PublicAPIView(generics.GenericAPIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         add_cors(response, preflight=request.method == "OPTIONS")
         if response.status_code in (200, 304) and getattr(self, "etag", None):
-            add_freshness(response, self.etag)
+            add_freshness(response, self.etag, self.answer_scopes)
         return response
 
     def options(self, request, *args, **kwargs):
@@ -124,6 +132,9 @@ class ArticleDetailView(PublicAPIView, generics.RetrieveAPIView):
 
     serializer_class = serializers.ArticleDetailSerializer
     lookup_field = "slug"
+
+    def scopes(self):
+        return (article_scope(_valid_slug(self.kwargs["slug"])),)
 
     def get_queryset(self):
         return public_articles()
@@ -197,6 +208,9 @@ class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
         return public_claims().prefetch_related(
             "tags", "evidence", Prefetch("history", queryset=history, to_attr="public_history")
         )
+
+    def scopes(self):
+        return (claim_scope(_valid_id(self.kwargs["id"])),)
 
     def get_object(self):
         self.kwargs["id"] = _valid_id(self.kwargs["id"])

@@ -1,17 +1,29 @@
 """The edge: what a shared cache (Varnish, a CDN) needs to keep public pages, and purging them.
 
-Every public page carries ``Cache-Control: public, max-age=0, must-revalidate, s-maxage=N`` (a
-browser asks again each time, a 304 from the ETag is cheap; a shared cache keeps the page N
-seconds) and its surrogate keys in ``Surrogate-Key`` (Fastly and most CDNs) and ``xkey``
-(Varnish's vmod_xkey): ``all``, the scopes the page is keyed by (claims/caching/revision.py) and
-every article, claim and tag it shows.
+Every public page and every API answer carries ``Cache-Control: public, max-age=0,
+must-revalidate, s-maxage=N`` (a browser asks again each time, a 304 from the ETag is cheap; a
+shared cache keeps the answer N seconds) and its surrogate keys, in the header and the format
+the configured edge reads (:data:`KEY_HEADERS`): ``xkey`` for Varnish's vmod_xkey,
+``Surrogate-Key`` for Fastly, ``Cache-Tag`` for Cloudflare, each stripped by that edge before
+readers get the answer (deploy/varnish.vcl does it for Varnish). The keys are ``all`` and the
+scopes the answer is keyed by (claims/caching/revision.py) first, then every article, claim and
+tag it shows. An answer changes only when one of its scopes moves, and a change purges exactly
+the scopes it moved, so the scopes are the keys a purge must reach; Fastly and Cloudflare ignore
+the keys past 16 KB of header, which can then only be the others.
 
 When a change commits, the scopes it touched are purged at the edge. The keys are written to an
 ``EdgePurge`` row in the change's own transaction (an outbox): after the commit the row is sent
 at once, and a row that could not be sent (the edge down, the process killed between the commit
 and the purge) stays pending and is sent by the next change's commit or by
-``manage.py purge_edge`` (run it every minute, or with ``--loop``). Nothing is purged before the
+``manage.py purge_edge`` (run it with ``--loop``, or every minute). Nothing is purged before the
 new revisions are published, so an edge that fetches again at once gets the new page.
+
+Every purge is sent a second time, :data:`REPEAT_AFTER` after the first. If Redis refused the
+publication of a new revision (a fault), app servers go on reading the old one, and serving the
+old pages, until its key expires (``SHARED_REVISION_TIMEOUT``); an edge that fetched a page in
+that window would keep the old page for ``s-maxage``. The second purge drops it. The row is done
+(``sent_at``) only after the second send; the next change's commit and ``purge_edge`` send the
+second purges that are due.
 
 Settings (hundredmodels/settings.py): ``EDGE_PURGE_BACKEND`` is "" (no edge: ``s-maxage=0`` so
 that no shared cache keeps a page it would not be told about), ``"varnish"`` (``EDGE_PURGE_URLS``:
@@ -20,24 +32,30 @@ expects), ``"fastly"`` (``EDGE_FASTLY_SERVICE``, ``EDGE_FASTLY_TOKEN``) or ``"cl
 (``EDGE_CLOUDFLARE_ZONE``, ``EDGE_CLOUDFLARE_TOKEN``; purge by tag); ``EDGE_S_MAXAGE``.
 """
 
+import datetime
 import json
 import logging
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from claims.models import EdgePurge
 
-from .revision import ALL
+from .revision import ALL, SHARED_REVISION_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
 RETRY_BATCH = 50  # pending rows retried after each commit's own purge
-KEYS_PER_REQUEST = 200  # surrogate keys in one purge request (header size, CDN limits)
+# The second purge: once a revision whose publication Redis refused has expired everywhere, with a
+# margin for a page rendered from it just before (a cold render of a large article takes a second).
+REPEAT_MARGIN = 5
+REPEAT_AFTER = datetime.timedelta(seconds=SHARED_REVISION_TIMEOUT + REPEAT_MARGIN)
 
 
 def s_maxage():
@@ -47,12 +65,45 @@ def s_maxage():
     return int(getattr(settings, "EDGE_S_MAXAGE", 86400))
 
 
-def add_edge_headers(response, keys):
-    """Cache-Control for browsers and shared caches, and the page's surrogate keys."""
+@dataclass(frozen=True)
+class KeyHeader:
+    """How an edge reads an answer's keys: the header, the separator, the most bytes it reads."""
+
+    name: str
+    separator: str
+    limit: int | None = None
+
+    def value(self, keys):
+        """The keys in order, as many as fit whole within the limit."""
+        if self.limit is None:
+            return self.separator.join(keys)
+        kept, size = [], 0
+        for key in keys:
+            size += len(key.encode()) + (len(self.separator) if kept else 0)
+            if size > self.limit:
+                break
+            kept.append(key)
+        return self.separator.join(kept)
+
+
+# Fastly: space-separated, only the keys entirely within the first 16,384 bytes are applied, and
+# Fastly strips the header. Cloudflare: comma-separated, at most 16 KB after the field name, and
+# Cloudflare strips it. Varnish: deploy/varnish.vcl strips it (varnishd's http_resp_hdr_len bounds it).
+KEY_HEADERS = {
+    "varnish": KeyHeader("xkey", " "),
+    "fastly": KeyHeader("Surrogate-Key", " ", 16384),
+    "cloudflare": KeyHeader("Cache-Tag", ",", 16384),
+}
+
+
+def add_edge_headers(response, scopes, shown=()):
+    """Cache-Control for browsers and shared caches, and the surrogate keys for the configured
+    edge (none without one): ``all``, the answer's ``scopes``, then the other keys it ``shown``."""
     patch_cache_control(response, public=True, max_age=0, must_revalidate=True, s_maxage=s_maxage())
-    value = " ".join(sorted({ALL, *keys}))
-    response.headers["Surrogate-Key"] = value
-    response.headers["xkey"] = value
+    header = KEY_HEADERS.get(purge_backend_name())
+    if header is not None:
+        first = list(dict.fromkeys([ALL, *scopes]))
+        response.headers[header.name] = header.value(first + sorted(set(shown) - set(first)))
     return response
 
 
@@ -107,10 +158,12 @@ class PurgeFailed(Exception):
 
 
 def _send(request, timeout):
+    """Send one purge request; returns the answer's body."""
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
             if answer.status >= 300:
                 raise PurgeFailed(f"{request.full_url}: HTTP {answer.status}")
+            return answer.read()
     except urllib.error.HTTPError as error:
         raise PurgeFailed(f"{request.full_url}: HTTP {error.code}") from error
     except (urllib.error.URLError, OSError, ValueError) as error:  # ValueError: a malformed address
@@ -124,28 +177,43 @@ def varnish_purge(keys, timeout):
 
 
 def fastly_purge(keys, timeout):
-    """Fastly's purge by surrogate key (by configuration only: not tested against Fastly here)."""
-    service = settings.EDGE_FASTLY_SERVICE
+    """Fastly's batch purge by surrogate key: POST /service/<id>/purge with the keys space-separated
+    in a ``Surrogate-Key`` request header (at most 256 a request)."""
+    api = getattr(settings, "EDGE_FASTLY_API", "https://api.fastly.com")
     request = urllib.request.Request(
-        f"https://api.fastly.com/service/{service}/purge",
+        f"{api}/service/{settings.EDGE_FASTLY_SERVICE}/purge",
         method="POST",
-        headers={"Fastly-Key": settings.EDGE_FASTLY_TOKEN, "Surrogate-Key": " ".join(keys)},
+        headers={
+            "Fastly-Key": settings.EDGE_FASTLY_TOKEN,
+            "Surrogate-Key": " ".join(keys),
+            "Accept": "application/json",
+        },
     )
     _send(request, timeout)
 
 
 def cloudflare_purge(keys, timeout):
-    """Cloudflare's purge by tag (by configuration only: not tested against Cloudflare here)."""
+    """Cloudflare's purge by cache tag: POST /zones/<zone>/purge_cache with {"tags": [...]} (at
+    most 30 tags a request in Cloudflare's API reference); an answer with ``"success": false`` failed."""
+    api = getattr(settings, "EDGE_CLOUDFLARE_API", "https://api.cloudflare.com/client/v4")
     request = urllib.request.Request(
-        f"https://api.cloudflare.com/client/v4/zones/{settings.EDGE_CLOUDFLARE_ZONE}/purge_cache",
+        f"{api}/zones/{settings.EDGE_CLOUDFLARE_ZONE}/purge_cache",
         method="POST",
         data=json.dumps({"tags": list(keys)}).encode(),
         headers={"Authorization": f"Bearer {settings.EDGE_CLOUDFLARE_TOKEN}", "Content-Type": "application/json"},
     )
-    _send(request, timeout)
+    body = _send(request, timeout)
+    try:
+        success = json.loads(body or b"{}").get("success", True)
+    except (ValueError, AttributeError):
+        success = False
+    if success is not True:
+        raise PurgeFailed(f"{request.full_url}: {body[:300]!r}")
 
 
 BACKENDS = {"varnish": varnish_purge, "fastly": fastly_purge, "cloudflare": cloudflare_purge}
+# Keys in one purge request: the header's size for Varnish, the providers' documented limits.
+KEYS_PER_REQUEST = {"varnish": 200, "fastly": 256, "cloudflare": 30}
 
 
 def purge_backend_name():
@@ -169,7 +237,7 @@ def purge_on_commit(keys):
 def _after_commit(pk):
     try:
         _sent, failed = send_pending(only=[pk])
-        if not failed:  # the edge answers: send any row an earlier commit could not
+        if not failed:  # the edge answers: rows an earlier commit could not send, second purges due
             send_pending(limit=RETRY_BATCH)
     except DatabaseError as error:  # the change is committed; the command sends the row later
         logger.warning("Edge purge deferred (%s)", error)
@@ -177,16 +245,19 @@ def _after_commit(pk):
         logger.exception("Edge purge deferred")
 
 
-def send_pending(*, only=None, limit=None):
-    """Send pending purges, oldest first; returns (sent, failed). A row another process is sending
-    is skipped (PostgreSQL); a failure is counted on the row and left pending."""
+def send_pending(*, only=None, limit=None, now=None):
+    """Send the purges that are due, oldest first: those never sent, and the second sends whose
+    ``repeat_at`` has come. Returns (sent, failed), each send counted. A row another process is
+    sending is skipped (PostgreSQL); a failure is counted on the row and left pending."""
     backend = purge_backend()
     if backend is None:
         return 0, 0
     timeout = float(getattr(settings, "EDGE_PURGE_TIMEOUT", 2.0))
+    now = now or timezone.now()
+    step = KEYS_PER_REQUEST[purge_backend_name()]
     sent = failed = 0
     with transaction.atomic():
-        rows = EdgePurge.objects.filter(sent_at__isnull=True)
+        rows = EdgePurge.objects.filter(Q(repeat_at__isnull=True) | Q(repeat_at__lte=now), sent_at__isnull=True)
         if only is not None:
             rows = rows.filter(pk__in=only)
         if connection.features.has_select_for_update_skip_locked:
@@ -194,8 +265,8 @@ def send_pending(*, only=None, limit=None):
         rows = list(rows.order_by("pk")[:limit] if limit else rows.order_by("pk"))
         for row in rows:
             try:
-                for start in range(0, len(row.keys), KEYS_PER_REQUEST):
-                    backend(row.keys[start : start + KEYS_PER_REQUEST], timeout)
+                for start in range(0, len(row.keys), step):
+                    backend(row.keys[start : start + step], timeout)
             except PurgeFailed as error:
                 row.attempts += 1
                 row.last_error = str(error)[:1000]
@@ -204,8 +275,11 @@ def send_pending(*, only=None, limit=None):
                 failed += 1
                 continue
             row.attempts += 1
-            row.sent_at = timezone.now()
             row.last_error = ""
-            row.save(update_fields=["attempts", "sent_at", "last_error"])
+            if row.repeat_at is None:  # the first send: again once no app server serves the old pages
+                row.repeat_at = now + REPEAT_AFTER
+            else:
+                row.sent_at = now
+            row.save(update_fields=["attempts", "repeat_at", "sent_at", "last_error"])
             sent += 1
     return sent, failed

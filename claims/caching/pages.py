@@ -268,7 +268,7 @@ def public_page(view, *, params=()):
                 add_never_cache_headers(response)
             else:
                 context = getattr(response, "context_data", None) or {}
-                add_edge_headers(response, {*page_scopes(request), *page_surrogate_keys(context)})
+                add_edge_headers(response, page_scopes(request), page_surrogate_keys(context))
         return response
 
     conditional_view = condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.django_db
 
 Status = Claim.Status
 CLAIMS = "/api/v1/claims"
+FUJI = "富士山は日本一高い山です。"
+
+
+def directives(response):
+    return {directive.strip() for directive in response["Cache-Control"].split(",")}
 
 
 def every_page(client, url, **params):
@@ -114,7 +119,7 @@ def test_articles_and_tags_list_only_what_readers_see(client, essay):
 
 def test_a_repeat_with_the_etag_is_304_until_a_reader_visible_change(client, essay):
     first = client.get(CLAIMS, {"status": "verified"})
-    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert {"public", "max-age=0", "must-revalidate", "s-maxage=0"} == directives(first)  # no edge configured
     again = client.get(CLAIMS, {"status": "verified"}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again.content == b""
     assert again["ETag"] == first["ETag"]
@@ -122,6 +127,54 @@ def test_a_repeat_with_the_etag_is_304_until_a_reader_visible_change(client, ess
     changed = client.get(CLAIMS, {"status": "verified"}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
     assert len(changed.json()["results"]) == 2
+
+
+def test_an_edit_to_article_a_moves_its_answers_and_the_lists_and_leaves_article_bs(client):
+    article_a = make_article(slug="article-a")
+    article_b = make_article(slug="article-b", title="別の記事")
+    a_urls, b_urls = (
+        [
+            f"/annotations/{article.slug}/",
+            f"/annotations/{article.slug}/{claim_for(article, FUJI).pk}",
+            f"/api/v1/articles/{article.slug}",
+            f"{CLAIMS}/{claim_for(article, FUJI).pk}",
+        ]
+        for article in (article_a, article_b)
+    )
+    lists = [CLAIMS, "/api/v1/articles", "/api/v1/tags", "/claimreview.json", "/data/claims.json"]
+    before = {}
+    for url in a_urls + b_urls + lists:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        before[url] = response["ETag"]
+    make_verified(claim_for(article_a, FUJI), note="Aだけの判定メモ")
+    for url in b_urls:
+        assert client.get(url, HTTP_IF_NONE_MATCH=before[url]).status_code == 304, url
+    for url in a_urls + lists:
+        response = client.get(url, HTTP_IF_NONE_MATCH=before[url])
+        assert response.status_code == 200 and response["ETag"] != before[url], url
+    assert "Aだけの判定メモ" in client.get(a_urls[0]).content.decode()
+
+
+def test_api_answers_carry_the_surrogate_keys_of_what_they_show(client, essay, settings):
+    settings.EDGE_PURGE_BACKEND = "varnish"
+    claim = claim_for(essay, FUJI)
+    keys = {
+        f"/annotations/{essay.slug}/": ["all", f"article-{essay.slug}"],
+        f"/annotations/{essay.slug}/{claim.pk}": ["all", f"article-{essay.slug}"],
+        f"/api/v1/articles/{essay.slug}": ["all", f"article-{essay.slug}"],
+        f"{CLAIMS}/{claim.pk}": ["all", f"claim-{claim.pk}"],
+        CLAIMS: ["all", "index"],
+        "/api/v1/tags": ["all", "index"],
+    }
+    for url, expected in keys.items():
+        response = client.get(url)
+        assert response["xkey"].split() == expected, url
+        assert "s-maxage=86400" in directives(response), url
+        again = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"])
+        assert again.status_code == 304 and again["xkey"] == response["xkey"], url
+    assert client.get(f"{CLAIMS}/{2**63}").status_code == 404
+    assert client.get("/api/v1/articles/no-such-article").status_code == 404
 
 
 def test_any_origin_may_read_without_credentials(client, essay):

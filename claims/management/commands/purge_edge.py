@@ -1,16 +1,21 @@
-"""Send the edge purges still pending (claims/caching/edge.py): run it every minute, or with --loop."""
+"""Send the edge purges that are due (claims/caching/edge.py): those a commit could not send, and
+the second purge of each, REPEAT_AFTER after its first. Run it with --loop beside the app servers
+(or every minute from cron: a second purge is then up to a minute late)."""
 
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from claims.caching.edge import purge_backend_name, purge_on_commit, send_pending
 from claims.caching.revision import ALL
+from claims.models import EdgePurge
 
 
 class Command(BaseCommand):
-    help = "Send pending edge purges (the outbox of committed changes) to the configured edge."
+    help = (
+        "Send due edge purges (the outbox of committed changes, and each purge's second send) to the configured edge."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep sending, every --interval seconds")
@@ -27,9 +32,22 @@ class Command(BaseCommand):
             with transaction.atomic():
                 purge_on_commit([ALL])
         while True:
-            sent, failed = send_pending()
+            try:
+                sent, failed = send_pending()
+                waiting = EdgePurge.objects.filter(sent_at=None, repeat_at__isnull=False).count()
+            except DatabaseError as error:
+                if not loop:
+                    raise
+                # The database is down or restarting: the rows wait there; try again next round.
+                self.stderr.write(f"Edge purges deferred: {error}")
+                connection.close()
+                time.sleep(interval)
+                continue
             if sent or failed or not loop:
-                self.stdout.write(f"Edge purges sent: {sent}; failed (left pending): {failed}")
+                self.stdout.write(
+                    f"Edge purges sent: {sent}; failed (left pending): {failed}; "
+                    f"waiting for their second send: {waiting}"
+                )
             if not loop:
                 if failed:
                     raise SystemExit(1)
