@@ -21,9 +21,11 @@ def empty_page_cache():
     from django.core.cache import cache
 
     from claims.caching.pages import local_pages
+    from claims.rendering import local_fragments
 
     cache.clear()
     local_pages.pages.clear()
+    local_fragments.pages.clear()
 
 
 @pytest.fixture(autouse=True)

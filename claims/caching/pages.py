@@ -61,7 +61,7 @@ LOCAL_PAGES = 64
 
 
 class LocalPages:
-    """The few most recent pages in this process, in front of the shared cache.
+    """The few most recent pages (or page fragments, claims.rendering) in this process, in front of the shared cache.
 
     Safe because a key names one revision's page for good: an edit makes new keys, never new
     content under an old key. It saves a shared-cache round trip for a large page.
@@ -80,9 +80,24 @@ class LocalPages:
             return page
 
     def put(self, key, page):
+        self.put_many({key: page})
+
+    def get_many(self, keys):
+        """The stored ones of ``keys``, as a dict (one lock for all of them)."""
+        found = {}
         with self.lock:
-            self.pages[key] = page
-            self.pages.move_to_end(key)
+            for key in keys:
+                page = self.pages.get(key)
+                if page is not None:
+                    self.pages.move_to_end(key)
+                    found[key] = page
+        return found
+
+    def put_many(self, pages):
+        with self.lock:
+            for key, page in pages.items():
+                self.pages[key] = page
+                self.pages.move_to_end(key)
             while len(self.pages) > self.size:
                 self.pages.popitem(last=False)
 

@@ -129,6 +129,17 @@ class BadgeWords:
         return str(claim.pk).join(self.claim_url)
 
 
+@functools.lru_cache(maxsize=16)
+def _badge_words(language, script_prefix):
+    return BadgeWords()
+
+
+def badge_words():
+    """The :class:`BadgeWords` of the active language, made once per language and kept: the words,
+    addresses and formatted dates of a language do not change while the process runs."""
+    return _badge_words(get_language(), get_script_prefix())
+
+
 def _evidence_item(evidence, words):
     publisher = evidence.publisher
     stance = str(evidence.stance)
@@ -148,7 +159,7 @@ def claim_details(claim, evidence=None, words=None):
     language, so a screen reader pronounces both right. ``evidence`` is the claim's links (its
     ``evidence`` relation unless given); ``words`` the page's :class:`BadgeWords`.
     """
-    words = words or BadgeWords()
+    words = words or badge_words()
     ui = words.ui
     status = str(claim.status)
     parts = [f'<span lang="{ui}">{words.status[status]}</span>']
@@ -181,7 +192,7 @@ def claim_badge(claim, evidence=None, words=None):
     Without JavaScript it is a link to the claim's page. static/js/badges.js turns it into a
     disclosure button that shows the details kept in the <template> beside it.
     """
-    words = words or BadgeWords()
+    words = words or badge_words()
     status = str(claim.status)
     anchor = f"claim-{claim.pk}"
     return mark_safe(  # every value is escaped (claim_details, BadgeWords)

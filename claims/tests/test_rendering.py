@@ -23,20 +23,20 @@ def render(client, url):
     return response.content.decode()
 
 
-def test_after_one_edit_only_that_claims_badge_is_rendered_again():
-    article = make_sample_article(20)
+def test_after_one_edit_only_the_badges_of_that_claims_paragraph_are_rendered_again():
+    article = make_sample_article(20)  # four paragraphs of five claimed sentences
     client = Client()
     with mock.patch.object(rendering, "claim_badge", wraps=rendering.claim_badge) as badge:
         render(client, article.get_absolute_url())
         first = badge.call_count
-        assert first == article.claims.filter(is_claim=True, is_anchored=True).count()
+        assert first == article.claims.filter(is_claim=True, is_anchored=True).count() == 20
         content_changed()  # an edit anywhere: the page is rendered again, its badges are not
         render(client, article.get_absolute_url())
         assert badge.call_count == first
         claim = article.claims.filter(is_claim=True).first()
         edit(claim, verdict_note="書き換えた判定メモ")
         page = render(client, article.get_absolute_url())
-        assert badge.call_count == first + 1
+        assert badge.call_count == first + 5
     assert "書き換えた判定メモ" in page
 
 
@@ -98,8 +98,9 @@ def test_the_page_shows_claims_read_as_rows_exactly_as_model_instances_would():
     article.refresh_from_db()
     with translation.override("en"):
         as_models = str(rendering.render_article_body(article, list(article.claims.public().order_by("position"))))
-        cache.clear()
-        as_rows = str(rendering.render_article_body(article, rendering.shown_claims(article.claims.public())))
+        cache.clear()  # nothing stored: the rows' badges and paragraphs are rendered too
+        rendering.local_fragments.pages.clear()
+        as_rows = str(rendering.render_article_body(article, rendering.shown_claims(article)))
     assert as_rows == as_models
     assert "&lt;b&gt;エスケープ&lt;/b&gt; &amp; “引用”" in as_rows
     assert ">example.com</a>" in as_rows and "as of September 2023" in as_rows
@@ -113,3 +114,17 @@ def test_a_new_text_is_split_again_and_shown():
     services.article_update(article=article, body=body, correction_note="見出しを改めた。")
     page = render(client, article.get_absolute_url())
     assert "改めた見出し" in page and "第1節" not in page
+
+
+def test_a_stored_fragment_is_used_by_this_process_without_asking_the_shared_cache_again():
+    article = make_sample_article(10)
+    client = Client()
+    render(client, article.get_absolute_url())
+    content_changed()
+    with (
+        mock.patch("claims.rendering.cache.get_many", wraps=rendering.cache.get_many) as shared,
+        mock.patch.object(rendering, "_paragraph", wraps=rendering._paragraph) as paragraph,
+    ):
+        page = render(client, article.get_absolute_url())
+    assert (shared.call_count, paragraph.call_count) == (0, 0)
+    assert page.count('class="badge') == 10
