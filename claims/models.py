@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 
 from .validators import validate_visible_text
@@ -231,7 +232,8 @@ class Evidence(models.Model):
     title = models.CharField(_("title"), max_length=300, blank=True, validators=[validate_visible_text])
     publisher = models.CharField(_("publisher"), max_length=200, blank=True, validators=[validate_visible_text])
     published = models.CharField(
-        _("published"),
+        # Not 公開 ("published", as an article is): the date the source itself came out.
+        pgettext_lazy("evidence", "date of the source"),
         max_length=10,
         blank=True,
         validators=[validate_partial_date],

@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
@@ -95,8 +95,6 @@ class EvidenceInline(admin.StackedInline):
 
         formset.form = EvidenceForm
         EvidenceForm.base_fields["excerpt"].widget = Textarea(attrs={"rows": 2})
-        # Not 公開 ("published", as an article is): the date the source itself came out.
-        EvidenceForm.base_fields["published"].label = pgettext("evidence", "Date of the source")
         return formset
 
 

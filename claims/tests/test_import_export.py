@@ -498,7 +498,7 @@ BAD_ROWS = [
     ({"evidence": "supports |  | 題"}, "row 2, column evidence: line 1: Missing required value: the link’s URL."),
     (
         {"evidence": "supports | https://e.com | 題 | P | 2023-99"},
-        "row 2, column evidence: line 1: published: Enter a date",
+        "row 2, column evidence: line 1: date of the source: Enter a date",
     ),
     (
         {"evidence": "supports | https://e.com | 題 | | | accessed=soon"},
