@@ -21,11 +21,12 @@ def empty_page_cache():
     from django.core.cache import cache
 
     from claims.caching.pages import local_pages
-    from claims.rendering import local_fragments
+    from claims.rendering import local_fragments, local_plans
 
     cache.clear()
     local_pages.pages.clear()
     local_fragments.pages.clear()
+    local_plans.pages.clear()
 
 
 @pytest.fixture(autouse=True)

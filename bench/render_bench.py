@@ -92,6 +92,7 @@ def main():
             cache.clear()
             local_pages.pages.clear()
             rendering.local_fragments.pages.clear()
+            rendering.local_plans.pages.clear()
             text.layout.cache_clear()
 
         def rekey():

@@ -243,23 +243,42 @@ def _paragraph(body, block, placed, badges):
     return "".join(pieces)
 
 
-def article_body_html(article, claims, glued=None):
+def _paragraph_prefix():
+    return f"paragraph:{code_release()}:{get_language()}"
+
+
+def laid_out(article, glued, prefix, reuse=None, changed=()):
+    """Each block of the body with the claims placed on it and the key of its rendering (None for a
+    heading or a paragraph without claims).
+
+    ``reuse``, the same list for the previous state of the same text, with ``changed`` the start
+    offsets where a claim came, went or changed: only the blocks that hold one are worked out again.
+    """
+    result = []
+    for index, (block, spans) in enumerate(text.layout(article.body)):
+        if reuse is not None and not any(block.start <= start < block.end for start in changed):
+            result.append(reuse[index])
+            continue
+        placed = [(start, end, glued[start]) for start, end in spans if start in glued]
+        result.append((block, placed, _paragraph_key(prefix, block, placed) if placed else None))
+    return result
+
+
+def article_body_html(article, claims, glued=None, blocks=None):
     """The body's headings and paragraphs as UTF-8 HTML, each claimed sentence marked and badged.
 
     Bytes, because the body is nearly all of the page and the page is sent as bytes: each
     paragraph is encoded once, when it is rendered, and stored that way; a render after an edit
     joins stored bytes instead of joining, copying and encoding 1.5 MB of text (1,000 claims).
     ``claims`` are the article's public claims (model instances or :class:`ShownClaim` rows);
-    ``glued``, when the caller has it, is ``glued_claims(article, claims)``.
+    ``glued``, when the caller has it, is ``glued_claims(article, claims)``, and ``blocks`` is
+    :func:`laid_out` for them in the active language (:meth:`PagePlan.blocks`).
     """
     if glued is None:
         glued = glued_claims(article, claims)
     body = article.body
-    prefix = f"paragraph:{code_release()}:{get_language()}"
-    blocks = []  # (block, placed claims, cache key or None)
-    for block, spans in text.layout(body):
-        placed = [(start, end, glued[start]) for start, end in spans if start in glued]
-        blocks.append((block, placed, _paragraph_key(prefix, block, placed) if placed else None))
+    if blocks is None:
+        blocks = laid_out(article, glued, _paragraph_prefix())
     stored = _get_many([key for _block, _placed, key in blocks if key])
     missing = [(block, placed, key) for block, placed, key in blocks if key and key not in stored]
     fresh = {}
@@ -286,6 +305,93 @@ def article_body_html(article, claims, glued=None):
 def render_article_body(article, claims, glued=None):
     """:func:`article_body_html` as safe text, for a template or a test."""
     return mark_safe(article_body_html(article, claims, glued).decode())  # every piece is escaped or built here
+
+
+class PagePlan:
+    """An article's public claims as its page places them, kept in this process between renders.
+
+    The page needs every claim's position, statement, status and version to place it and to key
+    its paragraph; reading and matching 1,000 of them is most of a render once the paragraphs are
+    stored. A plan is made for one text and brought up to date by the claims' versions alone
+    (:func:`page_plan`): every write through the workflow moves the version of each claim it
+    changes (the same promise the stored paragraphs and badges are keyed by), a claim that is gone
+    or no longer public drops out of the versions, a new one comes in, and a new text makes a new
+    plan. So the rows of changed claims are the only ones read again, with what their badges show.
+    """
+
+    def __init__(self, article, claims, glued):
+        self.body = article.body
+        self.claims = claims  # pk -> ShownClaim
+        self.glued = glued  # start offset -> ShownClaim
+        self._blocks = {}  # paragraph-key prefix (release, language) -> laid_out(...)
+
+    def blocks(self, article):
+        prefix = _paragraph_prefix()
+        if prefix not in self._blocks:
+            self._blocks[prefix] = laid_out(article, self.glued, prefix)
+        return self._blocks[prefix]
+
+    def updated(self, article, fresh, gone):
+        """The plan with ``fresh`` rows (pk -> ShownClaim, new or changed) in and the ``gone`` pks out."""
+        claims = {pk: claim for pk, claim in self.claims.items() if pk not in gone}
+        before = [self.claims[pk] for pk in [*gone, *fresh] if pk in self.claims]
+        claims.update(fresh)
+        glued = {start: claim for start, claim in self.glued.items() if claim.pk not in gone and claim.pk not in fresh}
+        glued.update(glued_claims(article, fresh.values()))
+        plan = PagePlan(article, claims, glued)
+        # Where a claim was or is now: only the blocks there are worked out again.
+        changed = {claim.position for claim in before} | {claim.position for claim in fresh.values()}
+        plan._blocks = {
+            prefix: laid_out(article, glued, prefix, reuse=blocks, changed=changed)
+            for prefix, blocks in self._blocks.items()
+        }
+        return plan
+
+
+# The plans of the articles rendered last in this process (caching.pages keeps pages the same way).
+local_plans = LocalPages(64)
+SHOWN_WITH_DETAILS = (*ShownClaim.FIELDS, "verdict_note", "as_of", "last_checked", *EVIDENCE_FIELDS)
+
+
+def _rows_with_details(article, pks):
+    """The rows of ``pks`` (public claims of ``article``) with what their badges show, in one query."""
+    rows = {}
+    query = article.claims.filter(is_claim=True, pk__in=pks).order_by("pk", "evidence__pk")
+    for *fields, note, as_of, last_checked, stance, url, title, publisher in query.values_list(*SHOWN_WITH_DETAILS):
+        claim = rows.get(fields[0])
+        if claim is None:
+            claim = rows[fields[0]] = ShownClaim(
+                *fields, verdict_note=note or "", as_of=as_of, last_checked=last_checked
+            )
+            claim.evidence = []
+        if url is not None:  # a claim without evidence joins to one row of NULLs
+            claim.evidence.append(EvidenceLink(stance, url, title, publisher))
+    return rows
+
+
+def page_plan(article):
+    """The :class:`PagePlan` of a published article (None for a draft: readers see no claims of it).
+
+    The first render in a process (or of a new text) reads every public claim's row; a later one
+    reads only the claims' versions, and the rows of the claims whose version moved.
+    """
+    if not article.is_published:
+        return None
+    plan = local_plans.get(article.pk)
+    public = article.claims.filter(is_claim=True).order_by()
+    if plan is None or plan.body != article.body:
+        claims = {claim.pk: claim for claim in shown_claims(article)}
+        plan = PagePlan(article, claims, glued_claims(article, claims.values()))
+    else:
+        versions = dict(public.values_list("pk", "version"))
+        moved = [pk for pk, version in versions.items() if pk not in plan.claims or plan.claims[pk].version != version]
+        gone = [pk for pk in plan.claims if pk not in versions]
+        if moved or gone:
+            fresh = _rows_with_details(article, moved) if moved else {}
+            gone += [pk for pk in moved if pk not in fresh]  # changed and then gone meanwhile
+            plan = plan.updated(article, fresh, gone)
+    local_plans.put(article.pk, plan)
+    return plan
 
 
 def status_summary(claims):

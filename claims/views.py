@@ -22,8 +22,7 @@ from .accountability import report_counts
 from .models import Article, Claim, Evidence, StatusChange
 from .rendering import (
     article_body_html,
-    glued_claims,
-    shown_claims,
+    page_plan,
     status_summary,
     unplaced_claims,
     with_badges,
@@ -133,11 +132,12 @@ class ArticleView(PublicMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         article = self.object
-        # One query reads what the page needs of each claim to place and count it (rendering.ShownClaim);
-        # the note, dates and evidence are read only for the paragraphs that are not stored already.
-        claims = shown_claims(article)
-        glued = glued_claims(article, claims)
-        self.body = article_body_html(article, claims, glued)
+        # What the page needs of each claim to place and count it (rendering.PagePlan: every row the
+        # first time, then only the claims whose version moved); the note, dates and evidence are read
+        # only for the paragraphs that are not stored already.
+        plan = page_plan(article)
+        claims, glued = (list(plan.claims.values()), plan.glued) if plan else ([], {})
+        self.body = article_body_html(article, claims, glued, plan.blocks(article) if plan else None)
         context.update(
             body=mark_safe(self.BODY_SLOT),  # the marker fill_body replaces with self.body
             summary=status_summary(claims),

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import translation
 
 from claims import rendering, services
+from claims.caching.pages import local_pages
 from claims.caching.revision import content_changed
 from claims.models import Claim, Evidence
 from claims.sampledata import make_sample_article
@@ -128,3 +129,64 @@ def test_a_stored_fragment_is_used_by_this_process_without_asking_the_shared_cac
         page = render(client, article.get_absolute_url())
     assert (shared.call_count, paragraph.call_count) == (0, 0)
     assert page.count('class="badge') == 10
+
+
+def essay_body(page):
+    return page[page.index('id="essay-body"') : page.index('class="article-report"')]
+
+
+def from_nothing(client, url):
+    """The page as a new process renders it: nothing stored, nothing kept."""
+    cache.clear()
+    for kept in (local_pages, rendering.local_fragments, rendering.local_plans):
+        kept.pages.clear()
+    return render(client, url)
+
+
+def test_a_page_kept_in_the_process_shows_each_kind_of_change_as_a_render_from_nothing_would():
+    article = make_sample_article(12)
+    url = article.get_absolute_url()
+    client = Client()
+    render(client, url)  # the process now keeps the article's plan
+    first, second, third, fourth = article.claims.filter(is_claim=True).order_by("position")[:4]
+
+    def shown():
+        page = render(client, url)
+        assert essay_body(page) == essay_body(from_nothing(client, url))
+        return page
+
+    make_status(first, Claim.Status.DISPUTED, note="反証が見つかった。")
+    page = shown()
+    assert f'class="claim claim-disputed" id="claim-{first.pk}"' in page and "反証が見つかった。" in page
+
+    services.claims_set_is_claim(claims=[second], is_claim=False)
+    assert f'id="claim-{second.pk}"' not in shown()
+    services.claims_set_is_claim(claims=[second], is_claim=True)
+    assert f'id="claim-{second.pk}"' in shown()
+
+    Claim.objects.filter(pk=third.pk).delete()
+    content_changed()
+    assert f'id="claim-{third.pk}"' not in shown()
+
+    reworded = fourth.statement.replace("述べています", "書いています")
+    services.article_update(
+        article=article, body=article.body.replace(fourth.statement, reworded), correction_note="言い回しを改めた。"
+    )
+    page = shown()
+    assert f'class="claim claim-pending" id="claim-{fourth.pk}">{reworded}</span>' in page
+
+
+def test_after_one_edit_the_page_reads_again_only_the_row_of_the_edited_claim():
+    article = make_sample_article(30)
+    client = Client()
+    render(client, article.get_absolute_url())
+    claim = article.claims.filter(is_claim=True).last()
+    edit(claim, verdict_note="この行だけ読み直す")
+    with (
+        mock.patch.object(rendering, "shown_claims", wraps=rendering.shown_claims) as every_row,
+        mock.patch.object(rendering, "_rows_with_details", wraps=rendering._rows_with_details) as changed_rows,
+    ):
+        page = render(client, article.get_absolute_url())
+    assert every_row.call_count == 0
+    assert [list(call.args[1]) for call in changed_rows.call_args_list] == [[claim.pk]]
+    assert "この行だけ読み直す" in page
