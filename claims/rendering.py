@@ -378,12 +378,11 @@ def page_plan(article):
     if not article.is_published:
         return None
     plan = local_plans.get(article.pk)
-    public = article.claims.filter(is_claim=True).order_by()
     if plan is None or plan.body != article.body:
         claims = {claim.pk: claim for claim in shown_claims(article)}
         plan = PagePlan(article, claims, glued_claims(article, claims.values()))
     else:
-        versions = dict(public.values_list("pk", "version"))
+        versions = dict(article.claims.filter(is_claim=True).order_by().values_list("pk", "version"))
         moved = [pk for pk, version in versions.items() if pk not in plan.claims or plan.claims[pk].version != version]
         gone = [pk for pk in plan.claims if pk not in versions]
         if moved or gone:
