@@ -5,10 +5,14 @@ function ``format_html`` applies to its arguments). Rendering is done in pieces 
 cached under a key naming everything they depend on, so nothing ever has to be invalidated:
 
 * the text's blocks and sentences (``text.layout``), once per text;
-* each claim's badge, once per version of the claim (``claim_badges``);
-* each paragraph that holds claims, once per (text of the paragraph, its claims and their versions).
+* each paragraph that holds claims, once per (text of the paragraph, its claims and their
+  versions), stored as the bytes the page sends;
+* the badge of a claim listed apart from the text, once per version of the claim (``claim_badges``);
+* the page's plan of an article's claims (``PagePlan``), kept in the process and brought up to date
+  by the claims' versions.
 
-After one claim changes, its paragraph is the only one rendered again, and in it only its badge.
+After one claim changes, the page reads that claim's row again and renders its paragraph; the
+other paragraphs are reused.
 """
 
 import functools
@@ -43,7 +47,8 @@ class ShownClaim:
 
     Read with ``values_list`` (:func:`shown_claims`): a page with 1,000 claims would otherwise spend
     more time building model instances than rendering its text. What only a badge shows (the note,
-    the dates, the evidence) is read by :func:`claim_badges` for the badges it has to render.
+    the dates, the evidence) is read for the badges rendered now (:func:`render_badges`), or with
+    the row of a claim that changed (:func:`page_plan`).
     """
 
     pk: int
