@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from . import text
-from .models import Article, ArticleCorrection, Claim, Report, StatusChange
+from .models import Article, ArticleCorrection, Claim, Report, StatusChange, Withdrawal
 from .security import client_ip
 from .services.reports import report_submit
 from .validators import VisibleTextField
@@ -37,15 +37,20 @@ def correction_entries(*, claim=None, article=None):
     """
     verdicts = StatusChange.objects.corrections().public().select_related("claim", "claim__article")
     texts = ArticleCorrection.objects.filter(article__in=Article.objects.published()).select_related("article")
+    withdrawals = Withdrawal.objects.public().select_related("article")
     if claim is not None:
         verdicts = verdicts.filter(claim=claim)
         texts = texts.none()
+        withdrawals = withdrawals.filter(claim_pk=claim.pk)
     if article is not None:
         verdicts = verdicts.filter(claim__article=article)
         texts = texts.filter(article=article)
-    entries = [{"kind": "verdict", "when": row.created_at, "row": row} for row in verdicts] + [
-        {"kind": "text", "when": row.created_at, "row": row} for row in texts
-    ]
+        withdrawals = withdrawals.filter(article=article)
+    entries = (
+        [{"kind": "verdict", "when": row.created_at, "row": row} for row in verdicts]
+        + [{"kind": "text", "when": row.created_at, "row": row} for row in texts]
+        + [{"kind": "withdrawal", "when": row.created_at, "row": row} for row in withdrawals]
+    )
     return sorted(entries, key=lambda entry: entry["when"], reverse=True)
 
 

@@ -11,7 +11,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Article, ArticleCorrection, Claim, StatusChange
+from .models import Article, ArticleCorrection, Claim, StatusChange, Withdrawal
 from .validators import visible_text
 
 ITEMS = 50
@@ -44,9 +44,12 @@ class StatusChangeFeed(Feed):
         corrections = ArticleCorrection.objects.filter(article__in=Article.objects.published()).select_related(
             "article"
         )[:ITEMS]
-        return sorted([*changes, *corrections], key=lambda item: item.created_at, reverse=True)[:ITEMS]
+        withdrawals = Withdrawal.objects.public().select_related("article")[:ITEMS]
+        return sorted([*changes, *corrections, *withdrawals], key=lambda item: item.created_at, reverse=True)[:ITEMS]
 
     def item_title(self, item):
+        if isinstance(item, Withdrawal):
+            return _("%(statement)s: withdrawn") % {"statement": Truncator(visible_text(item.statement)).chars(80)}
         if isinstance(item, ArticleCorrection):
             return _("Correction to “%(title)s”") % {"title": Truncator(item.article.title).chars(80)}
         return _("%(statement)s: %(from)s → %(to)s") % {
@@ -56,6 +59,8 @@ class StatusChangeFeed(Feed):
         }
 
     def item_description(self, item):
+        if isinstance(item, Withdrawal):
+            return escape(visible_text(item.note or item.get_reason_display()))
         if isinstance(item, ArticleCorrection):
             lines = [visible_text(item.note)] + [
                 _("Before: %(before)s / After: %(after)s") % {"before": change["before"], "after": change["after"]}
@@ -68,6 +73,8 @@ class StatusChangeFeed(Feed):
         return escape(visible_text(item.public_note or item.claim.verdict_note))
 
     def item_link(self, item):
+        if isinstance(item, Withdrawal):
+            return item.get_absolute_url()
         if isinstance(item, ArticleCorrection):
             return item.get_absolute_url()
         return reverse("claims:claim", kwargs={"pk": item.claim_id}) + f"#change-{item.pk}"

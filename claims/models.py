@@ -162,6 +162,10 @@ class Claim(models.Model):
     last_checked = models.DateField(_("last checked"), null=True, blank=True)
     tags = TaggableManager(_("tags"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Moves only when what a reviewer signs off could differ: the sentence, the anchor, the verdict
+    # or its evidence (not a position shift from an edit elsewhere in the article). A proposal is
+    # stale when it moved since the proposal was made.
+    verdict_version = models.PositiveIntegerField(_("verdict version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -293,7 +297,13 @@ class StatusChange(models.Model):
         RESTORE = "restore", _("version restore")
         LOAD = "load", _("initial load")
 
+    class Kind(models.TextChoices):
+        STATUS = "status", _("status change")
+        WITHDRAWN = "withdrawn", _("withdrawn: marked not a claim")
+        REINSTATED = "reinstated", _("public again")
+
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="history", verbose_name=_("claim"))
+    kind = models.CharField(_("kind of change"), max_length=16, choices=Kind.choices, default=Kind.STATUS)
     from_status = models.CharField(_("from"), max_length=16, choices=Claim.Status.choices)
     to_status = models.CharField(_("to"), max_length=16, choices=Claim.Status.choices)
     note = models.TextField(_("note"), blank=True)
@@ -320,6 +330,8 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status history")
 
     def __str__(self):
+        if self.kind != self.Kind.STATUS:
+            return f"{self.get_kind_display()} ({self.get_to_status_display()})"
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
     def get_absolute_url(self):
@@ -350,13 +362,25 @@ class Proposal(models.Model):
     editor who is not the proposer approves it; then it goes through the write path like any edit.
     """
 
+    class Action(models.TextChoices):
+        CHANGE = "change", _("change")
+        DELETE = "delete", _("deletion")
+        RECOVER = "recover", _("recovery")
+
     class State(models.TextChoices):
         OPEN = "open", _("awaiting sign-off")
         APPROVED = "approved", _("approved")
         SENT_BACK = "sent_back", _("sent back")
         WITHDRAWN = "withdrawn", _("replaced by a newer proposal")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="proposals", verbose_name=_("claim"))
+    # None for a recovery (the claim does not exist yet) and once an approved deletion removed it.
+    claim = models.ForeignKey(
+        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals", verbose_name=_("claim")
+    )
+    claim_pk = models.PositiveIntegerField(_("claim number"), null=True, blank=True)
+    action = models.CharField(_("proposed act"), max_length=16, choices=Action.choices, default=Action.CHANGE)
+    # A recovery: the deletion's snapshot (a django-reversion Version of the claim) to bring back.
+    version_id = models.PositiveIntegerField(_("deleted version"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     values = models.JSONField(_("proposed values"), default=dict, blank=True)
     evidence = models.JSONField(_("proposed evidence"), null=True, blank=True)
@@ -399,15 +423,73 @@ class Proposal(models.Model):
         ]
 
     def __str__(self):
-        return _("Proposal #%(pk)s for claim #%(claim)s") % {"pk": self.pk, "claim": self.claim_id}
+        return _("Proposal #%(pk)s for claim #%(claim)s") % {"pk": self.pk, "claim": self.claim_id or self.claim_pk}
 
     def get_absolute_url(self):
         return reverse("admin:claims_proposal_change", args=[self.pk])
 
     @property
     def is_stale(self):
-        """The claim was saved since this was proposed: it must be looked at again before approval."""
-        return self.claim.version != self.base_version
+        """The claim's sentence or verdict changed since this was proposed: look again before approval.
+
+        A shift of its position from an edit elsewhere in the article does not count."""
+        return self.claim is not None and self.claim.verdict_version != self.base_version
+
+
+class WithdrawalQuerySet(models.QuerySet):
+    def public(self):
+        """Withdrawn verdicts readers had seen, of published articles: listed in 訂正履歴 and the feed."""
+        return self.filter(was_public=True, article__is_published=True).exclude(status=ClaimStatus.PENDING)
+
+
+class Withdrawal(models.Model):
+    """A claim that stopped being public (marked not a claim, or deleted): what readers saw, when, why.
+
+    It outlives a deleted claim, so the claim's address can still say what happened to it; it
+    also names the deletion's snapshot, the only version a recovery may bring back.
+    """
+
+    class Reason(models.TextChoices):
+        NOT_A_CLAIM = "not_claim", _("marked not a claim")
+        DELETED = "deleted", _("deleted")
+
+    claim_pk = models.PositiveIntegerField(_("claim number"), db_index=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="withdrawals", verbose_name=_("article")
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    statement = models.TextField(_("statement"))
+    status = models.CharField(_("status readers saw"), max_length=16, choices=ClaimStatus.choices)
+    verdict_note = models.TextField(_("verdict note readers saw"), blank=True)
+    note = models.TextField(_("why"), blank=True, help_text=_("Public: why the claim was withdrawn."))
+    was_public = models.BooleanField(_("was public"), default=True)
+    snapshot_version_id = models.PositiveIntegerField(_("deletion snapshot"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("who")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    reinstated_at = models.DateTimeField(_("public again"), null=True, blank=True)
+
+    objects = WithdrawalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("withdrawal")
+        verbose_name_plural = _("withdrawals")
+
+    def __str__(self):
+        return _("Claim #%(pk)s withdrawn") % {"pk": self.claim_pk}
+
+    def get_absolute_url(self):
+        return reverse("claims:claim", kwargs={"pk": self.claim_pk})
 
 
 class ArticleCorrection(models.Model):

@@ -8,8 +8,9 @@ number of claims, evidence links and tags.
 from django import forms
 from django.conf import settings
 from django.db.models import Count, Min, Prefetch
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -19,7 +20,7 @@ from taggit.models import Tag
 
 from . import text
 from .accountability import report_counts
-from .models import Article, Claim, Evidence, StatusChange
+from .models import Article, Claim, Evidence, StatusChange, Withdrawal
 from .rendering import (
     article_body_html,
     page_plan,
@@ -211,6 +212,22 @@ class ClaimDetailView(PublicMixin, DetailView):
             .select_related("article")
             .prefetch_related("tags", Prefetch("history", queryset=history, to_attr="public_history"))
         )
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A claim readers could see that was withdrawn (not a claim, deleted): its address says so.
+            withdrawal = (
+                Withdrawal.objects.filter(
+                    claim_pk=kwargs["pk"], was_public=True, reinstated_at__isnull=True, article__is_published=True
+                )
+                .select_related("article")
+                .first()
+            )
+            if withdrawal is None:
+                raise
+            return TemplateResponse(request, "claims/claim_withdrawn.html", {"withdrawal": withdrawal}, status=410)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

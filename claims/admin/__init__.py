@@ -29,9 +29,10 @@ from .actions import change_status_action, create_claims_action, mark_claim_acti
 from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
 from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
+from .notices import proposal_message
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
-from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
+from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin, delete_selected
 
 Status = Claim.Status
 Stance = Evidence.Stance
@@ -146,7 +147,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
     list_select_related = ["article"]
     search_fields = ["statement", "verdict_note", "internal_note"]
     inlines = [EvidenceInline, StatusChangeInline]
-    actions = [change_status_action, mark_not_claim_action, mark_claim_action]
+    actions = [delete_selected, change_status_action, mark_not_claim_action, mark_claim_action]
     readonly_fields = ["anchor_info", "last_checked", "public_links", "sign_off"]
     list_per_page = 50
     fieldsets = [
@@ -370,12 +371,10 @@ class ClaimAdminBase(ClaimVersionAdmin):
             self.message_user(
                 request,
                 format_html(
-                    gettext(
-                        "Your change to the status, the verdict note or the evidence is a proposal: readers see it "
-                        'once another chief editor approves it. <a href="{}">See proposal #{}</a>.'
-                    ),
+                    '{} <a href="{}">{}</a>',
+                    proposal_message(1, len(result.replaced)),
                     proposal.get_absolute_url(),
-                    proposal.pk,
+                    gettext("See proposal #%(pk)s.") % {"pk": proposal.pk},
                 ),
                 messages.WARNING,
             )

@@ -11,6 +11,7 @@ from claims import services
 from claims.models import StatusChange
 
 from .forms import BulkStatusForm
+from .notices import proposal_message
 
 
 def _refusal(modeladmin, request, claim, reason):
@@ -21,11 +22,18 @@ def _refusal(modeladmin, request, claim, reason):
     )
 
 
-def _report_count(modeladmin, request, count, success, none):
-    """A count of changed claims: a success when some changed, a warning when none did."""
-    if count:
-        modeladmin.message_user(request, success, messages.SUCCESS)
-    else:
+def _report_result(modeladmin, request, result, changed_message, none):
+    """What the action did: how many changed now, how many wait for sign-off (and which open
+    proposals they replaced); a warning when it did nothing."""
+    counts = result.counts
+    applied = counts[services.NEW] + counts[services.UPDATED]
+    if applied:
+        modeladmin.message_user(request, changed_message(applied), messages.SUCCESS)
+    if result.proposals:
+        modeladmin.message_user(
+            request, proposal_message(len(result.proposals), len(result.replaced)), messages.WARNING
+        )
+    if not applied and not result.proposals:
         modeladmin.message_user(request, none, messages.WARNING)
 
 
@@ -36,6 +44,9 @@ def change_status_action(modeladmin, request, queryset):
     form = BulkStatusForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         to, note = form.cleaned_data["status"], form.cleaned_data["note"]
+        values = {"status": to}
+        if form.cleaned_data["verdict_note"]:
+            values["verdict_note"] = form.cleaned_data["verdict_note"]
         changes = []
         for claim in claims:
             if not claim.is_claim:
@@ -44,12 +55,11 @@ def change_status_action(modeladmin, request, queryset):
             # The version the editor saw on the confirmation page: a save made since is not overwritten.
             seen = request.POST.get(f"version-{claim.pk}", "")
             expected = int(seen) if seen.isdigit() else claim.version
-            changes.append(services.ClaimChange(claim=claim, values={"status": to}, expected_version=expected))
+            changes.append(services.ClaimChange(claim=claim, values=dict(values), expected_version=expected))
         checked = services.claims_check(changes=changes)
         refused = {id(p.change) for p in checked.problems}
         for problem in checked.problems:
             _refusal(modeladmin, request, problem.change.claim, problem.message)
-        changed = 0
         try:
             result = services.claims_apply(
                 changes=[c for c in changes if id(c) not in refused],
@@ -57,15 +67,17 @@ def change_status_action(modeladmin, request, queryset):
                 via=StatusChange.Via.BULK,
                 note=note,
             )
-            changed = len(result.written)
         except ValidationError as error:
             modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
-        _report_count(
+            return None
+        _report_result(
             modeladmin,
             request,
-            changed,
-            ngettext("%(count)d claim changed status.", "%(count)d claims changed status.", changed)
-            % {"count": changed},
+            result,
+            lambda count: (
+                ngettext("%(count)d claim changed status.", "%(count)d claims changed status.", count)
+                % {"count": count}
+            ),
             gettext("No claim changed status."),
         )
         return None
@@ -83,10 +95,14 @@ def change_status_action(modeladmin, request, queryset):
 
 
 def _set_is_claim(modeladmin, request, queryset, is_claim):
-    count = services.claims_set_is_claim(claims=list(queryset), is_claim=is_claim, user=request.user)
+    result = services.claims_set_is_claim(claims=list(queryset), is_claim=is_claim, user=request.user)
     label = gettext("Marked as claims: %(count)d") if is_claim else gettext("Marked as not a claim: %(count)d")
-    _report_count(
-        modeladmin, request, count, label % {"count": count}, gettext("Nothing changed: they were marked so already.")
+    _report_result(
+        modeladmin,
+        request,
+        result,
+        lambda count: label % {"count": count},
+        gettext("Nothing changed: they were marked so already."),
     )
 
 

@@ -144,6 +144,16 @@ class EvidenceFormSet(forms.BaseInlineFormSet):
 
 class BulkStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    verdict_note = VisibleTextField(
+        label=_("Verdict note"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Public: why this status, for every selected claim. A new verdict needs a note written for it; "
+            "leave empty to keep each claim's note (only for a first “verified” or a return to unverified)."
+        ),
+    )
     note = VisibleTextField(label=_("Note for the history"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -159,6 +169,19 @@ class RestoreForm(forms.Form):
         ),
     )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    verdict_only = forms.BooleanField(
+        label=_("Restore the verdict only, on the sentence as it reads now"),
+        required=False,
+        help_text=_(
+            "The version's sentence was reworded since. Tick this to bring back its status, verdict note, "
+            "“as of” and evidence for the current wording, and leave the sentence as it is."
+        ),
+    )
+
+    def __init__(self, *args, reworded=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not reworded:
+            del self.fields["verdict_only"]
 
 
 class TagForm(forms.ModelForm):

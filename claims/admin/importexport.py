@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext
 from import_export import exceptions, fields, resources
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
@@ -34,6 +34,8 @@ from claims.csv import exporting, importing, jobs
 from claims.csv import format as csvformat
 from claims.models import Claim
 
+from .notices import proposal_message
+
 PREVIEW_LIMIT = 500
 # A changed cell shows what changed, with this many characters of unchanged text around each change.
 DIFF_CONTEXT = 15
@@ -43,6 +45,7 @@ MESSAGE_LIMIT = 30
 IMPORT_TYPES = {
     importing.NEW: RowResult.IMPORT_TYPE_NEW,
     importing.UPDATED: RowResult.IMPORT_TYPE_UPDATE,
+    importing.PROPOSED: RowResult.IMPORT_TYPE_UPDATE,
     importing.UNCHANGED: RowResult.IMPORT_TYPE_SKIP,
 }
 
@@ -154,6 +157,7 @@ def result_from_report(report, table):
     result.column_labels = [column_label(column) for column in table.columns]
     result.total_rows = len(table.rows)
     result.claims_report = report
+    result.count_summary = importing.count_summary(report.counts)
     cells_by_row = dict(table.rows)
     errors = defaultdict(lambda: defaultdict(list))
     for error in report.errors:
@@ -362,33 +366,20 @@ class ClaimImportExportMixin(ImportExportMixin):
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):
-        counts = result.claims_report.counts
-        messages.success(
-            request,
-            ngettext(
-                "Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged claim.",
-                "Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged claims.",
-                sum(counts.values()),
-            )
-            % {
-                "new": counts[importing.NEW],
-                "updated": counts[importing.UPDATED],
-                "unchanged": counts[importing.UNCHANGED],
-            },
-        )
         report = result.claims_report
+        messages.success(
+            request, gettext("Import finished: %(summary)s") % {"summary": importing.count_summary(report.counts)}
+        )
         if report.proposals:
             url = reverse("admin:claims_proposal_changelist")
             messages.warning(
                 request,
                 format_html(
-                    gettext(
-                        "{} verdict changes wait for sign-off: readers see them once another chief editor approves "
-                        '<a href="{}?batch={}&state__exact=open">the batch</a>.'
-                    ),
-                    len(report.proposals),
+                    '{} <a href="{}?batch={}&state__exact=open">{}</a>',
+                    proposal_message(len(report.proposals)),
                     url,
                     quote(report.batch),
+                    gettext("See the batch."),
                 ),
             )
 

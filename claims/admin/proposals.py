@@ -5,6 +5,9 @@ superuser included; a stale one only from its page, after the approver has seen 
 is now) and sent back only through ``services.proposal_send_back``, with a comment.
 """
 
+import copy
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,9 +21,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from claims import services
-from claims.models import EVIDENCE_FIELDS, Claim, Proposal
+from claims.models import EVIDENCE_FIELDS, Claim, Evidence, Proposal
+from claims.services.withdrawals import snapshot_values
 from claims.templatetags.claims_tags import status_badge
 from claims.validators import VisibleTextField
+
+from .importexport import char_diff
 
 State = Proposal.State
 
@@ -34,28 +40,61 @@ class SendBackForm(forms.Form):
     )
 
 
-def _link_line(link):
-    return " | ".join(str(link.get(name) or "") for name in ("stance", "url", "title"))
+def _grouped(links):
+    """Evidence by stance, in the order the public claim page lists it."""
+    return [
+        (stance, [link for link in links if link.stance == stance])
+        for stance in Evidence.Stance
+        if any(link.stance == stance for link in links)
+    ]
 
 
-def proposal_rows(proposal):
-    """(label, public now, proposed, differs) for each value the proposal sets, evidence last."""
+@dataclass
+class PublicView:
+    """One side of a proposal's page: the claim as its public page shows it (None: not shown)."""
+
+    claim: Claim | None
+    evidence_groups: list
+
+
+def _as_public(claim, links):
+    if claim is None or not claim.is_claim:
+        return PublicView(None, [])
+    return PublicView(claim, _grouped(links))
+
+
+def proposal_preview(proposal):
+    """What readers see of the claim now, and what they will see once the proposal is approved.
+
+    Both sides are rendered with the public claim page's own partials, so the approver reads the
+    badge, the verdict note, the "as of" and the evidence exactly as readers will.
+    """
     claim = proposal.claim
+    if proposal.action == Proposal.Action.RECOVER:
+        try:
+            version, _withdrawal = services.deletion_snapshot(proposal.version_id)
+        except ValidationError:
+            return _as_public(None, []), _as_public(None, []), ""
+        then, values, evidence, _history = snapshot_values(version)
+        after = Claim(pk=proposal.claim_pk, statement=then.get("statement", ""), article_id=then.get("article_id"))
+        for name, value in values.items():
+            setattr(after, name, value)
+        return _as_public(None, []), _as_public(after, [Evidence(**link) for link in evidence]), ""
+    links_now = list(claim.evidence.all())
+    now = _as_public(claim, links_now)
+    if proposal.action == Proposal.Action.DELETE:
+        return now, _as_public(None, []), ""
     change = services.proposal_change(proposal)
-    rows = []
+    after = copy.copy(claim)
     for name, value in change.values.items():
-        field = Claim._meta.get_field(name)
-        now = getattr(claim, name)
-        if name == "status":
-            now, value = Claim.Status(now).label, Claim.Status(value).label
-        rows.append(
-            (field.verbose_name, now if now not in (None, "") else "—", value if value not in (None, "") else "—")
-        )
+        setattr(after, name, value)
+    links_after = links_now
     if change.evidence is not None:
-        now = "\n".join(sorted(_link_line({n: getattr(e, n) for n in EVIDENCE_FIELDS}) for e in claim.evidence.all()))
-        then = "\n".join(sorted(_link_line(link) for link in change.evidence))
-        rows.append((_("evidence"), now or "—", then or "—"))
-    return [(label, now, then, str(now) != str(then)) for label, now, then in rows]
+        links_after = [Evidence(**{name: link.get(name) for name in EVIDENCE_FIELDS}) for link in change.evidence]
+    note_diff = ""
+    if after.verdict_note != claim.verdict_note:
+        note_diff = char_diff(claim.verdict_note, after.verdict_note, context=10_000)
+    return now, _as_public(after, links_after), note_diff
 
 
 @admin.action(description=_("Approve selected proposals"), permissions=["approve"])
@@ -163,11 +202,15 @@ class ProposalAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("statement"))
     def claim_statement(self, obj):
-        return obj.claim.statement[:60]
+        return obj.claim.statement[:60] if obj.claim else "—"
 
     @admin.display(description=_("change"))
     def summary(self, obj):
+        if obj.action != Proposal.Action.CHANGE or obj.claim is None:
+            return obj.get_action_display()
         parts = []
+        if "is_claim" in obj.values:
+            parts.append(gettext("a claim") if obj.values["is_claim"] else gettext("not a claim"))
         if "status" in obj.values:
             parts.append(format_html("{} → {}", status_badge(obj.claim.status), status_badge(obj.values["status"])))
         if "verdict_note" in obj.values:
@@ -213,13 +256,15 @@ class ProposalAdmin(admin.ModelAdmin):
                 for message in error.messages:
                     self.message_user(request, message, messages.ERROR)
             proposal.refresh_from_db()
+        now, after, note_diff = proposal_preview(proposal)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": str(proposal),
             "proposal": proposal,
             "claim": proposal.claim,
-            "rows": proposal_rows(proposal),
+            "sides": [(gettext("Readers see now"), now), (gettext("Readers will see once approved"), after)],
+            "note_diff": note_diff,
             "form": form,
             "can_approve": self.has_approve_permission(request)
             and proposal.state == State.OPEN

@@ -11,27 +11,28 @@ the public ``revision_view`` and ``recover_view`` hooks of ``VersionAdmin``.
 """
 
 import reversion
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from reversion.admin import VersionAdmin
 from reversion.models import Version
-from taggit.models import Tag
 
 from claims import services
 from claims.caching.revision import Touched, content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, StatusChange
-from claims.services.workflow import claim_recover
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange
 
 from .forms import RestoreForm
+from .notices import proposal_message
 
 RESTORED_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after"]
 
@@ -117,27 +118,38 @@ class GuardedVersionAdmin(VersionAdmin):
         return []
 
     def restore_apply(self, request, version, form):
-        """Restore ``version`` through the services; raise ValidationError to refuse."""
+        """Restore ``version`` through the services; raise ValidationError to refuse.
+
+        Returns (object to show next, or None for the list, and the message that says what happened)."""
         raise NotImplementedError
 
+    def restore_reworded(self, version, current):
+        """Whether the version's sentence reads otherwise than the stored one (offer the verdict alone)."""
+        return False
+
+    def has_recover_permission(self, request):
+        return self.has_add_permission(request)
+
     def _restore_page(self, request, version, current, *, recover):
-        if not (self.has_add_permission(request) if recover else self.has_change_permission(request, current)):
+        if not (self.has_recover_permission(request) if recover else self.has_change_permission(request, current)):
             raise PermissionDenied
         form = RestoreForm(
             request.POST if request.method == "POST" else None,
             initial={"loaded_version": getattr(current, "version", None)},
+            reworded=self.restore_reworded(version, current),
         )
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():
-                    obj = self.restore_apply(request, version, form)
+                    obj, message = self.restore_apply(request, version, form)
             except ValidationError as error:
                 for message in error.messages:
                     messages.error(request, message)
             else:
-                when = localize(template_localtime(version.revision.date_created))
-                messages.success(request, _("Restored the version saved on %(datetime)s.") % {"datetime": when})
+                messages.success(request, message)
                 opts = self.model._meta
+                if obj is None:
+                    return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
                 return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
         rows = self.restore_rows(version, current)
         context = {
@@ -161,18 +173,6 @@ class GuardedVersionAdmin(VersionAdmin):
 
 
 class ClaimVersionAdmin(GuardedVersionAdmin):
-    def deletion_snapshot_extra(self, obj):
-        return list(obj.history.all())
-
-    def deletion_touched(self, objects):
-        """A deleted claim leaves its page, its article's page, its tags' pages and the lists."""
-        pks = [claim.pk for claim in objects]
-        return Touched(
-            claims=set(pks),
-            articles={claim.article_id for claim in objects},
-            tags=set(Tag.objects.filter(claim__pk__in=pks).values_list("pk", flat=True)),
-        )
-
     def get_deleted_objects(self, objs, request):
         # A claim's status history is never deleted on its own, but it goes with its claim and
         # comes back with it (it is in the deletion's version): deleting needs no right on it.
@@ -220,56 +220,124 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
         rows.append((_("evidence"), "\n".join(links_now), "\n".join(links_then)))
         return rows
 
+    def restore_reworded(self, version, current):
+        return current is not None and version.field_dict.get("statement") != current.statement
+
+    def has_recover_permission(self, request):
+        # Recovering undoes a deletion: it needs the right to delete claims (chief editors).
+        return self.has_delete_permission(request)
+
     def restore_apply(self, request, version, form):
+        note = form.cleaned_data.get("status_note", "")
+        stored = Claim.objects.filter(pk=version.object_id).first()
+        if stored is None:
+            recovered = services.claim_recover_version(version_id=version.pk, user=request.user, note=note)
+            if isinstance(recovered, Proposal):
+                return None, proposal_message(1, replaced=0)
+            return recovered, _("Recovered the claim: it is public again.")
         then = version.field_dict
         values = {name: then.get(name) for name in RESTORED_FIELDS}
         evidence = self.version_evidence(version)
-        stored = Claim.objects.filter(pk=version.object_id).first()
-        if stored is None:
-            history = [
-                StatusChange(**{k: v for k, v in other.field_dict.items() if k not in ("id", "claim_id")})
-                for other in version.revision.version_set.filter(content_type__model="statuschange")
-                if other.field_dict.get("claim_id") == int(version.object_id)
-            ]
-            article = Article.objects.filter(pk=then["article_id"]).first()
-            if article is None:
-                raise ValidationError(_("The claim's article no longer exists."))
-            return claim_recover(
-                pk=int(version.object_id),
-                article=article,
-                values=values,
-                statement=then["statement"],
-                position=then["position"],
-                section=then.get("section", ""),
-                evidence=[{k: v for k, v in link.items() if k != "pk"} for link in evidence],
-                history=history,
-                user=request.user,
-            )
         # Links of the version that were deleted since come back as new links.
         existing = set(stored.evidence.values_list("pk", flat=True))
         for link in evidence:
             if link["pk"] not in existing:
                 link["pk"] = None
         sentence = None
-        if then["statement"] != stored.statement or then["article_id"] != stored.article_id:
+        verdict_only = form.cleaned_data.get("verdict_only")
+        if not verdict_only and (then["statement"] != stored.statement or then["article_id"] != stored.article_id):
             article = Article.objects.filter(pk=then["article_id"]).first() or stored.article
-            sentence = services.claim_locate(article=article, statement=then["statement"], exclude_pk=stored.pk)
+            try:
+                sentence = services.claim_locate(article=article, statement=then["statement"], exclude_pk=stored.pk)
+            except ValidationError as error:
+                raise ValidationError(
+                    [
+                        *error.messages,
+                        _("To bring back the verdict alone on the sentence as it reads now, tick the box below."),
+                    ]
+                ) from error
+        if verdict_only and not note:
+            note = _("Verdict of %(date)s restored on the reworded sentence (it read: “%(before)s”).") % {
+                "date": localize(template_localtime(version.revision.date_created)),
+                "before": then["statement"],
+            }
         change = services.ClaimChange(
             claim=stored,
             sentence=sentence,
             values=values,
             evidence=evidence,
             expected_version=form.cleaned_data.get("loaded_version"),
-            note=form.cleaned_data.get("status_note", ""),
+            note=note,
         )
-        services.claims_apply(changes=[change], user=request.user, via=StatusChange.Via.RESTORE)
-        return stored
+        result = services.claims_apply(changes=[change], user=request.user, via=StatusChange.Via.RESTORE)
+        if result.proposals:
+            return stored, proposal_message(len(result.proposals), replaced=len(result.replaced))
+        when = localize(template_localtime(version.revision.date_created))
+        return stored, _("Restored the version saved on %(datetime)s.") % {"datetime": when}
 
     def recover_view(self, request, version_id, extra_context=None):
-        version = get_object_or_404(Version, pk=version_id)
-        if Claim.objects.filter(pk=version.object_id).exists():
+        if not self.has_recover_permission(request):
+            raise PermissionDenied
+        version = Version.objects.filter(pk=version_id).first()
+        if (
+            version is not None
+            and version.content_type.model_class() is Claim
+            and Claim.objects.filter(pk=version.object_id).exists()
+        ):
             return self.revision_view(request, version.object_id, version_id, extra_context)
+        try:
+            version, _withdrawal = services.deletion_snapshot(version_id)
+        except ValidationError as error:
+            raise Http404(" ".join(error.messages)) from error
         return self._restore_page(request, version, None, recover=True)
+
+    # Deleting goes through the services: a snapshot, a withdrawal readers can read, and sign-off.
+    def delete_model(self, request, obj):
+        self._delete(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._delete(request, list(queryset))
+
+    def _delete(self, request, claims):
+        services.claims_delete(claims=claims, user=request.user, via=StatusChange.Via.ADMIN)
+
+    def log_deletions(self, request, queryset):
+        if not services.sign_off_applies(StatusChange.Via.ADMIN):  # a proposal is its own record
+            return super().log_deletions(request, queryset)
+        return None
+
+    def response_delete(self, request, obj_display, obj_id):
+        proposal = Proposal.objects.open().filter(claim_id=obj_id, action=Proposal.Action.DELETE).first()
+        if proposal is None:
+            return super().response_delete(request, obj_display, obj_id)
+        replaced = Proposal.objects.filter(
+            claim_id=obj_id, state=Proposal.State.WITHDRAWN, reviewed_at=proposal.created_at
+        ).count()
+        self.message_user(request, proposal_message(1, replaced), messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
+
+
+@admin.action(description=gettext_lazy("Delete selected claims (a proposal, with sign-off)"), permissions=["delete"])
+def delete_selected(modeladmin, request, queryset):
+    """Django's own confirmation page, then the deletion service: with sign-off on, proposals."""
+    if not (request.POST.get("post") and queryset.exists()):
+        return django_delete_selected(modeladmin, request, queryset)
+    claims = list(queryset)
+    proposals, replaced = services.claims_delete(claims=claims, user=request.user, via=StatusChange.Via.ADMIN)
+    if proposals:
+        modeladmin.message_user(request, proposal_message(len(proposals), len(replaced)), messages.WARNING)
+    else:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d claim deleted. Its address now says it was withdrawn.",
+                "%(count)d claims deleted. Their addresses now say they were withdrawn.",
+                len(claims),
+            )
+            % {"count": len(claims)},
+            messages.SUCCESS,
+        )
+    return None
 
 
 class ArticleVersionAdmin(GuardedVersionAdmin):
@@ -298,7 +366,8 @@ class ArticleVersionAdmin(GuardedVersionAdmin):
             correction_note=form.cleaned_data.get("status_note"),
             **{name: then.get(name) for name in self.ARTICLE_FIELDS},
         )
-        return article
+        when = localize(template_localtime(version.revision.date_created))
+        return article, _("Restored the version saved on %(datetime)s.") % {"datetime": when}
 
     def recover_view(self, request, version_id, extra_context=None):
         version = get_object_or_404(Version, pk=version_id)

@@ -28,7 +28,7 @@ from claims.services.anchoring import already_claimed_message, not_a_sentence_me
 from claims.validators import validate_visible_text
 
 Status = Claim.Status
-NEW, UPDATED, UNCHANGED = services.NEW, services.UPDATED, services.UNCHANGED
+NEW, UPDATED, PROPOSED, UNCHANGED = services.NEW, services.UPDATED, services.PROPOSED, services.UNCHANGED
 # Ids per ``__in`` query: SQLite allows at most 32,766 query parameters.
 QUERY_CHUNK = 5000
 PROGRESS_EVERY = 1000
@@ -89,10 +89,25 @@ class ImportReport:
 
     @property
     def counts(self):
-        counts = {NEW: 0, UPDATED: 0, UNCHANGED: 0}
+        """New, updated, proposed (with sign-off: waits for a second person) and unchanged rows,
+        counted alike in the preview, the dry run and the import."""
+        counts = {NEW: 0, UPDATED: 0, PROPOSED: 0, UNCHANGED: 0}
         for outcome in self.outcomes:
             counts[outcome.action] += 1
         return counts
+
+
+def count_summary(counts):
+    """New, updated, proposed and unchanged rows, as the preview, the result and the job page say them."""
+    return _(
+        "%(new)d new, %(updated)d updated, %(proposed)d proposed (published once another chief editor "
+        "approves), %(unchanged)d unchanged."
+    ) % {
+        "new": counts[NEW],
+        "updated": counts[UPDATED],
+        "proposed": counts[PROPOSED],
+        "unchanged": counts[UNCHANGED],
+    }
 
 
 def import_table(
@@ -191,7 +206,9 @@ class _Importer:
         self._match(rows)
         self._anchor(rows)
         changes = self._changes(rows)
-        checked = services.claims_check(changes=changes, today=self.today)
+        if self.propose is None:
+            self.propose = services.sign_off_applies(self.via)
+        checked = services.claims_check(changes=changes, today=self.today, propose=self.propose)
         self._problems(checked.problems)
         order = {name: i for i, name in enumerate(csvformat.COLUMNS)}
         self.report.errors.sort(key=lambda e: (e.row or 0, order.get(e.column, len(order))))
@@ -611,7 +628,7 @@ class _Importer:
                     outcome.claim, slug=row.article.slug, tag_names=outcome.tags_after, links=outcome.links_after
                 )
                 before = {column: old[column] for column in csvformat.COLUMNS[1:] if old[column] != new[column]}
-            self.report.outcomes.append(RowOutcome(row.number, outcome.action, outcome.claim, row.cells, before))
+            self.report.outcomes.append(RowOutcome(row.number, outcome.kind, outcome.claim, row.cells, before))
 
     def _problems(self, problems):
         for problem in problems:

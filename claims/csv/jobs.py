@@ -274,6 +274,7 @@ def _run(upload, file_name, user_id):
         "counts": {
             "new": counts[importing.NEW],
             "updated": counts[importing.UPDATED],
+            "proposed": counts[importing.PROPOSED],
             "unchanged": counts[importing.UNCHANGED],
         },
         "batch": report.batch if report.proposals else "",

@@ -17,9 +17,11 @@ from .articles import (
     claims_set_is_claim,
     parse_article_file,
 )
+from .withdrawals import claim_recover_version, claims_delete, deletion_snapshot
 from .workflow import (
     CONCURRENT_EDIT_MESSAGE,
     NEW,
+    PROPOSED,
     UNANCHORED,
     UNCHANGED,
     UPDATED,
@@ -30,6 +32,7 @@ from .workflow import (
     claim_change_status,
     claims_apply,
     claims_check,
+    new_verdict_note_errors,
     proposal_approve,
     proposal_change,
     proposal_send_back,
@@ -40,6 +43,7 @@ from .workflow import (
 __all__ = [
     "CONCURRENT_EDIT_MESSAGE",
     "NEW",
+    "PROPOSED",
     "UNANCHORED",
     "UNCHANGED",
     "UPDATED",
@@ -58,6 +62,10 @@ __all__ = [
     "claim_locate",
     "claim_change_status",
     "claims_apply",
+    "claims_delete",
+    "claim_recover_version",
+    "deletion_snapshot",
+    "new_verdict_note_errors",
     "claims_check",
     "claims_set_is_claim",
     "parse_article_file",

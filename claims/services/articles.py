@@ -176,9 +176,10 @@ def article_create_claims(*, article, user=None, via=StatusChange.Via.COMMAND):
 
 
 def claims_set_is_claim(*, claims, is_claim, user=None, via=StatusChange.Via.BULK):
-    """Mark statements as not a claim (opinion, rhetoric), or as claims again. Returns how many changed."""
+    """Mark statements as not a claim (opinion, rhetoric), or as claims again (with sign-off on, a
+    proposal: it decides whether readers see the claim at all). Returns the ApplyResult."""
     changes = [ClaimChange(claim=claim, values={"is_claim": is_claim}) for claim in claims]
-    return len(claims_apply(changes=changes, user=user, via=via).written)
+    return claims_apply(changes=changes, user=user, via=via)
 
 
 @dataclass

@@ -33,7 +33,7 @@ from taggit.models import Tag, TaggedItem
 
 from claims import text
 from claims.caching.revision import Touched, content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange, Withdrawal
 from claims.validators import validate_visible_text
 
 from .anchoring import claim_anchor_fields, claim_locate
@@ -41,7 +41,7 @@ from .anchoring import claim_anchor_fields, claim_locate
 Status = Claim.Status
 Stance = Evidence.Stance
 Via = StatusChange.Via
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+NEW, UPDATED, PROPOSED, UNCHANGED = "new", "updated", "proposed", "unchanged"
 # What a change may set directly; the anchor comes from a sentence, the version from the service.
 VALUE_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after", "last_checked"]
 ANCHOR_FIELDS = ["statement", "prefix", "suffix", "position", "section", "is_anchored"]
@@ -49,8 +49,13 @@ STORED_FIELDS = ["article", *ANCHOR_FIELDS, *VALUE_FIELDS]
 WRITE_BATCH = 1000
 QUERY_CHUNK = 5000  # ids per ``__in`` query: SQLite allows at most 32,766 query parameters
 UNANCHORED = "unanchored"  # ClaimChange.sentence for a claim whose sentence is gone
-# What readers see of a claim's verdict: with sign-off on, a change to these waits for a second person.
-PUBLIC_FIELDS = ["status", "verdict_note", "as_of"]
+# What readers see of a claim: with sign-off on, a change to these (and to its evidence, and deleting
+# or recovering it) waits for a second person. Whether a statement is a claim decides whether it is
+# public at all.
+PUBLIC_FIELDS = ["is_claim", "status", "verdict_note", "as_of"]
+# What a reviewer signs off: when one of these (or the evidence) changes, open proposals go stale.
+# A position shift from an edit elsewhere in the article is not among them.
+VERDICT_FIELDS = ["article", "statement", "is_anchored", *PUBLIC_FIELDS]
 SIGNED_OFF_PATHS = {Via.ADMIN, Via.BULK, Via.IMPORT, Via.RESTORE}  # never the initial load (Via.LOAD)
 
 
@@ -118,6 +123,25 @@ def status_rule_errors(*, status, verdict_note, as_of, stances):
     return errors
 
 
+def new_verdict_note_errors(*, from_status, to_status, stored_note, note):
+    """A verdict and its note change together: a new verdict (other than a first "verified", or a
+    return to pending) needs a note written for it, not the note of the verdict it replaces."""
+    if to_status == from_status or to_status == Status.PENDING:
+        return []
+    if from_status == Status.PENDING and to_status == Status.VERIFIED:
+        return []
+    kept = (note or "").strip()
+    if not kept or kept != (stored_note or "").strip():
+        return []
+    return [
+        _(
+            "A new verdict needs a verdict note written for it: the note was written for the previous "
+            "verdict (%(before)s). Say what the new verdict (%(after)s) rests on."
+        )
+        % {"before": Status(from_status).label, "after": Status(to_status).label}
+    ]
+
+
 def not_a_claim_message():
     return _("This statement is marked “not a claim”, so it takes no status: mark it as a claim first.")
 
@@ -174,10 +198,24 @@ class Outcome:
     links_after: list = field(default_factory=list)
     tags_before: list = field(default_factory=list)
     tags_after: list = field(default_factory=list)
+    # With sign-off: the values readers would see (PUBLIC_FIELDS) and the evidence, kept as a proposal.
+    public: dict = field(default_factory=dict)
+    public_evidence: list | None = None
 
     @property
     def status_changed(self):
         return self.claim.status != self.from_status
+
+    @property
+    def proposed(self):
+        return bool(self.public) or self.public_evidence is not None
+
+    @property
+    def kind(self):
+        """How an entry point counts it: proposed, new, updated or unchanged (one of them)."""
+        if self.action != UNCHANGED and self.proposed:
+            return PROPOSED
+        return self.action
 
 
 @dataclass
@@ -185,6 +223,7 @@ class ApplyResult:
     outcomes: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     proposals: list = field(default_factory=list)
+    replaced: list = field(default_factory=list)  # open proposals a new one replaced
 
     @property
     def ok(self):
@@ -192,9 +231,11 @@ class ApplyResult:
 
     @property
     def counts(self):
-        counts = {NEW: 0, UPDATED: 0, UNCHANGED: 0}
+        """New, updated (applied now), proposed (waiting for sign-off) and unchanged: the same in a
+        check (preview, dry run) as in the write, so every entry point counts alike."""
+        counts = {NEW: 0, UPDATED: 0, PROPOSED: 0, UNCHANGED: 0}
         for outcome in self.outcomes:
-            counts[outcome.action] += 1
+            counts[outcome.kind] += 1
         return counts
 
     @property
@@ -219,9 +260,14 @@ def _link_key(link):
 # The entry points
 
 
-def claims_check(*, changes, today=None):
-    """What :func:`claims_apply` would do with ``changes``, and every problem; writes nothing."""
-    return _Plan(changes, today=today, lock=False).result
+def claims_check(*, changes, today=None, via=None, propose=None):
+    """What :func:`claims_apply` would do with ``changes``, and every problem; writes nothing.
+
+    Given ``via`` (or ``propose``), the outcomes say which changes would become proposals, so a
+    preview counts exactly as the write will."""
+    if propose is None:
+        propose = via is not None and sign_off_applies(via)
+    return _Plan(changes, today=today, lock=False, propose=propose).result
 
 
 def sign_off_applies(via):
@@ -244,7 +290,7 @@ def claims_apply(*, changes, user=None, via, note="", today=None, notify=True, p
     """
     if propose is None:
         propose = sign_off_applies(via)
-    plan = _Plan(changes, today=today, lock=True)
+    plan = _Plan(changes, today=today, lock=True, propose=propose)
     result = plan.result
     if result.problems:
         concurrent = [p for p in result.problems if p.code == "concurrent_edit"]
@@ -291,45 +337,54 @@ def _jsonable(value):
 
 
 def _propose(checked, *, user, via, note, today, notify, batch):
-    """Apply what readers do not see; keep the rest of each change as a Proposal."""
+    """Apply what readers do not see; keep the rest of each change as a Proposal.
+
+    The result's outcomes are the checked ones (each counted as proposed, new, updated or
+    unchanged), with the claims as written; an open proposal that a new one replaces is listed
+    in ``replaced``.
+    """
     direct, proposed = [], []
-    for outcome in checked.written:
+    for outcome in checked.outcomes:
+        if outcome.action == UNCHANGED:
+            continue
         change = outcome.change
-        public = {
-            name: value
-            for name, value in change.values.items()
-            if name in PUBLIC_FIELDS
-            and (outcome.stored is None or getattr(outcome.stored, name) != getattr(outcome.claim, name))
-        }
-        evidence = change.evidence if "evidence" in outcome.changed or outcome.stored is None else None
         private = dataclasses.replace(
             change, values={k: v for k, v in change.values.items() if k not in PUBLIC_FIELDS}, evidence=None
         )
-        direct.append(private)
-        if public or evidence is not None:
-            proposed.append((private, public, evidence))
-    plan = _Plan(direct, today=today, lock=True)
-    result = _write(plan.result, plan, user=user, via=via, note=note, notify=notify)
-    proposals = []
-    for private, public, evidence in proposed:
-        outcome = result.outcome_for(private)
-        claim = outcome.claim
-        Proposal.objects.open().filter(claim=claim).update(state=Proposal.State.WITHDRAWN, reviewed_at=plan.now)
-        proposals.append(
-            Proposal(
-                claim=claim,
-                values=_jsonable(public),
-                evidence=_jsonable(list(evidence)) if evidence is not None else None,
-                base_version=claim.version,
-                note=private.note or note,
-                via=via,
-                batch=batch,
-                proposed_by=user,
-                created_at=plan.now,
+        direct.append((outcome, private))
+    plan = _Plan([private for _outcome, private in direct], today=today, lock=True)
+    written = _write(plan.result, plan, user=user, via=via, note=note, notify=notify)
+    proposals, replace = [], []
+    for outcome, private in direct:
+        claim = written.outcome_for(private).claim
+        # The outcome keeps the claim as the change would make it, under the id and version written now.
+        outcome.claim.pk, outcome.claim.version = claim.pk, claim.version
+        outcome.claim.verdict_version = claim.verdict_version
+        if outcome.proposed:
+            proposed.append(claim.pk)
+            proposals.append(
+                Proposal(
+                    claim=claim,
+                    claim_pk=claim.pk,
+                    values=_jsonable(outcome.public),
+                    evidence=_jsonable(list(outcome.public_evidence)) if outcome.public_evidence is not None else None,
+                    base_version=claim.verdict_version,
+                    note=private.note or note,
+                    via=via,
+                    batch=batch,
+                    proposed_by=user,
+                    created_at=plan.now,
+                )
             )
+    for chunk in _chunks(proposed):
+        replace += Proposal.objects.open().filter(claim_id__in=chunk)
+    if replace:
+        Proposal.objects.filter(pk__in=[p.pk for p in replace]).update(
+            state=Proposal.State.WITHDRAWN, reviewed_at=plan.now
         )
-    result.proposals = Proposal.objects.bulk_create(proposals)
-    return result
+    checked.replaced = replace
+    checked.proposals = Proposal.objects.bulk_create(proposals, batch_size=WRITE_BATCH)
+    return checked
 
 
 def _from_json(values):
@@ -370,8 +425,17 @@ def proposal_approve(*, proposal, user, seen_version=None, today=None):
         )
     if not user.has_perm("claims.approve_proposal"):
         raise ValidationError(_("Only chief editors sign proposals off."), code="permission")
-    claim = Claim.objects.select_for_update().get(pk=proposal.claim_id)
-    if claim.version != proposal.base_version and seen_version != claim.version:
+    if proposal.action == Proposal.Action.RECOVER:
+        from .withdrawals import claim_recover_version
+
+        claim_recover_version(
+            version_id=proposal.version_id, user=proposal.proposed_by, approved_by=user, note=proposal.note
+        )
+        return _reviewed(proposal, user, Proposal.State.APPROVED)
+    claim = Claim.objects.select_for_update().filter(pk=proposal.claim_id).first()
+    if claim is None:
+        raise ValidationError(_("The claim of this proposal no longer exists."), code="gone")
+    if claim.verdict_version != proposal.base_version and seen_version != claim.verdict_version:
         raise ValidationError(
             _(
                 "The claim was changed after this proposal was made. Open the proposal, look at it "
@@ -379,6 +443,12 @@ def proposal_approve(*, proposal, user, seen_version=None, today=None):
             ),
             code="stale",
         )
+    if proposal.action == Proposal.Action.DELETE:
+        from .withdrawals import claims_delete
+
+        _reviewed(proposal, user, Proposal.State.APPROVED)
+        claims_delete(claims=[claim], user=proposal.proposed_by, via=proposal.via, note=proposal.note, approved_by=user)
+        return None
     change = proposal_change(proposal)
     change.claim = claim
     change.expected_version = claim.version
@@ -394,11 +464,16 @@ def proposal_approve(*, proposal, user, seen_version=None, today=None):
         notify=True,
         approved_by=user,
     )
-    proposal.state = Proposal.State.APPROVED
-    proposal.reviewed_by = user
-    proposal.reviewed_at = plan.now
-    proposal.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+    _reviewed(proposal, user, Proposal.State.APPROVED)
     return result
+
+
+def _reviewed(proposal, user, state):
+    proposal.state = state
+    proposal.reviewed_by = user
+    proposal.reviewed_at = timezone.now()
+    proposal.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+    return proposal
 
 
 @transaction.atomic
@@ -461,7 +536,8 @@ def claim_recover(*, pk, article, values, statement, position, section, evidence
 
 
 class _Plan:
-    def __init__(self, changes, *, today, lock):
+    def __init__(self, changes, *, today, lock, propose=False):
+        self.propose = propose
         self.today = today or timezone.localdate()
         self.now = timezone.now()
         self.result = ApplyResult()
@@ -570,12 +646,44 @@ class _Plan:
         )
         for error in errors:
             self._problem(change, "status", error)
-        if not errors:
-            self.result.outcomes.append(outcome)
+        note_errors = new_verdict_note_errors(
+            from_status=from_status,
+            to_status=claim.status,
+            stored_note=stored.verdict_note if stored else "",
+            note=claim.verdict_note,
+        )
+        for error in note_errors:
+            self._problem(change, "verdict_note", error)
+        if errors or note_errors:
+            return
+        if self.propose:
+            self._split(outcome)
+        self.result.outcomes.append(outcome)
+
+    @staticmethod
+    def _split(outcome):
+        """What of the change readers would see: it waits for sign-off (Outcome.public, public_evidence)."""
+        change, base = outcome.change, outcome.stored or Claim()
+        outcome.public = {
+            name: value
+            for name, value in change.values.items()
+            if name in PUBLIC_FIELDS and getattr(base, name) != getattr(outcome.claim, name)
+        }
+        if change.evidence is not None and (
+            "evidence" in outcome.changed or (outcome.stored is None and change.evidence)
+        ):
+            outcome.public_evidence = change.evidence
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
+
+
+MOVED_ONLY = {"position", "prefix", "suffix", "section"}
+
+
+def _verdict_changed(outcome):
+    return bool(set(outcome.changed) & {*VERDICT_FIELDS, "evidence"})
 
 
 class _Writer:
@@ -596,13 +704,16 @@ class _Writer:
             Claim.objects.filter(pk__in=chunk).update(is_anchored=False)
         for outcome in updated:
             outcome.claim.version = outcome.stored.version + 1
+            outcome.claim.verdict_version = outcome.stored.verdict_version + bool(_verdict_changed(outcome))
             outcome.claim.updated_at = self.now
         if updated:
             Claim.objects.bulk_update(
-                [o.claim for o in updated], [*STORED_FIELDS, "version", "updated_at"], batch_size=WRITE_BATCH
+                [o.claim for o in updated],
+                [*STORED_FIELDS, "version", "verdict_version", "updated_at"],
+                batch_size=WRITE_BATCH,
             )
         for claim in new:
-            claim.version = 1
+            claim.version = claim.verdict_version = 1
             claim.created_at = claim.updated_at = self.now
         with_id = [claim for claim in new if claim.pk]
         if with_id:
@@ -645,7 +756,54 @@ class _Writer:
             for row in outcome.change.history or ():
                 row.claim = outcome.claim
         StatusChange.objects.bulk_create(restored, batch_size=WRITE_BATCH)
+        self._write_withdrawals(updated)
         self._record_versions()
+
+    def _write_withdrawals(self, updated):
+        """A claim readers could see that is marked not a claim leaves a Withdrawal (its address says
+        so, 訂正履歴 lists it) and a history row; marked a claim again, it is public again."""
+        withdrawn = [o for o in updated if o.stored.is_claim and not o.claim.is_claim]
+        reinstated = [o for o in updated if not o.stored.is_claim and o.claim.is_claim]
+        Withdrawal.objects.bulk_create(
+            [
+                Withdrawal(
+                    claim_pk=o.claim.pk,
+                    article_id=o.claim.article_id,
+                    reason=Withdrawal.Reason.NOT_A_CLAIM,
+                    statement=o.stored.statement,
+                    status=o.stored.status,
+                    verdict_note=o.stored.verdict_note,
+                    note=o.change.note or self.note,
+                    was_public=o.claim.article.is_published,
+                    user=self.user,
+                    approved_by=self.approved_by,
+                    created_at=self.now,
+                )
+                for o in withdrawn
+            ],
+            batch_size=WRITE_BATCH,
+        )
+        for chunk in _chunks([o.claim.pk for o in reinstated]):
+            Withdrawal.objects.filter(claim_pk__in=chunk, reinstated_at__isnull=True).update(reinstated_at=self.now)
+        Kind = StatusChange.Kind
+        StatusChange.objects.bulk_create(
+            [
+                StatusChange(
+                    claim=o.claim,
+                    kind=Kind.WITHDRAWN if o in withdrawn else Kind.REINSTATED,
+                    from_status=o.stored.status,
+                    to_status=o.claim.status,
+                    note=o.change.note or self.note,
+                    user=self.user,
+                    via=self.via,
+                    approved_by=self.approved_by,
+                    created_at=self.now,
+                )
+                for o in (*withdrawn, *reinstated)
+                if o.claim.status != Status.PENDING  # triage of unchecked sentences is no verdict's history
+            ],
+            batch_size=WRITE_BATCH,
+        )
 
     def _history_date(self, claim):
         """When the change happened: now, except for the shipped record, dated from its own last check."""
@@ -716,8 +874,11 @@ class _Writer:
         Inside a revision the admin opened, the claims join it; otherwise each claim gets a revision
         of its own (bulk-created: an import of ten thousand rows stays a few queries).
         """
-        claims = [o.claim for o in self.outcomes]
-        if reversion.is_active():
+        # A claim that only moved (an edit elsewhere shifted its position) gets no version: nothing
+        # of it changed that anyone would restore, and its history stays as it was.
+        claims = [o.claim for o in self.outcomes if o.action == NEW or set(o.changed) - MOVED_ONLY]
+        # An article's own revision (its admin save) is not the claims' history: they get their own.
+        if reversion.is_active() and self.via != Via.ARTICLE:
             for claim in claims:
                 reversion.add_to_revision(claim)
             return

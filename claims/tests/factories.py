@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import OperationalError, connections
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from claims import services
 from claims.models import Article, Claim, Evidence
@@ -285,3 +286,9 @@ def run_tasks():
     with mock.patch.object(db_worker, "close_old_connections"):
         worker.run()
     return DBTaskResult.objects.finished().count() - before
+
+
+def ja(message, *args):
+    """The text a Japanese editor or reader sees for ``message`` (gettext, or ngettext with ``args``)."""
+    with translation.override("ja"):
+        return str(ngettext(message, *args) if args else gettext(message))

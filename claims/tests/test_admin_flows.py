@@ -581,12 +581,12 @@ def confirm(client, preview):
     return result
 
 
-def import_finished(new, updated, unchanged):
-    return ja(
-        "Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged claim.",
-        "Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged claims.",
-        new + updated + unchanged,
-    ) % {"new": new, "updated": updated, "unchanged": unchanged}
+def import_finished(new, updated, unchanged, proposed=0):
+    summary = ja(
+        "%(new)d new, %(updated)d updated, %(proposed)d proposed (published once another chief editor "
+        "approves), %(unchanged)d unchanged."
+    ) % {"new": new, "updated": updated, "proposed": proposed, "unchanged": unchanged}
+    return ja("Import finished: %(summary)s") % {"summary": summary}
 
 
 def test_csv_import_previews_confirms_and_leaves_a_restorable_version(as_chief, chief, article):

@@ -7,7 +7,7 @@ from reversion.models import Version
 
 from claims.models import Article, Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import SOURCE_LINK, admin_save, claim_for, make_article, make_user, page_data
+from claims.tests.factories import SOURCE_LINK, admin_save, claim_for, ja, make_article, make_user, page_data
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -157,9 +157,12 @@ def test_a_deleted_claim_is_recovered_with_its_evidence_and_history(client, chie
     claim = Claim.objects.get(pk=pk)
     assert claim.status == Status.VERIFIED and claim.is_anchored
     assert claim.evidence.get().url == SOURCE["url"]
-    assert [(h.from_status, h.to_status, h.note) for h in claim.history.all()] == [
-        (Status.PENDING, Status.VERIFIED, "確認")
+    # Its own history comes back, under a row that says it was recovered, by whom.
+    assert [(h.kind, h.from_status, h.to_status, h.note) for h in claim.history.all()] == [
+        ("reinstated", Status.VERIFIED, Status.VERIFIED, ja("Recovered after its deletion.")),
+        ("status", Status.PENDING, Status.VERIFIED, "確認"),
     ]
+    assert claim.history.first().user == chief
 
 
 def test_a_recovered_claim_whose_sentence_was_claimed_again_comes_back_unanchored(client, chief, article, claim):

@@ -1,6 +1,7 @@
 """Two-person verdicts: an editor's change to what readers see is a proposal until another chief
 editor approves it, on every path; readers see only approved verdicts."""
 
+import datetime
 import io
 
 import pytest
@@ -135,9 +136,11 @@ def test_nobody_approves_their_own_proposal(claim, chief, superuser):
 def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_again(claim, editor, chief, second_chief):
     propose_through_the_form(signed_in(editor), claim, verdict_note=NEW_NOTE)
     proposal = Proposal.objects.get()
-    # Meanwhile a chief editor changes something readers do not see: the claim's version moves on.
+    # Meanwhile the claim's verdict changes (a command, signed elsewhere): what the proposal was made against moved on.
     services.claims_apply(
-        changes=[services.ClaimChange(claim=claim, values={"internal_note": "別件"})], user=second_chief, via="admin"
+        changes=[services.ClaimChange(claim=claim, values={"as_of": datetime.date(2023, 9, 1)})],
+        user=second_chief,
+        via="command",
     )
     changelist = reverse("admin:claims_proposal_changelist")
     response = signed_in(chief).post(

@@ -8,6 +8,8 @@ from django.utils.translation import gettext, ngettext
 
 from claims.csv import format as csvformat
 from claims.csv import importing
+from claims.models import StatusChange
+from claims.services import sign_off_applies
 
 PROGRESS_FROM_ROWS = 1000
 
@@ -47,7 +49,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="The CSV file (UTF-8 with or without BOM, or Shift_JIS).")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
-        parser.add_argument("--user", help="Username recorded in the status history (default: none).")
+        parser.add_argument(
+            "--user",
+            help="Your username: recorded in the history, and the proposer of the verdicts the file changes (needed with sign-off on).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress meter, even for long files.")
 
     def handle(self, *args, file, dry_run, user, no_progress, **options):
@@ -56,6 +61,17 @@ class Command(BaseCommand):
             who = get_user_model().objects.filter(username=user).first()
             if who is None:
                 raise CommandError(gettext("No user with the username “%(user)s”.") % {"user": user})
+            if not who.is_staff or not who.is_active:
+                raise CommandError(
+                    gettext("“%(user)s” is not an active staff member: only editors import claims.") % {"user": user}
+                )
+        if who is None and sign_off_applies(StatusChange.Via.IMPORT):
+            raise CommandError(
+                gettext(
+                    "Sign-off is on: the verdicts in the file become proposals, and a proposal needs its "
+                    "proposer, so that another chief editor can approve it. Name yourself with --user USERNAME."
+                )
+            )
         path = Path(file)
         try:
             size = path.stat().st_size
@@ -90,11 +106,19 @@ class Command(BaseCommand):
                 % {"file": file, "count": len(report.errors)},
                 returncode=1,
             )
-        counts = report.counts
-        summary = (
-            f"{counts[importing.NEW]} new, {counts[importing.UPDATED]} updated, {counts[importing.UNCHANGED]} unchanged"
-        )
+        summary = importing.count_summary(report.counts)
         if dry_run:
-            self.stdout.write(f"{file}: every row is valid; would import {summary}. Nothing was written (--dry-run).")
+            self.stdout.write(
+                gettext("%(file)s: every row is valid; it would import %(summary)s Nothing was written (--dry-run).")
+                % {"file": file, "summary": summary}
+            )
         else:
-            self.stdout.write(f"{file}: imported {summary} ({table.encoding}).")
+            self.stdout.write(
+                gettext("%(file)s: imported %(summary)s (%(encoding)s)")
+                % {"file": file, "summary": summary, "encoding": table.encoding}
+            )
+        if report.proposals:
+            self.stdout.write(
+                gettext("Proposals wait for another chief editor's sign-off, in the batch “%(batch)s”.")
+                % {"batch": report.batch}
+            )
