@@ -429,7 +429,11 @@ def proposal_approve(*, proposal, user, seen_version=None, today=None):
         from .withdrawals import claim_recover_version
 
         claim_recover_version(
-            version_id=proposal.version_id, user=proposal.proposed_by, approved_by=user, note=proposal.note
+            version_id=proposal.version_id,
+            user=proposal.proposed_by,
+            approved_by=user,
+            note=proposal.note,
+            propose=False,  # signed by two people now
         )
         return _reviewed(proposal, user, Proposal.State.APPROVED)
     claim = Claim.objects.select_for_update().filter(pk=proposal.claim_id).first()
@@ -447,7 +451,14 @@ def proposal_approve(*, proposal, user, seen_version=None, today=None):
         from .withdrawals import claims_delete
 
         _reviewed(proposal, user, Proposal.State.APPROVED)
-        claims_delete(claims=[claim], user=proposal.proposed_by, via=proposal.via, note=proposal.note, approved_by=user)
+        claims_delete(
+            claims=[claim],
+            user=proposal.proposed_by,
+            via=proposal.via,
+            note=proposal.note,
+            approved_by=user,
+            propose=False,  # signed by two people now
+        )
         return None
     change = proposal_change(proposal)
     change.claim = claim
