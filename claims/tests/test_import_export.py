@@ -813,7 +813,10 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, chief, ar
     data = csv_bytes([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山"), row(statement=LAST)])
     response = client.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
-    assert "2 new, 0 updated, 0 unchanged." in response.content.decode()
+    assert (
+        "2 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged."
+        in response.content.decode()
+    )
     assert not Claim.objects.exists()
     confirm = response.context["confirm_form"]
     response = client.post(reverse("admin:claims_claim_process_import"), confirm.initial)
@@ -822,7 +825,10 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, chief, ar
     change = claim_for(article, FUJI).history.get()
     assert (change.via, change.user, change.note) == ("import", chief, "Imported from claims.csv")
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert "Import finished: 2 new, 0 updated, 0 unchanged claims." in messages
+    assert (
+        "Import finished: 2 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged."
+        in messages
+    )
 
 
 def test_readers_see_an_imported_status_change_without_the_file_name_editors_see_it(client, article):
@@ -893,7 +899,10 @@ def test_admin_reads_a_shift_jis_file(client, chief, article):
     data = csv_bytes([row(statement=FUJI, status="未検証", verdict_note="確認中")], encoding="cp932")
     response = client.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
-    assert "1 new, 0 updated, 0 unchanged." in response.content.decode()
+    assert (
+        "1 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged."
+        in response.content.decode()
+    )
     assert "確認中" in response.content.decode()
 
 
@@ -961,7 +970,10 @@ def test_import_claims_dry_run_and_user(tmp_path, article):
     path = write(tmp_path, csv_bytes([row(statement=FUJI, status="verified", evidence=SOURCE)]))
     out = io.StringIO()
     call_command("import_claims", path, "--dry-run", stdout=out)
-    assert "would import 1 new, 0 updated, 0 unchanged" in out.getvalue()
+    assert (
+        "would import 1 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged"
+        in out.getvalue()
+    )
     assert not Claim.objects.exists()
     call_command("import_claims", path, "--user", "chief", stdout=out)
     assert claim_for(article, FUJI).history.get().user == chief
@@ -1075,7 +1087,10 @@ def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_
 
     bad[col["status"]] = status_of_bad
     response = client.post(reverse("admin:claims_claim_import"), upload(spreadsheet_save(rows)))
-    assert "0 new, 2 updated, 98 unchanged." in response.content.decode()
+    assert (
+        "0 new, 2 updated, 0 proposed (published once another chief editor approves), 98 unchanged."
+        in response.content.decode()
+    )
     response = client.post(reverse("admin:claims_claim_process_import"), response.context["confirm_form"].initial)
     assert response.status_code == 302
 

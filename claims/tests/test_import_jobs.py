@@ -126,7 +126,10 @@ def test_a_big_file_confirmed_in_the_admin_becomes_a_job_the_editor_can_follow(a
     job = the_job()
     assert (job.state, job.rows, job.rows_checked, job.rows_written) == (State.DONE, 2, 2, 2)
     html = job_page(client, job)
-    assert "Import finished: 2 new, 0 updated, 0 unchanged claims." in html
+    assert (
+        "Import finished: 2 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged."
+        in html
+    )
     assert 'http-equiv="refresh"' not in html
     assert reverse("admin:claims_claim_import") in html and reverse("admin:claims_claim_changelist") in html
     assert stored(uploads) == [], "the upload is deleted when the job ends"

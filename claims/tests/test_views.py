@@ -277,9 +277,20 @@ def test_json_ld_cannot_be_broken_out_of_by_the_verdict(client, article):
     assert "<script>alert" not in page
 
 
-def test_claims_of_unpublished_articles_and_non_claims_have_no_page(client, article):
+def test_a_claim_marked_not_a_claim_leaves_a_withdrawn_page_not_its_claim_page(client, article):
     claim = claim_for(article, "最後の文です。")
     services.claims_set_is_claim(claims=[claim], is_claim=False)
+    response = client.get(claim.get_absolute_url())
+    assert response.status_code == 410  # it was public: the address says it was withdrawn
+    assert 'class="claim-page claim-withdrawn"' in response.content.decode()
+    assert 'class="claim-statement"' not in response.content.decode()
+
+
+def test_claims_of_unpublished_articles_have_no_page(client):
+    draft = make_article(slug="draft", published=False)
+    claim = claim_for(draft, "最後の文です。")
+    assert client.get(claim.get_absolute_url()).status_code == 404
+    services.claims_set_is_claim(claims=[claim], is_claim=False)  # never public: no withdrawal page
     assert client.get(claim.get_absolute_url()).status_code == 404
 
 
