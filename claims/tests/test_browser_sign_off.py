@@ -54,7 +54,12 @@ def test_an_editor_proposes_and_a_chief_editor_approves(browser, desk):
     wait_for(browser, loaded)
     browser.find_element(By.CSS_SELECTOR, f"a[href$='/proposal/{proposal.pk}/change/']").click()
     wait_for(browser, lambda d: d.find_elements(By.NAME, "approve"))
-    assert NOTE in browser.find_element(By.CSS_SELECTOR, "table.restore-diff").text
+    # The approver reads the claim as readers will: its badge, the note that goes public, its sources.
+    sides = browser.find_elements(By.CSS_SELECTOR, ".proposal-side")
+    assert len(sides) == 2 and NOTE not in sides[0].text and NOTE in sides[1].text
+    assert sides[1].find_elements(By.CSS_SELECTOR, ".status-verified")
+    assert "日本の山岳標高一覧" in sides[1].text
+    assert browser.find_elements(By.CSS_SELECTOR, ".note-diff ins")
     browser.find_element(By.NAME, "approve").click()
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "ul.messagelist li.success"))
 
