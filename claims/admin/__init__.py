@@ -26,11 +26,19 @@ from claims.templatetags.claims_tags import status_badge
 from claims.text import sentences
 
 from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
-from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
+from .filters import (
+    DueForRecheckFilter,
+    EvidenceFilter,
+    LinkStatusFilter,
+    QueueReasonFilter,
+    SectionFilter,
+    UnratedFilter,
+)
 from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
+from .standards import AboutPageAdmin, EditorProfileAdmin, RatingScaleAdmin  # noqa: F401 - registers them
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 
 Status = Claim.Status
@@ -124,6 +132,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
     list_display = [
         "short_statement",
         "status_label",
+        "rating_label",
         "kind",
         "article_slug",
         "short_section",
@@ -134,6 +143,8 @@ class ClaimAdminBase(ClaimVersionAdmin):
     list_display_links = ["short_statement"]
     list_filter = [
         "status",
+        ("rating", admin.RelatedOnlyFieldListFilter),
+        UnratedFilter,
         "article",
         SectionFilter,
         "tags",
@@ -143,7 +154,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
         "is_anchored",
         "is_claim",
     ]
-    list_select_related = ["article"]
+    list_select_related = ["article", "rating"]
     search_fields = ["statement", "verdict_note", "internal_note"]
     inlines = [EvidenceInline, StatusChangeInline]
     actions = [change_status_action, mark_not_claim_action, mark_claim_action]
@@ -157,6 +168,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
                 "fields": [
                     "sign_off",
                     "status",
+                    "rating",
                     "status_note",
                     "verdict_note",
                     "as_of",
@@ -214,6 +226,10 @@ class ClaimAdminBase(ClaimVersionAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
         return status_badge(obj.status)
+
+    @admin.display(description=_("rating"), ordering="rating__order")
+    def rating_label(self, obj):
+        return obj.rating.label if obj.rating_id else "—"
 
     @admin.display(description=_("evidence"), ordering="evidence_total")
     def evidence_count(self, obj):
@@ -394,6 +410,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
     list_display = [
         "short_statement",
         "status_label",
+        "rating_label",
         "kind",
         "reason",
         "article_slug",
@@ -416,6 +433,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
                 | Q(has_dead_link=True)
                 | Q(awaiting_sign_off=True)
                 | Q(open_reports__gt=0)
+                | Claim.objects.unrated_decided_q()
             )
         )
 
@@ -434,6 +452,8 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("awaiting sign-off"))
         if getattr(obj, "open_reports", 0):
             reasons.append(gettext("reader report"))
+        if obj.is_claim and obj.status != Status.PENDING and obj.rating_id is None:
+            reasons.append(gettext("decided but not rated"))
         return ", ".join(reasons)
 
     def has_add_permission(self, request):

@@ -35,7 +35,7 @@ def change_status_action(modeladmin, request, queryset):
     claims = list(queryset.select_related("article"))
     form = BulkStatusForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
-        to, note = form.cleaned_data["status"], form.cleaned_data["note"]
+        to, note, rating = form.cleaned_data["status"], form.cleaned_data["note"], form.cleaned_data["rating"]
         changes = []
         for claim in claims:
             if not claim.is_claim:
@@ -44,7 +44,9 @@ def change_status_action(modeladmin, request, queryset):
             # The version the editor saw on the confirmation page: a save made since is not overwritten.
             seen = request.POST.get(f"version-{claim.pk}", "")
             expected = int(seen) if seen.isdigit() else claim.version
-            changes.append(services.ClaimChange(claim=claim, values={"status": to}, expected_version=expected))
+            changes.append(
+                services.ClaimChange(claim=claim, values={"status": to, "rating": rating}, expected_version=expected)
+            )
         checked = services.claims_check(changes=changes)
         refused = {id(p.change) for p in checked.problems}
         for problem in checked.problems:

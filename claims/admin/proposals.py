@@ -48,6 +48,8 @@ def proposal_rows(proposal):
         now = getattr(claim, name)
         if name == "status":
             now, value = Claim.Status(now).label, Claim.Status(value).label
+        elif name == "rating":
+            now, value = (now.label if now else None), (value.label if value else None)
         rows.append(
             (field.verbose_name, now if now not in (None, "") else "—", value if value not in (None, "") else "—")
         )
@@ -170,6 +172,8 @@ class ProposalAdmin(admin.ModelAdmin):
         parts = []
         if "status" in obj.values:
             parts.append(format_html("{} → {}", status_badge(obj.claim.status), status_badge(obj.values["status"])))
+        if "rating" in obj.values:
+            parts.append(gettext("rating"))
         if "verdict_note" in obj.values:
             parts.append(gettext("verdict note"))
         if "as_of" in obj.values:

@@ -57,6 +57,7 @@ def _reanchor_changes(article, report):
             note = reworded_note(claim.statement, sentence.text)
             if claim.is_claim and claim.status != Status.PENDING:
                 values["status"] = Status.PENDING
+                values["rating"] = None
             changes.append(ClaimChange(claim=claim, sentence=sentence, values=values, note=note))
             report.reworded.append(claim)
         elif not same_place or (claim.prefix, claim.suffix) != text.context(article.body, sentence.start, sentence.end):
