@@ -22,6 +22,7 @@ urlpatterns = [
     path("tags/<str:slug>/", public_page(views.TagView.as_view(), params=["page"]), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
     path("method/", public_page(views.MethodView.as_view()), name="method"),
+    path("about/", public_page(views.AboutView.as_view()), name="about"),
     path(
         "corrections/",
         public_page(accountability.CorrectionsView.as_view(), params=["claim", "article", "page"]),
