@@ -171,6 +171,11 @@ class RatingScale(models.Model):
     def get_absolute_url(self):
         return reverse("claims:method") + "#ratings"
 
+    def validate_constraints(self, exclude=None):
+        """Making a scale active ends the one before (services.standards.rating_scale_save), so a
+        form does not refuse it: the database constraint still holds at the write."""
+        super().validate_constraints(exclude={*(exclude or ()), "is_active"})
+
     @property
     def best_value(self):
         values = [r.review_value for r in self.ratings.all() if r.review_value is not None]

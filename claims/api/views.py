@@ -156,7 +156,7 @@ class ClaimCursorPagination(CursorPagination):
 
 
 def public_claims():
-    return Claim.objects.public().select_related("article").defer("article__body", "article__lead")
+    return Claim.objects.public().select_related("article", "rating__scale").defer("article__body", "article__lead")
 
 
 @extend_schema(

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from claims import services
@@ -216,3 +217,225 @@ def test_csv_without_the_rating_column_leaves_ratings_as_they_are(article):
     assert report.errors == []
     claim.refresh_from_db()
     assert claim.rating.code == "accurate" and claim.verdict_note == "確認。"
+
+
+# ---------------------------------------------------------------------------------------------
+# ClaimReview
+
+
+def json_ld(client, claim):
+    import json
+    import re
+
+    page = client.get(claim.get_absolute_url()).content.decode()
+    graph = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    return {node["@type"]: node for node in graph["@graph"]}
+
+
+def rate_every_way(article):
+    """One claim per sentence, each rated differently: (claim, code) pairs."""
+    services.article_create_claims(article=article)
+    plan = [
+        (FUJI, Status.VERIFIED, "mostly_accurate", Evidence.Stance.SUPPORTS),
+        (TOKYO, Status.DISPUTED, "misleading", Evidence.Stance.REFUTES),
+        (LAST, Status.DISPUTED, "false", Evidence.Stance.REFUTES),
+        ("本当でしょうか?", Status.UNSUPPORTED, "unfounded", Evidence.Stance.CONTEXT),
+    ]
+    rated = []
+    for statement, status, code, stance in plan:
+        claim = claim_for(article, statement)
+        decide(claim, status, code, note="但し書き: 文脈が欠けている。", stance=stance)
+        rated.append((claim, code))
+    return rated
+
+
+def test_claimreview_publishes_the_rating_label_and_the_worst_value_only_for_false(client, article):
+    for claim, code in rate_every_way(article):
+        rating_node = json_ld(client, claim)["ClaimReview"]["reviewRating"]
+        assert rating_node["alternateName"] == Rating.objects.get(scale__is_active=True, code=code).label_ja
+        if code == "false":
+            assert (rating_node["ratingValue"], rating_node["worstRating"]) == (1, 1)
+        elif code == "unfounded":
+            assert "ratingValue" not in rating_node and "worstRating" not in rating_node
+        else:
+            assert 1 < rating_node["ratingValue"] < rating_node["bestRating"] == 5, code
+
+
+def test_claimreview_json_gives_the_worst_value_only_to_false_and_fabricated(client, article):
+    rate_every_way(article)
+    other = claim_for(article, TOKYO, 1)
+    decide(other, Status.DISPUTED, None, note="反証あり。", stance=Evidence.Stance.REFUTES)  # disputed, unrated
+    feed = client.get("/claimreview.json").json()
+    reviews = {e["item"][0]["itemReviewed"]["url"]: e["item"][0]["reviewRating"] for e in feed["dataFeedElement"]}
+    assert len(reviews) == 5
+    worst = [r["alternateName"] for r in reviews.values() if r.get("ratingValue") == r.get("worstRating") is not None]
+    assert worst == ["誤り"]
+    assert "ratingValue" not in reviews["http://testserver" + other.get_absolute_url()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Switching scales in the admin, without code
+
+
+def test_switching_to_jfc_five_in_the_admin_makes_csv_api_and_claimreview_follow(client, article):
+    from claims.tests.factories import make_user
+    from claims.tests.pages import page_form, post_data
+
+    services.article_create_claims(article=article)
+    root = make_user("root", superuser=True)
+    client.force_login(root)
+    jfc = RatingScale.objects.get(name__startswith="JFC")
+    url = f"/admin/claims/ratingscale/{jfc.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page_form(page, having="name")
+    saved = client.post(url, post_data(form, is_active="on", _save="Save"), follow=True)
+    assert saved.status_code == 200
+    assert RatingScale.objects.active() == jfc
+    assert RatingScale.objects.filter(is_active=True).count() == 1
+    # The CSV now takes JFC's ratings (不正確 for a misleading claim) and refuses FIJ's ミスリード.
+    data = csv_bytes(
+        [
+            csv_row(
+                statement=TOKYO,
+                status="disputed",
+                rating="不正確",
+                verdict_note="文脈が欠けている。",
+                evidence=REFUTES_CELL,
+            ),
+            csv_row(statement=FUJI, status="verified", rating="accurate", evidence=SOURCE_CELL),
+        ]
+    )
+    assert [str(e) for e in importing.import_bytes(data).errors] == []
+    tokyo, fuji = claim_for(article, TOKYO), claim_for(article, FUJI)
+    assert tokyo.rating.scale == jfc and fuji.rating.scale == jfc
+    refused = importing.import_bytes(
+        csv_bytes([csv_row(id=tokyo.pk, statement=TOKYO, status="disputed", rating="ミスリード")])
+    )
+    assert refused.errors and refused.errors[0].column == "rating"
+    # ClaimReview: JFC's numbers (正確 4 of 4, 不正確 2).
+    review = json_ld(client, fuji)["ClaimReview"]["reviewRating"]
+    assert (review["alternateName"], review["ratingValue"], review["bestRating"], review["worstRating"]) == (
+        "正確",
+        4,
+        4,
+        1,
+    )
+    assert json_ld(client, tokyo)["ClaimReview"]["reviewRating"]["ratingValue"] == 2
+    # The API names the rating and its scale.
+    api = client.get(reverse("api:claim", kwargs={"id": tokyo.pk})).json()
+    assert api["rating"]["code"] == "inaccurate" and api["rating"]["scale"] == jfc.name
+    # The export writes the code, and the file round-trips.
+    exported = export_rows()
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"), newline="")))
+    by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert by_id[str(tokyo.pk)]["rating"] == "inaccurate" and by_id[str(fuji.pk)]["rating"] == "accurate"
+    assert importing.import_bytes(exported).counts[importing.UNCHANGED] == Claim.objects.count()
+
+
+# ---------------------------------------------------------------------------------------------
+# Named people, /method/ and 運営者情報
+
+
+@pytest.mark.sign_off
+def test_a_signed_off_verdict_names_who_checked_and_who_approved_it(client, article):
+    import lxml.html
+
+    from claims.models import EditorProfile
+    from claims.roles import CHIEF_EDITORS, EDITORS
+    from claims.tests.factories import make_user
+
+    services.article_create_claims(article=article)
+    editor = make_user("hanako", groups=[EDITORS])
+    chief = make_user("taro", groups=[CHIEF_EDITORS])
+    EditorProfile.objects.create(user=editor, display_name="山田花子", role="編集者")
+    EditorProfile.objects.create(user=chief, display_name="佐藤太郎", role="編集長")
+    claim = claim_for(article, FUJI)
+    add_evidence(claim)
+    result = services.claims_apply(
+        changes=[services.ClaimChange(claim=claim, values={"status": Status.VERIFIED, "rating": rating("accurate")})],
+        user=editor,
+        via=StatusChange.Via.ADMIN,
+    )
+    services.proposal_approve(proposal=result.proposals[0], user=chief)
+    page = lxml.html.fromstring(client.get(claim.get_absolute_url()).content)
+    people = page.cssselect(".verdict-people")[0].text_content()
+    assert "山田花子" in people and "佐藤太郎" in people
+    assert "hanako" not in people and "taro" not in people
+    assert "正確" in page.cssselect(".verdict .rating")[0].text_content()
+
+
+def test_roles_instead_of_names_when_the_desk_says_so(client, article, settings):
+    import lxml.html
+
+    from claims.models import EditorProfile
+    from claims.tests.factories import make_user
+
+    settings.CLAIMS_SHOW_ROLES_NOT_NAMES = True
+    services.article_create_claims(article=article)
+    editor = make_user("hanako")
+    EditorProfile.objects.create(user=editor, display_name="山田花子", role="編集者")
+    claim = claim_for(article, FUJI)
+    add_evidence(claim)
+    services.claim_change_status(claim=claim, to=Status.VERIFIED, via=StatusChange.Via.ADMIN, user=editor)
+    people = lxml.html.fromstring(client.get(claim.get_absolute_url()).content).cssselect(".verdict-people")[0]
+    assert "編集者" in people.text_content() and "山田花子" not in people.text_content()
+
+
+def test_method_lists_the_nine_fij_ratings_with_their_definitions_and_names_fij(client, scales):
+    import lxml.html
+
+    with translation.override("ja"):
+        page = lxml.html.fromstring(client.get("/method/", HTTP_ACCEPT_LANGUAGE="ja").content)
+    terms = page.cssselect(".method-ratings dt")
+    assert [dt.get("id") for dt in terms] == [f"rating-{code}" for code in FIJ_CODES]
+    definitions = [dd.text_content() for dd in page.cssselect(".method-ratings dd")]
+    for rating_row, definition in zip(scales.ratings.all(), definitions, strict=True):
+        assert rating_row.definition_ja in definition or rating_row.definition_en in definition
+    ratings_section = page.cssselect("#ratings")[0].getnext()
+    assert "FIJ" in ratings_section.text_content()
+    assert ratings_section.cssselect('a[href="https://fij.info/introduction/rating"]')
+    assert page.cssselect('a[href="/about/"]')
+
+
+def test_about_is_linked_from_the_home_page_and_states_ownership_funding_and_non_partisanship(client, scales):
+    import lxml.html
+
+    make_article(slug="hundred-model-war", claims=False)
+    home = lxml.html.fromstring(client.get("/").content)
+    assert home.cssselect('footer a[href="/about/"]')
+    about = lxml.html.fromstring(client.get("/about/").content)
+    for anchor in ("publisher", "ownership", "nonpartisanship", "editors", "contact"):
+        assert about.cssselect(f"#{anchor}"), anchor
+    text = about.text_content()
+    assert "外部からの資金" in text and "特定の政党" in text
+    assert about.cssselect('a[href="/method/#ratings"]') and about.cssselect('a[href="/corrections/policy/"]')
+
+
+def test_the_publisher_json_ld_points_at_the_about_page(client, scales):
+    import json
+    import re
+
+    make_article(slug="hundred-model-war", claims=False)
+    page = client.get("/").content.decode()
+    nodes = [json.loads(raw) for raw in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)]
+    publisher = next(node for node in nodes if node.get("@type") == "NewsMediaOrganization")
+    assert publisher["ownershipFundingInfo"] == "http://testserver/about/#ownership"
+    assert publisher["ethicsPolicy"] == "http://testserver/about/#nonpartisanship"
+    assert publisher["masthead"] == "http://testserver/about/#editors"
+
+
+def test_an_editor_edits_only_their_own_profile(client, scales):
+    from claims.models import EditorProfile
+    from claims.roles import EDITORS
+    from claims.tests.factories import make_user
+
+    mine, theirs = make_user("hanako", groups=[EDITORS]), make_user("jiro", groups=[EDITORS])
+    other = EditorProfile.objects.create(user=theirs, display_name="次郎")
+    client.force_login(mine)
+    added = client.post("/admin/claims/editorprofile/add/", {"display_name": "山田花子", "role": "編集者", "bio": ""})
+    assert added.status_code == 302
+    assert EditorProfile.objects.get(user=mine).display_name == "山田花子"
+    assert client.get(f"/admin/claims/editorprofile/{other.pk}/change/").status_code in (302, 403, 404)
+    listing = client.get("/admin/claims/editorprofile/").content.decode()
+    assert "山田花子" in listing and "次郎" not in listing
