@@ -15,7 +15,7 @@ urlpatterns = [
     path("articles/<slug:slug>/", public_page(views.ArticleView.as_view(), params=["focus"]), name="article"),
     path(
         "claims/",
-        public_page(views.ClaimListView.as_view(), params=["q", "status", "tag", "section", "page"]),
+        public_page(views.ClaimListView.as_view(), params=["q", "status", "rating", "tag", "section", "page"]),
         name="claim_list",
     ),
     path("claims/<int:pk>/", public_page(views.ClaimDetailView.as_view()), name="claim"),

@@ -19,10 +19,12 @@ from taggit.models import Tag
 
 from . import text
 from .accountability import report_counts
-from .models import AboutPage, Article, Claim, EditorProfile, Evidence, RatingScale, StatusChange
+from .models import AboutPage, Article, Claim, EditorProfile, Evidence, Rating, RatingScale, StatusChange
 from .rendering import (
     article_body_html,
     page_plan,
+    rating_labels,
+    rating_summary,
     status_summary,
     unplaced_claims,
     with_badges,
@@ -137,10 +139,14 @@ class ArticleView(PublicMixin, DetailView):
         # only for the paragraphs that are not stored already.
         plan = page_plan(article)
         claims, glued = (list(plan.claims.values()), plan.glued) if plan else ([], {})
-        self.body = article_body_html(article, claims, glued, plan.blocks(article) if plan else None)
+        ratings = rating_labels(claims)
+        self.body = article_body_html(
+            article, claims, glued, plan.blocks(article, ratings[0]) if plan else None, ratings
+        )
         context.update(
             body=mark_safe(self.BODY_SLOT),  # the marker fill_body replaces with self.body
             summary=status_summary(claims),
+            rating_counts=rating_summary(claims, ratings[1]),
             unplaced=with_badges(unplaced_claims(article, claims, glued)),
             focus_issues=self.request.GET.get("focus") == "issues",
             is_draft=not article.is_published,
@@ -284,6 +290,7 @@ class ClaimDetailView(PublicMixin, DetailView):
 class ClaimFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    rating = forms.ChoiceField(label=_("Rating"), required=False)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     section = forms.ChoiceField(label=_("Section"), required=False)
 
@@ -291,6 +298,10 @@ class ClaimFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         everything = ("", _("All"))
         self.fields["status"].choices = [everything, *Status.choices]
+        self.fields["rating"].choices = [
+            everything,
+            *((r.code, r.label) for r in Rating.objects.active().exclude(status=Rating.NOT_A_CLAIM)),
+        ]
         self.fields["tag"].choices = [everything, *((tag.slug, tag.name) for tag in tags)]
         self.fields["section"].choices = [everything, *((section, section) for section in sections)]
 
@@ -306,6 +317,8 @@ class ClaimFilterForm(forms.Form):
             queryset = search_claims(queryset, data["q"])
         if data["status"]:
             queryset = queryset.filter(status=data["status"])
+        if data["rating"]:
+            queryset = queryset.filter(rating__code=data["rating"], rating__scale__is_active=True)
         if data["tag"]:
             queryset = queryset.filter(tags__slug=data["tag"])
         if data["section"]:

@@ -439,3 +439,41 @@ def test_an_editor_edits_only_their_own_profile(client, scales):
     assert client.get(f"/admin/claims/editorprofile/{other.pk}/change/").status_code in (302, 403, 404)
     listing = client.get("/admin/claims/editorprofile/").content.decode()
     assert "山田花子" in listing and "次郎" not in listing
+
+
+# ---------------------------------------------------------------------------------------------
+# The rating wherever the status shows
+
+
+def test_the_rating_shows_in_the_badge_popover_summary_lists_filters_and_search(client, scales):
+    import lxml.html
+
+    article = make_article(slug="hundred-model-war")
+    claim = claim_for(article, FUJI)
+    decide(claim, Status.VERIFIED, "mostly_accurate", note="標高は測量の年で違う。")
+    home = lxml.html.fromstring(client.get("/").content)
+    badge = home.cssselect(f'a.badge[href="{claim.get_absolute_url()}"]')[0]
+    assert "ほぼ正確" in badge.cssselect(".badge-rating")[0].text_content()
+    popover = lxml.html.tostring(home.cssselect(f"template#claim-{claim.pk}-details")[0], encoding=str)
+    assert 'class="popover-rating"' in popover and "ほぼ正確" in popover
+    assert "ほぼ正確 1" in home.cssselect(".legend-ratings")[0].text_content()
+    listing = lxml.html.fromstring(client.get("/claims/", {"rating": "mostly_accurate"}).content)
+    assert [a.get("href") for a in listing.cssselect(".claim-item-statement a")] == [claim.get_absolute_url()]
+    assert "ほぼ正確" in listing.cssselect(".claim-item .rating-label")[0].text_content()
+    found = lxml.html.fromstring(client.get("/claims/", {"q": "ほぼ正確"}).content)
+    assert [a.get("href") for a in found.cssselect(".claim-item-statement a")] == [claim.get_absolute_url()]
+
+
+def test_a_label_edited_in_the_admin_shows_on_the_article_at_once(client, scales):
+    import lxml.html
+
+    article = make_article(slug="hundred-model-war")
+    claim = claim_for(article, FUJI)
+    decide(claim, Status.VERIFIED, "accurate")
+    assert "正確" in lxml.html.fromstring(client.get("/").content).cssselect(".badge-rating")[0].text_content()
+    from claims.services.standards import rating_scale_save
+
+    accurate = rating("accurate")
+    accurate.label_ja = "正しい"
+    rating_scale_save(scale=scales, ratings=[accurate])
+    assert "正しい" in lxml.html.fromstring(client.get("/").content).cssselect(".badge-rating")[0].text_content()
