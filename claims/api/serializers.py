@@ -160,6 +160,7 @@ class ClaimFilterSerializer(serializers.Serializer):
 
     article = FilterText(max_length=100, help_text="An article's slug.")
     status = serializers.ChoiceField(required=False, choices=Claim.Status.choices)
+    rating = FilterText(max_length=40, help_text="A rating's code on the active scale (e.g. misleading).")
     tag = FilterText(max_length=100, help_text="A tag's slug.")
     section = FilterText(max_length=200, help_text="A section heading, exactly.")
     updated_since = serializers.DateTimeField(

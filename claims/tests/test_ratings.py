@@ -477,3 +477,27 @@ def test_a_label_edited_in_the_admin_shows_on_the_article_at_once(client, scales
     accurate.label_ja = "正しい"
     rating_scale_save(scale=scales, ratings=[accurate])
     assert "正しい" in lxml.html.fromstring(client.get("/").content).cssselect(".badge-rating")[0].text_content()
+
+
+def test_the_rating_is_in_the_annotations_feed_downloads_and_api_filter(client, scales):
+    import csv as csvlib
+
+    article = make_article(slug="hundred-model-war")
+    claim = claim_for(article, TOKYO)
+    decide(claim, Status.DISPUTED, "misleading", note="首都を定める法律はない。", stance=Evidence.Stance.REFUTES)
+    annotations = client.get(reverse("api:annotations", kwargs={"slug": article.slug})).json()
+    items = annotations.get("first", {}).get("items") or annotations.get("items") or []
+    assessing = [
+        body
+        for item in items
+        for body in item["body"]
+        if body.get("purpose") == "assessing" and item["target"]["selector"][0]["exact"] == TOKYO
+    ]
+    assert assessing and assessing[0]["rating"] == "misleading" and "ミスリード" in assessing[0]["value"]
+    feed = client.get(reverse("claims:feed")).content.decode()
+    assert "ミスリード" in feed
+    rows = list(csvlib.reader(io.StringIO(client.get(reverse("api:claims_csv")).content.decode("utf-8-sig"))))
+    by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert by_id[str(claim.pk)]["rating"] == "misleading"
+    listed = client.get(reverse("api:claims"), {"rating": "misleading"}).json()
+    assert [c["id"] for c in listed["results"]] == [claim.pk]
