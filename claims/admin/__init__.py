@@ -555,7 +555,8 @@ class ArticleAdmin(ArticleVersionAdmin):
         ]
         return format_html(
             '<ul class="coverage"><li>{}: {}</li>{}<li>{}: {}</li><li><strong>{}: {}</strong></li><li>{}: {}</li>'
-            '<li><a href="{}?why=sign_off&article__id__exact={}">{}</a>: {}</li></ul>',
+            '<li><a href="{}?why=sign_off&article__id__exact={}">{}</a>: {}</li>'
+            '<li><a href="{}?rated=no&article__id__exact={}">{}</a>: {}</li></ul>',
             gettext("Statements"),
             cov.statements,
             format_html_join("", "{}", ((cell,) for cell in cells)),
@@ -569,6 +570,10 @@ class ArticleAdmin(ArticleVersionAdmin):
             obj.pk,
             gettext("Awaiting sign-off"),
             cov.awaiting_sign_off,
+            changelist,
+            obj.pk,
+            gettext("Decided but not rated"),
+            cov.unrated,
         )
 
     def save_model(self, request, obj, form, change):

@@ -501,3 +501,25 @@ def test_the_rating_is_in_the_annotations_feed_downloads_and_api_filter(client, 
     assert by_id[str(claim.pk)]["rating"] == "misleading"
     listed = client.get(reverse("api:claims"), {"rating": "misleading"}).json()
     assert [c["id"] for c in listed["results"]] == [claim.pk]
+
+
+def test_the_coverage_panel_and_the_review_queue_list_decided_claims_not_yet_rated(client, article):
+    import lxml.html
+
+    from claims.tests.factories import make_user
+
+    services.article_create_claims(article=article)
+    unrated, rated = claim_for(article, FUJI), claim_for(article, LAST)
+    decide(unrated, Status.VERIFIED)
+    decide(rated, Status.VERIFIED, "accurate")
+    client.force_login(make_user("root", superuser=True))
+    page = lxml.html.fromstring(client.get(reverse("admin:claims_article_change", args=[article.pk])).content.decode())
+    link = next(a for a in page.cssselect(".coverage a") if "rated=no" in a.get("href"))
+    assert link.getparent().text_content().endswith(": 1")
+    listed = lxml.html.fromstring(client.get(link.get("href")).content.decode())
+    statements = [cell.text_content() for cell in listed.cssselect(".statement-cell")]
+    assert statements == [FUJI]
+    queue = lxml.html.fromstring(
+        client.get(reverse("admin:claims_reviewqueueitem_changelist"), {"why": "unrated"}).content.decode()
+    )
+    assert [cell.text_content() for cell in queue.cssselect(".statement-cell")] == [FUJI]
