@@ -523,3 +523,27 @@ def test_the_coverage_panel_and_the_review_queue_list_decided_claims_not_yet_rat
         client.get(reverse("admin:claims_reviewqueueitem_changelist"), {"why": "unrated"}).content.decode()
     )
     assert [cell.text_content() for cell in queue.cssselect(".statement-cell")] == [FUJI]
+
+
+def test_restoring_a_version_brings_its_rating_back(article):
+    from django.test import Client
+    from reversion.models import Version
+
+    from claims.tests.factories import edit, make_user
+    from claims.tests.pages import page_form, post_data
+
+    services.article_create_claims(article=article)
+    claim = claim_for(article, FUJI)
+    add_evidence(claim)
+    add_evidence(claim, stance=Evidence.Stance.REFUTES, url="https://example.com/no")
+    edit(claim, status=Status.VERIFIED, rating=rating("mostly_accurate"), verdict_note="但し書き: 測量年で違う。")
+    rated = Version.objects.get_for_object(claim).first()
+    edit(claim, status=Status.DISPUTED, rating=rating("false"), verdict_note="誤りだった。")
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("root", superuser=True))
+    url = reverse("admin:claims_claim_revision", args=[claim.pk, rated.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "ほぼ正確" in page.content.decode()
+    client.post(url, post_data(page_form(page, having="status_note")), follow=True)
+    claim.refresh_from_db()
+    assert claim.status == Status.VERIFIED and claim.rating.code == "mostly_accurate"
