@@ -357,7 +357,17 @@ def test_a_signed_off_verdict_names_who_checked_and_who_approved_it(client, arti
         user=editor,
         via=StatusChange.Via.ADMIN,
     )
-    services.proposal_approve(proposal=result.proposals[0], user=chief)
+    proposal = result.proposals[0]
+    assert proposal.values["rating"] == rating("accurate").pk  # the rating waits for sign-off like the status
+    claim.refresh_from_db()
+    assert claim.rating is None and claim.status == Status.PENDING
+    client.force_login(chief)
+    diff = lxml.html.fromstring(
+        client.get(reverse("admin:claims_proposal_change", args=[proposal.pk])).content.decode()
+    ).text_content()
+    assert "正確" in diff
+    client.logout()
+    services.proposal_approve(proposal=proposal, user=chief)
     page = lxml.html.fromstring(client.get(claim.get_absolute_url()).content)
     people = page.cssselect(".verdict-people")[0].text_content()
     assert "山田花子" in people and "佐藤太郎" in people
