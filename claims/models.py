@@ -58,6 +58,16 @@ class Article(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ja")
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("publication date"), null=True, blank=True)
+    written = models.CharField(
+        _("written"),
+        max_length=10,
+        blank=True,
+        validators=[validate_partial_date],
+        help_text=_(
+            "When the text was written or first published elsewhere (YYYY, YYYY-MM or YYYY-MM-DD), if "
+            "before its publication here: its claims are dated from it in ClaimReview."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     corrected_at = models.DateTimeField(

@@ -91,11 +91,13 @@ def claim_graph(claim, *, absolute, bounds=None):
         },
         "firstAppearance": {"@type": "CreativeWork", "url": article_url, "headline": article.title},
     }
-    # The claim's dates are the essay's: it was made when the essay was published (not when the
-    # database row was written, which is the day the record was loaded).
-    if article.published_at:
-        claim_node["datePublished"] = claim_node["dateCreated"] = article.published_at.isoformat()
-        claim_node["firstAppearance"]["datePublished"] = article.published_at.isoformat()
+    # The claim's dates are the essay's: it was made when the essay was written or first published
+    # (Article.written, "2023-10" for the shipped essay), else when it was published here; never
+    # when the database row was written, which is the day the record was loaded.
+    made = article.written or (article.published_at.isoformat() if article.published_at else "")
+    if made:
+        claim_node["datePublished"] = claim_node["dateCreated"] = made
+        claim_node["firstAppearance"]["datePublished"] = made
     tags = [tag.name for tag in claim.tags.all()]
     if tags:
         claim_node["keywords"] = tags

@@ -500,6 +500,7 @@ class ArticleAdmin(ArticleVersionAdmin):
         "language",
         "is_published",
         "published_at",
+        "written",
         "coverage",
     ]
 

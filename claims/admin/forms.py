@@ -219,7 +219,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
+        fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at", "written"]
 
     def clean(self):
         cleaned = super().clean()

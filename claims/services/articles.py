@@ -254,5 +254,6 @@ def article_load_file(*, path, publish=True, user=None):
         lead=meta.get("lead", ""),
         body=body,
         language=meta.get("language", "ja"),
+        written=meta.get("written", ""),
     )
     return article, created, report

@@ -5,7 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from claims import services
 from claims.csv import exporting, importing
@@ -557,3 +557,19 @@ def test_restoring_a_version_brings_its_rating_back(article):
     client.post(url, post_data(page_form(page, having="status_note")), follow=True)
     claim.refresh_from_db()
     assert claim.status == Status.VERIFIED and claim.rating.code == "mostly_accurate"
+
+
+def test_the_shipped_essays_claimreview_dates_come_from_the_record_not_the_load(client, scales):
+    from django.core.management import call_command
+
+    call_command("load_essay", stdout=io.StringIO())
+    feed = client.get("/claimreview.json").json()
+    reviews = [element["item"][0] for element in feed["dataFeedElement"]]
+    assert reviews
+    today = timezone.localdate().isoformat()
+    for review in reviews:
+        claim = review["itemReviewed"]
+        # The essay was written in October 2023 ("last month" is September 2023): its front matter says so.
+        assert claim["dateCreated"] == claim["datePublished"] == claim["firstAppearance"]["datePublished"] == "2023-10"
+        # The review is dated from the record's own checks, never the day the database was loaded.
+        assert review["datePublished"] != today and review["datePublished"] <= review["dateModified"]
