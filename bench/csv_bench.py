@@ -80,6 +80,7 @@ def claim_row(n):
         "statement": sentence(article, i),
         "kind": "claim",
         "status": status,
+        "rating": "",
         "verdict_note": f"判定メモ{n}。出典で確認した。",
         "internal_note": "",
         "as_of": "2023-10-01",

@@ -28,7 +28,7 @@ class StatusChangeFeed(Feed):
         changes = (
             StatusChange.objects.filter(claim__in=Claim.objects.public())
             .exclude(via=StatusChange.Via.LOAD)
-            .select_related("claim")
+            .select_related("claim__rating")
             .only(
                 "from_status",
                 "to_status",
@@ -39,6 +39,8 @@ class StatusChangeFeed(Feed):
                 "claim__statement",
                 "claim__status",
                 "claim__verdict_note",
+                "claim__rating__label_ja",
+                "claim__rating__label_en",
             )[:ITEMS]
         )
         corrections = ArticleCorrection.objects.filter(article__in=Article.objects.published()).select_related(
@@ -70,7 +72,11 @@ class StatusChangeFeed(Feed):
         # The summary is HTML to a feed reader: the editors' text goes in escaped, as text. Text
         # stored before the validator refused hidden characters loses them here: XML cannot carry
         # control characters, and one such note would break the whole feed.
-        return escape(visible_text(item.public_note or item.claim.verdict_note))
+        text = visible_text(item.public_note or item.claim.verdict_note)
+        rating = item.claim.rating if item.claim.rating_id else None
+        if rating is not None:
+            text = _("Rating: %(rating)s. %(text)s") % {"rating": rating.label, "text": text}
+        return escape(text)
 
     def item_link(self, item):
         if isinstance(item, Withdrawal):

@@ -6,7 +6,7 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
@@ -58,6 +58,16 @@ class Article(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ja")
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("publication date"), null=True, blank=True)
+    written = models.CharField(
+        _("written"),
+        max_length=10,
+        blank=True,
+        validators=[validate_partial_date],
+        help_text=_(
+            "When the text was written or first published elsewhere (YYYY, YYYY-MM or YYYY-MM-DD), if "
+            "before its publication here: its claims are dated from it in ClaimReview."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     corrected_at = models.DateTimeField(
@@ -89,6 +99,14 @@ class ClaimQuerySet(models.QuerySet):
         """Claims readers may see: real claims of published articles."""
         return self.filter(is_claim=True, article__is_published=True)
 
+    @staticmethod
+    def unrated_decided_q():
+        """Claims with a verdict but no rating yet (the editorial pass rates them)."""
+        return Q(is_claim=True, rating__isnull=True) & ~Q(status=ClaimStatus.PENDING)
+
+    def unrated_decided(self):
+        return self.filter(self.unrated_decided_q())
+
     def due_for_recheck(self, today=None):
         return self.filter(is_claim=True, recheck_after__lte=today or timezone.localdate())
 
@@ -117,6 +135,137 @@ class EvidenceStance(models.TextChoices):
     CONTEXT = "context", _("Context")
 
 
+NOT_A_CLAIM = "not_a_claim"  # Rating.status of a rating for statements that are not claims (FIJ 検証対象外)
+
+
+class RatingScaleQuerySet(models.QuerySet):
+    def active(self):
+        """The scale editors rate on now (at most one: a database constraint)."""
+        return self.filter(is_active=True).first()
+
+
+class RatingScale(models.Model):
+    """A published scale of ratings (FIJ's by default) that a desk rates decided claims on.
+
+    The desk may switch to another scale, or write its own, in the admin: every rating, its
+    labels, definition, status and ClaimReview value are data. The one active scale is what the
+    admin, the CSV import and /method/ offer; a claim keeps the rating it was given.
+    """
+
+    name = models.CharField(_("name"), max_length=100, validators=[validate_visible_text])
+    source_name = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        validators=[validate_visible_text],
+        help_text=_("Who publishes the scale: named on /method/ as its source."),
+    )
+    source_url = WebURLField(_("source address"), max_length=500, blank=True)
+    is_active = models.BooleanField(
+        _("active"), default=False, help_text=_("The scale editors rate on now; making one active ends the other.")
+    )
+
+    objects = RatingScaleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_active", "name"]
+        verbose_name = _("rating scale")
+        verbose_name_plural = _("rating scales")
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="ratingscale_one_active"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("claims:method") + "#ratings"
+
+    def validate_constraints(self, exclude=None):
+        """Making a scale active ends the one before (services.standards.rating_scale_save), so a
+        form does not refuse it: the database constraint still holds at the write."""
+        super().validate_constraints(exclude={*(exclude or ()), "is_active"})
+
+    @property
+    def best_value(self):
+        values = [r.review_value for r in self.ratings.all() if r.review_value is not None]
+        return max(values, default=None)
+
+    @property
+    def worst_value(self):
+        values = [r.review_value for r in self.ratings.all() if r.review_value is not None]
+        return min(values, default=None)
+
+
+class RatingQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(scale__is_active=True)
+
+
+class Rating(models.Model):
+    """How true a decided claim is, within its status: one rating of a scale."""
+
+    NOT_A_CLAIM = NOT_A_CLAIM
+
+    scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("scale"))
+    code = models.SlugField(_("code"), max_length=40, help_text=_("Written in the CSV file's rating column."))
+    label_ja = models.CharField(_("Japanese label"), max_length=40, validators=[validate_visible_text])
+    label_en = models.CharField(_("English label"), max_length=60, validators=[validate_visible_text])
+    definition_ja = models.TextField(_("Japanese definition"), max_length=1000, validators=[validate_visible_text])
+    definition_en = models.TextField(_("English definition"), max_length=1000, validators=[validate_visible_text])
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=[*ClaimStatus.choices, (NOT_A_CLAIM, _("Not a claim"))],
+        help_text=_("The status a claim with this rating has (outdated claims keep a verified or disputed rating)."),
+    )
+    review_value = models.PositiveSmallIntegerField(
+        _("ClaimReview value"),
+        null=True,
+        blank=True,
+        help_text=_("Its ratingValue in ClaimReview (higher is truer); blank publishes no number."),
+    )
+    needs_note = models.BooleanField(
+        _("needs a caveat note"),
+        default=False,
+        help_text=_("A claim with this rating needs a verdict note that names the caveat or the missing context."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scale", "order", "pk"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["scale", "code"], name="rating_code_unique_per_scale"),
+            models.CheckConstraint(
+                condition=Q(status__in=[*ClaimStatus.values, NOT_A_CLAIM]), name="rating_status_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def get_absolute_url(self):
+        return reverse("claims:method") + f"#rating-{self.code}"
+
+    @property
+    def label(self):
+        """The label in the language of the page (Japanese unless English is on)."""
+        return self.label_en if translation.get_language() == "en" else self.label_ja
+
+    @property
+    def definition(self):
+        return self.definition_en if translation.get_language() == "en" else self.definition_ja
+
+    @property
+    def labels(self):
+        """Every name the CSV import accepts for it: the code and both labels."""
+        return [self.code, self.label_ja, self.label_en]
+
+
 class Claim(models.Model):
     Status = ClaimStatus
 
@@ -141,6 +290,15 @@ class Claim(models.Model):
     )
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    rating = models.ForeignKey(
+        Rating,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        verbose_name=_("rating"),
+        help_text=_("How true it is, within its status, on the desk's rating scale (see /method/)."),
+    )
     verdict_note = models.TextField(
         _("verdict note"),
         blank=True,
@@ -655,3 +813,78 @@ class EdgePurge(models.Model):
 
     def __str__(self):
         return f"purge #{self.pk}: {' '.join(self.keys)}"
+
+
+class EditorProfile(models.Model):
+    """An editor's public name, role and short bio: who checked and who approved a verdict.
+
+    Each editor edits their own in the admin; a claim page names people by ``display_name``
+    (or by ``role`` where the desk sets CLAIMS_SHOW_ROLES_NOT_NAMES).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="editor_profile", verbose_name=_("user")
+    )
+    display_name = models.CharField(
+        _("display name"),
+        max_length=100,
+        validators=[validate_visible_text],
+        help_text=_("Public: the name readers see on the claims you checked or approved."),
+    )
+    role = models.CharField(
+        _("role"), max_length=100, blank=True, validators=[validate_visible_text], help_text=_("Public, e.g. 編集者.")
+    )
+    bio = models.TextField(
+        _("short bio"),
+        blank=True,
+        max_length=600,
+        validators=[validate_visible_text, MaxLengthValidator(600)],
+        help_text=_("Public: a few sentences on who you are and what you know."),
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("editor profile")
+        verbose_name_plural = _("editor profiles")
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("claims:about") + f"#editor-{self.pk}"
+
+
+class AboutPage(models.Model):
+    """運営者情報: who publishes the site, who owns and funds it, its policies; one row, edited in the admin."""
+
+    publisher = models.CharField(_("publisher"), max_length=200, validators=[validate_visible_text])
+    needs_editing = models.BooleanField(
+        _("still the placeholder text"),
+        default=True,
+        help_text=_("On until the desk has put its own operator, ownership and contact here: the admin warns."),
+    )
+    ownership = models.TextField(_("ownership"), max_length=3000, validators=[validate_visible_text])
+    funding = models.TextField(_("funding sources"), max_length=3000, validators=[validate_visible_text])
+    nonpartisanship = models.TextField(
+        _("non-partisanship and conflicts of interest"), max_length=3000, validators=[validate_visible_text]
+    )
+    contact = models.TextField(_("contact"), max_length=1000, validators=[validate_visible_text])
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("who we are (運営者情報)")
+        verbose_name_plural = _("who we are (運営者情報)")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="aboutpage_singleton")]
+
+    def __str__(self):
+        return str(_("Who we are"))
+
+    def get_absolute_url(self):
+        return reverse("claims:about")
+
+    @classmethod
+    def load(cls):
+        """The one row (made from the migration's text if someone deleted it)."""
+        page = cls.objects.filter(pk=1).first()
+        return page if page is not None else cls(pk=1, publisher=str(_("The operator of this site")))

@@ -27,7 +27,7 @@ from django.utils.translation import get_language
 
 from . import text
 from .caching.pages import LocalPages, code_release
-from .models import Claim
+from .models import Claim, Rating
 from .templatetags.claims_tags import badge_words, claim_badge, escape
 
 logger = logging.getLogger(__name__)
@@ -57,14 +57,16 @@ class ShownClaim:
     position: int
     statement: str
     is_anchored: bool
+    rating_id: int | None = None
     is_claim: bool = True  # only public claims are read
     verdict_note: str = ""
     as_of: object = None
     last_checked: object = None
     evidence: list | None = None  # EvidenceLink rows, once read
     badge: str = ""
+    rating_text: str = ""  # the rating's label in the page's language (set by render_badges)
 
-    FIELDS = ("pk", "version", "status", "position", "statement", "is_anchored")
+    FIELDS = ("pk", "version", "status", "position", "statement", "is_anchored", "rating_id")
 
     @property
     def anchor_id(self):
@@ -150,13 +152,34 @@ def _set_many(fragments):
         logger.warning("fragment cache unavailable", exc_info=True)
 
 
-def render_badges(claims, *, article=None, words=None):
+def rating_labels(claims):
+    """(stamp, {rating id: label in the active language}) for ``claims``: one small query when one
+    of them is rated, none otherwise.
+
+    A rating's label is the desk's data (edited in the admin without a claim changing version), so
+    the stamp, a digest of every label, goes into the keys of the stored paragraphs and badges: a
+    label edited makes new keys, as a claim's new version does.
+    """
+    if not any(getattr(claim, "rating_id", None) for claim in claims):
+        return "", {}
+    rows = list(Rating.objects.order_by("pk").values_list("pk", "label_ja", "label_en"))
+    stamp = hashlib.blake2b(repr(rows).encode(), digest_size=6).hexdigest()
+    english = get_language() == "en"
+    return stamp, {pk: (en if english else ja) for pk, ja, en in rows}
+
+
+def render_badges(claims, *, article=None, words=None, labels=None):
     """Each claim's badge (with its popover), by claim pk, rendered now.
 
     The note, dates and evidence of :class:`ShownClaim` rows are read here in one query (by
     ``article`` when the batch is large and all its own); model instances bring theirs.
+    ``labels`` is :func:`rating_labels`'s map when the caller has it.
     """
     _read_badge_details(claims, article)
+    if labels is None:
+        labels = rating_labels(claims)[1]
+    for claim in claims:
+        claim.rating_text = labels.get(getattr(claim, "rating_id", None), "")
     words = words or badge_words()
     return {
         claim.pk: claim_badge(claim, claim.evidence if isinstance(claim, ShownClaim) else None, words)
@@ -172,11 +195,12 @@ def claim_badges(claims, *, article=None):
     through the workflow moves the claim's ``version`` on (a change to its evidence too), so the key
     (code release, language, claim, version) names one rendering for good.
     """
-    prefix = f"badge:{code_release()}:{get_language()}"
+    stamp, labels = rating_labels(claims)
+    prefix = f"badge:{code_release()}:{get_language()}:{stamp}"
     keys = {claim.pk: f"{prefix}:{claim.pk}:{claim.version}" for claim in claims}
     stored = _get_many(list(keys.values()))
     missing = [claim for claim in claims if keys[claim.pk] not in stored]
-    fresh = render_badges(missing, article=article) if missing else {}
+    fresh = render_badges(missing, article=article, labels=labels) if missing else {}
     _set_many({keys[pk]: badge for pk, badge in fresh.items()})
     return {claim.pk: stored.get(keys[claim.pk]) or fresh[claim.pk] for claim in claims}
 
@@ -248,8 +272,8 @@ def _paragraph(body, block, placed, badges):
     return "".join(pieces)
 
 
-def _paragraph_prefix():
-    return f"paragraph:{code_release()}:{get_language()}"
+def _paragraph_prefix(stamp=""):
+    return f"paragraph:{code_release()}:{get_language()}:{stamp}"
 
 
 def laid_out(article, glued, prefix, reuse=None, changed=()):
@@ -269,7 +293,7 @@ def laid_out(article, glued, prefix, reuse=None, changed=()):
     return result
 
 
-def article_body_html(article, claims, glued=None, blocks=None):
+def article_body_html(article, claims, glued=None, blocks=None, ratings=None):
     """The body's headings and paragraphs as UTF-8 HTML, each claimed sentence marked and badged.
 
     Bytes, because the body is nearly all of the page and the page is sent as bytes: each
@@ -277,20 +301,24 @@ def article_body_html(article, claims, glued=None, blocks=None):
     joins stored bytes instead of joining, copying and encoding 1.5 MB of text (1,000 claims).
     ``claims`` are the article's public claims (model instances or :class:`ShownClaim` rows);
     ``glued``, when the caller has it, is ``glued_claims(article, claims)``, and ``blocks`` is
-    :func:`laid_out` for them in the active language (:meth:`PagePlan.blocks`).
+    :func:`laid_out` for them in the active language (:meth:`PagePlan.blocks`), and ``ratings``
+    :func:`rating_labels` of the claims, with whose stamp ``blocks`` were keyed.
     """
     if glued is None:
         glued = glued_claims(article, claims)
     body = article.body
+    stamp, labels = ratings if ratings is not None else rating_labels(claims)
     if blocks is None:
-        blocks = laid_out(article, glued, _paragraph_prefix())
+        blocks = laid_out(article, glued, _paragraph_prefix(stamp))
     stored = _get_many([key for _block, _placed, key in blocks if key])
     missing = [(block, placed, key) for block, placed, key in blocks if key and key not in stored]
     fresh = {}
     if missing:
         # Only the badges of the paragraphs rendered now: one query for their details, none when
         # every paragraph is stored.
-        badges = render_badges([claim for _b, placed, _k in missing for _s, _e, claim in placed], article=article)
+        badges = render_badges(
+            [claim for _b, placed, _k in missing for _s, _e, claim in placed], article=article, labels=labels
+        )
         for block, placed, key in missing:
             fresh[key] = _paragraph(body, block, placed, badges).encode()
         _set_many(fresh)
@@ -330,8 +358,8 @@ class PagePlan:
         self.glued = glued  # start offset -> ShownClaim
         self._blocks = {}  # paragraph-key prefix (release, language) -> laid_out(...)
 
-    def blocks(self, article):
-        prefix = _paragraph_prefix()
+    def blocks(self, article, stamp=""):
+        prefix = _paragraph_prefix(stamp)
         if prefix not in self._blocks:
             self._blocks[prefix] = laid_out(article, self.glued, prefix)
         return self._blocks[prefix]
@@ -396,6 +424,13 @@ def page_plan(article):
             plan = plan.updated(article, fresh, gone)
     local_plans.put(article.pk, plan)
     return plan
+
+
+def rating_summary(claims, labels):
+    """How many of the claims carry each rating, most first: [(label, count)] (``labels`` from
+    :func:`rating_labels`)."""
+    counts = Counter(labels.get(claim.rating_id) for claim in claims if claim.is_claim and claim.rating_id)
+    return [(label, count) for label, count in counts.most_common() if label]
 
 
 def status_summary(claims):

@@ -21,6 +21,9 @@ EDITOR_PERMISSIONS = [
     "claims.view_articlecorrection",
     "taggit.view_tag",
     "taggit.add_tag",
+    "claims.view_ratingscale",
+    "claims.view_rating",
+    "claims.view_aboutpage",
 ]
 
 CHIEF_EDITOR_PERMISSIONS = EDITOR_PERMISSIONS + [
@@ -34,6 +37,12 @@ CHIEF_EDITOR_PERMISSIONS = EDITOR_PERMISSIONS + [
     "claims.change_proposal",
     "taggit.change_tag",
     "taggit.delete_tag",
+    "claims.add_ratingscale",
+    "claims.change_ratingscale",
+    "claims.add_rating",
+    "claims.change_rating",
+    "claims.delete_rating",
+    "claims.change_aboutpage",
 ]
 
 ROLES = {EDITORS: EDITOR_PERMISSIONS, CHIEF_EDITORS: CHIEF_EDITOR_PERMISSIONS}

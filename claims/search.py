@@ -9,7 +9,7 @@ every connection (``register_sqlite_functions``, connected in ``ClaimsConfig.rea
 import unicodedata
 
 from django.db.models import CharField, Func, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat
 
 
 def nfkc(value):
@@ -35,12 +35,24 @@ def register_sqlite_functions(sender, connection, **kwargs):
 
 
 def search_claims(queryset, query):
-    """Claims whose statement or verdict note contains every word of ``query``, widths folded."""
+    """Claims whose statement, verdict note or rating label (ja or en) contains every word of
+    ``query``, widths folded."""
     words = nfkc(query).split()
     if not words:
         return queryset
     queryset = queryset.annotate(
-        search_text=NFKC(Concat("statement", Value("\n"), "verdict_note", output_field=CharField()))
+        search_text=NFKC(
+            Concat(
+                "statement",
+                Value("\n"),
+                "verdict_note",
+                Value("\n"),
+                Coalesce("rating__label_ja", Value("")),
+                Value("\n"),
+                Coalesce("rating__label_en", Value("")),
+                output_field=CharField(),
+            )
+        )
     )
     for word in words:
         queryset = queryset.filter(search_text__contains=word)

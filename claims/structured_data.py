@@ -1,29 +1,62 @@
 """schema.org JSON-LD for a claim's page: a ``Claim`` and, once it is reviewed, a ``ClaimReview``.
 
-The mapping from our statuses to ``reviewRating`` is documented in docs/claimreview.md.
+The mapping from our statuses and ratings to ``reviewRating`` is documented in docs/claimreview.md.
 """
 
 import json
 
+from django.db.models import Max, Min
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from .models import Claim
+from .models import Claim, Rating
 
 Status = Claim.Status
 
-# status → (ratingValue on a 1–5 scale, the English rating name). Pending claims get no review.
-# Unsupported has no number: "no source either way" is not a point between true and false.
-REVIEW_RATINGS = {
-    Status.VERIFIED: (5, "True"),
-    Status.OUTDATED: (3, "Outdated"),
-    Status.UNSUPPORTED: (None, "Unproven"),
-    Status.DISPUTED: (1, "Disputed"),
+# An unrated decision: the status's English rating word, and no number (docs/claimreview.md).
+# A number comes only from a rating of the desk's scale (Rating.review_value).
+STATUS_RATING_NAMES = {
+    Status.VERIFIED: "True",
+    Status.OUTDATED: "Outdated",
+    Status.UNSUPPORTED: "Unproven",
+    Status.DISPUTED: "Disputed",
 }
-BEST_RATING = 5
-WORST_RATING = 1
+REVIEW_RATINGS = STATUS_RATING_NAMES  # the statuses that get a ClaimReview
+
+
+def scale_bounds(scale_ids=None):
+    """{scale id: (best, worst)}: the highest and lowest ClaimReview value of each scale."""
+    rows = Rating.objects.filter(review_value__isnull=False)
+    if scale_ids is not None:
+        rows = rows.filter(scale_id__in=scale_ids)
+    bounds = rows.values("scale_id").annotate(best=Max("review_value"), worst=Min("review_value"))
+    return {row["scale_id"]: (row["best"], row["worst"]) for row in bounds}
+
+
+def review_rating(claim, *, bounds=None):
+    """The ClaimReview ``reviewRating`` of a decided claim.
+
+    ``alternateName`` is the rating's label (the status label while unrated); ``ratingValue``,
+    ``bestRating`` and ``worstRating`` come from the rating's scale, and only for a rating with a
+    number: an unrated claim and a rating without one (根拠不明, 判定留保) publish none.
+    """
+    rating = claim.rating if claim.rating_id else None
+    if rating is None or rating.status == Rating.NOT_A_CLAIM:
+        return {
+            "@type": "Rating",
+            "name": STATUS_RATING_NAMES[claim.status],
+            "alternateName": str(claim.get_status_display()),
+        }
+    node = {"@type": "Rating", "name": rating.label_en, "alternateName": rating.label}
+    if rating.review_value is not None:
+        bounds = bounds if bounds is not None else scale_bounds([rating.scale_id])
+        best, worst = bounds[rating.scale_id]
+        node.update(ratingValue=rating.review_value, bestRating=best, worstRating=worst)
+    return node
+
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -35,50 +68,60 @@ def ld_json_script(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
 
 
-def claim_graph(claim, *, absolute):
-    """The JSON-LD graph of one claim; ``absolute`` turns a path into a full URL."""
+def claim_graph(claim, *, absolute, bounds=None):
+    """The JSON-LD graph of one claim; ``absolute`` turns a path into a full URL; ``bounds`` is
+    :func:`scale_bounds` when the caller has it (the feed, for every claim at once)."""
     page = absolute(claim.get_absolute_url())
     article = claim.article
     article_url = absolute(article.get_absolute_url())
+    publisher = {"@type": "Organization", "@id": absolute("/") + "#publisher", "name": _("Hundred models")}
     claim_node = {
         "@type": "Claim",
         "@id": f"{page}#claim",
         "url": page,
         "text": claim.statement,
         "inLanguage": article.language,
-        "dateCreated": claim.created_at.isoformat(),
-        "dateModified": claim.updated_at.isoformat(),
+        # Who made the claim: the essay, published by this site.
+        "author": {**publisher, "url": absolute("/")},
         "appearance": {
             "@type": "Article",
             "@id": f"{article_url}#article",
             "url": absolute(claim.get_article_url()) if claim.is_anchored else article_url,
             "headline": article.title,
         },
+        "firstAppearance": {"@type": "CreativeWork", "url": article_url, "headline": article.title},
     }
+    # The claim's dates are the essay's: it was made when the essay was written or first published
+    # (Article.written, "2023-10" for the shipped essay), else when it was published here; never
+    # when the database row was written, which is the day the record was loaded.
+    made = article.written or (article.published_at.isoformat() if article.published_at else "")
+    if made:
+        claim_node["datePublished"] = claim_node["dateCreated"] = made
+        claim_node["firstAppearance"]["datePublished"] = made
     tags = [tag.name for tag in claim.tags.all()]
     if tags:
         claim_node["keywords"] = tags
     graph = [claim_node]
-    rating = REVIEW_RATINGS.get(claim.status)
-    if rating is not None:
-        value, name = rating
+    if claim.status in STATUS_RATING_NAMES:
         review = {
             "@type": "ClaimReview",
             "@id": f"{page}#review",
             "url": page,
             "claimReviewed": claim.statement,
             "itemReviewed": {"@id": claim_node["@id"]},
-            "author": {"@type": "Organization", "name": _("Hundred models"), "url": absolute("/")},
-            "reviewRating": {
-                "@type": "Rating",
-                "name": name,
-                "alternateName": str(claim.get_status_display()),
-            },
+            "author": {**publisher, "url": absolute("/")},
+            "reviewRating": review_rating(claim, bounds=bounds),
         }
-        if value is not None:
-            review["reviewRating"].update(ratingValue=value, bestRating=BEST_RATING, worstRating=WORST_RATING)
-        if claim.last_checked:
+        history = list(getattr(claim, "public_history", ()))
+        decisions = sorted(row.created_at for row in history if row.to_status != Status.PENDING)
+        # The review's dates are the record's: its first decision (the history, which dates the
+        # shipped record from its own checks) and its last check.
+        if decisions:
+            review["datePublished"] = timezone.localdate(decisions[0]).isoformat()
+        elif claim.last_checked:
             review["datePublished"] = claim.last_checked.isoformat()
+        if claim.last_checked:
+            review["dateModified"] = claim.last_checked.isoformat()
         if claim.verdict_note:
             review["reviewBody"] = claim.verdict_note
         corrections = [
@@ -97,6 +140,7 @@ def claim_graph(claim, *, absolute):
 def site_graph(*, absolute):
     """The publication as a schema.org NewsMediaOrganization, with the policies fact-checkers publish."""
     method = absolute(reverse("claims:method"))
+    about = absolute(reverse("claims:about"))
     return {
         "@context": "https://schema.org",
         "@type": "NewsMediaOrganization",
@@ -107,6 +151,10 @@ def site_graph(*, absolute):
         "verificationFactCheckingPolicy": method + "#verdicts",
         "correctionsPolicy": absolute(reverse("claims:corrections_policy")),
         "actionableFeedbackPolicy": absolute(reverse("claims:corrections_policy")) + "#report",
+        # 運営者情報: who publishes, owns and funds the site, its non-partisanship, who its editors are.
+        "ownershipFundingInfo": about + "#ownership",
+        "ethicsPolicy": about + "#nonpartisanship",
+        "masthead": about + "#editors",
     }
 
 

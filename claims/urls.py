@@ -15,13 +15,14 @@ urlpatterns = [
     path("articles/<slug:slug>/", public_page(views.ArticleView.as_view(), params=["focus"]), name="article"),
     path(
         "claims/",
-        public_page(views.ClaimListView.as_view(), params=["q", "status", "tag", "section", "page"]),
+        public_page(views.ClaimListView.as_view(), params=["q", "status", "rating", "tag", "section", "page"]),
         name="claim_list",
     ),
     path("claims/<int:pk>/", public_page(views.ClaimDetailView.as_view()), name="claim"),
     path("tags/<str:slug>/", public_page(views.TagView.as_view(), params=["page"]), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
     path("method/", public_page(views.MethodView.as_view()), name="method"),
+    path("about/", public_page(views.AboutView.as_view()), name="about"),
     path(
         "corrections/",
         public_page(accountability.CorrectionsView.as_view(), params=["claim", "article", "page"]),

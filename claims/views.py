@@ -20,10 +20,12 @@ from taggit.models import Tag
 
 from . import text
 from .accountability import report_counts
-from .models import Article, Claim, Evidence, StatusChange, Withdrawal
+from .models import AboutPage, Article, Claim, EditorProfile, Evidence, Rating, RatingScale, StatusChange, Withdrawal
 from .rendering import (
     article_body_html,
     page_plan,
+    rating_labels,
+    rating_summary,
     status_summary,
     unplaced_claims,
     with_badges,
@@ -58,7 +60,7 @@ class PublicMixin:
         # A list shows titles, not bodies: the article's long text stays in the database.
         return (
             Claim.objects.public()
-            .select_related("article")
+            .select_related("article", "rating")
             .defer("article__body", "article__lead")
             .prefetch_related("tags")
         )
@@ -138,10 +140,14 @@ class ArticleView(PublicMixin, DetailView):
         # only for the paragraphs that are not stored already.
         plan = page_plan(article)
         claims, glued = (list(plan.claims.values()), plan.glued) if plan else ([], {})
-        self.body = article_body_html(article, claims, glued, plan.blocks(article) if plan else None)
+        ratings = rating_labels(claims)
+        self.body = article_body_html(
+            article, claims, glued, plan.blocks(article, ratings[0]) if plan else None, ratings
+        )
         context.update(
             body=mark_safe(self.BODY_SLOT),  # the marker fill_body replaces with self.body
             summary=status_summary(claims),
+            rating_counts=rating_summary(claims, ratings[1]),
             unplaced=with_badges(unplaced_claims(article, claims, glued)),
             focus_issues=self.request.GET.get("focus") == "issues",
             is_draft=not article.is_published,
@@ -200,16 +206,52 @@ def statement_in_context(claim, before=CONTEXT_SENTENCES, after=CONTEXT_SENTENCE
     return None
 
 
+def public_name(user):
+    """How readers see an editor: their profile's display name, or its role where the desk shows
+    roles (CLAIMS_SHOW_ROLES_NOT_NAMES); None for an account without a profile."""
+    profile = getattr(user, "editor_profile", None) if user is not None else None
+    if profile is None:
+        return None
+    if settings.CLAIMS_SHOW_ROLES_NOT_NAMES and profile.role:
+        return profile.role
+    return profile.display_name
+
+
+def decision_of(claim):
+    """Who checked the claim's current verdict, who approved it and when (its last history row
+    to that status), by public name; None while it is undecided or the history has no such row."""
+    if claim.status == Status.PENDING:
+        return None
+    row = next((row for row in claim.public_history if row.to_status == claim.status), None)
+    if row is None:
+        return None
+    return {"checked_by": public_name(row.user), "approved_by": public_name(row.approved_by), "when": row.created_at}
+
+
 class ClaimDetailView(PublicMixin, DetailView):
     template_name = "claims/claim_detail.html"
     context_object_name = "claim"
 
     def get_queryset(self):
-        # The history's user is never selected: editors' names do not reach readers.
-        history = StatusChange.objects.only("claim", "from_status", "to_status", "note", "via", "created_at")
+        # Readers see who checked and who approved a verdict by their public profile (display name
+        # or role), never by their account: only the profiles' public fields are selected.
+        history = StatusChange.objects.select_related("user__editor_profile", "approved_by__editor_profile").only(
+            "claim",
+            "from_status",
+            "to_status",
+            "note",
+            "via",
+            "created_at",
+            "user__id",
+            "user__editor_profile__display_name",
+            "user__editor_profile__role",
+            "approved_by__id",
+            "approved_by__editor_profile__display_name",
+            "approved_by__editor_profile__role",
+        )
         return (
             self.public_claims()
-            .select_related("article")
+            .select_related("article", "rating")
             .prefetch_related("tags", Prefetch("history", queryset=history, to_attr="public_history"))
         )
 
@@ -244,6 +286,7 @@ class ClaimDetailView(PublicMixin, DetailView):
                 if any(item.stance == stance for item in evidence)
             ],
             structured_data=ld_json_script(claim_graph(claim, absolute=self.request.build_absolute_uri)),
+            decision=decision_of(claim),
             reports=report_counts(claim),
             share=share(
                 self.request,
@@ -264,6 +307,7 @@ class ClaimDetailView(PublicMixin, DetailView):
 class ClaimFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    rating = forms.ChoiceField(label=_("Rating"), required=False)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     section = forms.ChoiceField(label=_("Section"), required=False)
 
@@ -271,6 +315,10 @@ class ClaimFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         everything = ("", _("All"))
         self.fields["status"].choices = [everything, *Status.choices]
+        self.fields["rating"].choices = [
+            everything,
+            *((r.code, r.label) for r in Rating.objects.active().exclude(status=Rating.NOT_A_CLAIM)),
+        ]
         self.fields["tag"].choices = [everything, *((tag.slug, tag.name) for tag in tags)]
         self.fields["section"].choices = [everything, *((section, section) for section in sections)]
 
@@ -286,6 +334,8 @@ class ClaimFilterForm(forms.Form):
             queryset = search_claims(queryset, data["q"])
         if data["status"]:
             queryset = queryset.filter(status=data["status"])
+        if data["rating"]:
+            queryset = queryset.filter(rating__code=data["rating"], rating__scale__is_active=True)
         if data["tag"]:
             queryset = queryset.filter(tags__slug=data["tag"])
         if data["section"]:
@@ -399,4 +449,26 @@ class MethodView(TemplateView):
             }
             for status in Status.LEGEND_ORDER
         ]
-        return {**super().get_context_data(**kwargs), "statuses": statuses, "sign_off": settings.CLAIMS_SIGN_OFF}
+        scale = RatingScale.objects.active()
+        return {
+            **super().get_context_data(**kwargs),
+            "statuses": statuses,
+            "sign_off": settings.CLAIMS_SIGN_OFF,
+            "scale": scale,
+            "ratings": list(scale.ratings.all()) if scale else [],
+        }
+
+
+class AboutView(TemplateView):
+    """運営者情報: publisher, ownership, funding, non-partisanship, contact, and the editors."""
+
+    template_name = "claims/about.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "about": AboutPage.load(),
+            "editors": list(EditorProfile.objects.filter(user__is_active=True).order_by("display_name")),
+            "show_roles": settings.CLAIMS_SHOW_ROLES_NOT_NAMES,
+            "scale": RatingScale.objects.active(),
+        }

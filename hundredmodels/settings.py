@@ -262,6 +262,9 @@ if EDGE_PURGE_BACKEND not in ("", "varnish", "fastly", "cloudflare"):
 # Two-person verdicts: a change to what readers see of a claim waits for another chief editor.
 # CLAIMS_SIGN_OFF=0 turns it off for a one-person desk.
 CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
+# A claim page names who checked and who approved its verdict by their display name; a desk that
+# prefers to show roles (編集者, 編集長) sets CLAIMS_SHOW_ROLES_NOT_NAMES=1.
+CLAIMS_SHOW_ROLES_NOT_NAMES = os.environ.get("CLAIMS_SHOW_ROLES_NOT_NAMES", "0") == "1"
 
 # Readers' error reports: within how many days the desk answers (the corrections policy says so),
 # and how many reports one client may send in an hour.

@@ -26,12 +26,20 @@ from claims.templatetags.claims_tags import status_badge
 from claims.text import sentences
 
 from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
-from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
+from .filters import (
+    DueForRecheckFilter,
+    EvidenceFilter,
+    LinkStatusFilter,
+    QueueReasonFilter,
+    SectionFilter,
+    UnratedFilter,
+)
 from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
 from .notices import proposal_message
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
+from .standards import AboutPageAdmin, EditorProfileAdmin, RatingScaleAdmin  # noqa: F401 - registers them
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin, delete_selected
 
 Status = Claim.Status
@@ -125,6 +133,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
     list_display = [
         "short_statement",
         "status_label",
+        "rating_label",
         "kind",
         "article_slug",
         "short_section",
@@ -135,6 +144,8 @@ class ClaimAdminBase(ClaimVersionAdmin):
     list_display_links = ["short_statement"]
     list_filter = [
         "status",
+        ("rating", admin.RelatedOnlyFieldListFilter),
+        UnratedFilter,
         "article",
         SectionFilter,
         "tags",
@@ -144,7 +155,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
         "is_anchored",
         "is_claim",
     ]
-    list_select_related = ["article"]
+    list_select_related = ["article", "rating"]
     search_fields = ["statement", "verdict_note", "internal_note"]
     inlines = [EvidenceInline, StatusChangeInline]
     actions = [delete_selected, change_status_action, mark_not_claim_action, mark_claim_action]
@@ -158,6 +169,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
                 "fields": [
                     "sign_off",
                     "status",
+                    "rating",
                     "status_note",
                     "verdict_note",
                     "as_of",
@@ -215,6 +227,10 @@ class ClaimAdminBase(ClaimVersionAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
         return status_badge(obj.status)
+
+    @admin.display(description=_("rating"), ordering="rating__order")
+    def rating_label(self, obj):
+        return obj.rating.label if obj.rating_id else "—"
 
     @admin.display(description=_("evidence"), ordering="evidence_total")
     def evidence_count(self, obj):
@@ -393,6 +409,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
     list_display = [
         "short_statement",
         "status_label",
+        "rating_label",
         "kind",
         "reason",
         "article_slug",
@@ -415,6 +432,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
                 | Q(has_dead_link=True)
                 | Q(awaiting_sign_off=True)
                 | Q(open_reports__gt=0)
+                | Claim.objects.unrated_decided_q()
             )
         )
 
@@ -433,6 +451,8 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("awaiting sign-off"))
         if getattr(obj, "open_reports", 0):
             reasons.append(gettext("reader report"))
+        if obj.is_claim and obj.status != Status.PENDING and obj.rating_id is None:
+            reasons.append(gettext("decided but not rated"))
         return ", ".join(reasons)
 
     def has_add_permission(self, request):
@@ -479,6 +499,7 @@ class ArticleAdmin(ArticleVersionAdmin):
         "language",
         "is_published",
         "published_at",
+        "written",
         "coverage",
     ]
 
@@ -534,7 +555,8 @@ class ArticleAdmin(ArticleVersionAdmin):
         ]
         return format_html(
             '<ul class="coverage"><li>{}: {}</li>{}<li>{}: {}</li><li><strong>{}: {}</strong></li><li>{}: {}</li>'
-            '<li><a href="{}?why=sign_off&article__id__exact={}">{}</a>: {}</li></ul>',
+            '<li><a href="{}?why=sign_off&article__id__exact={}">{}</a>: {}</li>'
+            '<li><a href="{}?rated=no&article__id__exact={}">{}</a>: {}</li></ul>',
             gettext("Statements"),
             cov.statements,
             format_html_join("", "{}", ((cell,) for cell in cells)),
@@ -548,6 +570,10 @@ class ArticleAdmin(ArticleVersionAdmin):
             obj.pk,
             gettext("Awaiting sign-off"),
             cov.awaiting_sign_off,
+            changelist,
+            obj.pk,
+            gettext("Decided but not rated"),
+            cov.unrated,
         )
 
     def save_model(self, request, obj, form, change):

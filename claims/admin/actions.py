@@ -43,8 +43,8 @@ def change_status_action(modeladmin, request, queryset):
     claims = list(queryset.select_related("article"))
     form = BulkStatusForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
-        to, note = form.cleaned_data["status"], form.cleaned_data["note"]
-        values = {"status": to}
+        to, note, rating = form.cleaned_data["status"], form.cleaned_data["note"], form.cleaned_data["rating"]
+        values = {"status": to, "rating": rating}
         if form.cleaned_data["verdict_note"]:
             values["verdict_note"] = form.cleaned_data["verdict_note"]
         changes = []

@@ -50,6 +50,19 @@ class LinkStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UnratedFilter(admin.SimpleListFilter):
+    title = _("rated")
+    parameter_name = "rated"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Decided but not rated"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(Claim.objects.unrated_decided_q())
+        return queryset
+
+
 class SectionFilter(admin.SimpleListFilter):
     title = _("section")
     parameter_name = "section"
@@ -79,6 +92,7 @@ class QueueReasonFilter(admin.SimpleListFilter):
             "unanchored": (gettext("Unanchored"), Q(is_anchored=False)),
             "dead": (gettext("Dead link"), Q(has_dead_link=True)),
             "reports": (gettext("Reader reports"), Q(open_reports__gt=0)),
+            "unrated": (gettext("Decided but not rated"), Claim.objects.unrated_decided_q()),
         }
 
     def lookups(self, request, model_admin):

@@ -5,13 +5,30 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from claims import services
-from claims.models import EVIDENCE_FIELDS, Article, Claim
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Rating
 from claims.services.articles import correction_note_required_message, same_text
 from claims.validators import VisibleTextField, validate_visible_text
 
 Status = Claim.Status
 # The claim fields the change form sets through the workflow (the rest is the anchor or bookkeeping).
-FORM_VALUE_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after"]
+FORM_VALUE_FIELDS = ["is_claim", "status", "rating", "verdict_note", "internal_note", "as_of", "recheck_after"]
+
+
+class RatingChoiceField(forms.ModelChoiceField):
+    """A rating, named with the status it belongs to: “ほぼ正確 (検証済み)”."""
+
+    def label_from_instance(self, obj):
+        if obj.status == Rating.NOT_A_CLAIM:
+            return f"{obj.label} ({_('not a claim')})"
+        return f"{obj.label} ({Status(obj.status).label})"
+
+
+def rating_choices(current=None):
+    """The ratings of the active scale, and the one a claim has now if it is of another scale."""
+    ratings = Rating.objects.filter(scale__is_active=True)
+    if current is not None:
+        ratings = ratings | Rating.objects.filter(pk=current)
+    return ratings.select_related("scale").order_by("-scale__is_active", "order", "pk")
 
 
 class ClaimAdminForm(forms.ModelForm):
@@ -34,6 +51,13 @@ class ClaimAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.sentence = None
         self.fields["loaded_version"].initial = self.instance.version
+        if "rating" in self.fields:
+            self.fields["rating"] = RatingChoiceField(
+                queryset=rating_choices(self.instance.rating_id),
+                required=False,
+                label=Claim._meta.get_field("rating").verbose_name,
+                help_text=Claim._meta.get_field("rating").help_text,
+            )
         if "tags" in self.fields:
             self.fields["tags"].widget.attrs.update(
                 {"list": "tag-options", "autocomplete": "off", "data-tag-input": "1"}
@@ -154,6 +178,17 @@ class BulkStatusForm(forms.Form):
             "leave empty to keep each claim's note (only for a first “verified” or a return to unverified)."
         ),
     )
+    rating = RatingChoiceField(
+        label=_("New rating"),
+        queryset=Rating.objects.none(),
+        required=False,
+        help_text=_("Blank leaves the claims unrated (an unverified claim has no rating)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].queryset = rating_choices()
+
     note = VisibleTextField(label=_("Note for the history"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -207,7 +242,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
+        fields = ["title", "slug", "lead", "body", "language", "is_published", "published_at", "written"]
 
     def clean(self):
         cleaned = super().clean()

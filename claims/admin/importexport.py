@@ -101,6 +101,7 @@ class ClaimResource(resources.ModelResource):
     statement = fields.Field(column_name="statement")
     kind = fields.Field(column_name="kind")
     status = fields.Field(column_name="status")
+    rating = fields.Field(column_name="rating")
     verdict_note = fields.Field(column_name="verdict_note")
     internal_note = fields.Field(column_name="internal_note")
     as_of = fields.Field(column_name="as_of")

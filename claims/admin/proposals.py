@@ -213,6 +213,8 @@ class ProposalAdmin(admin.ModelAdmin):
             parts.append(gettext("a claim") if obj.values["is_claim"] else gettext("not a claim"))
         if "status" in obj.values:
             parts.append(format_html("{} → {}", status_badge(obj.claim.status), status_badge(obj.values["status"])))
+        if "rating" in obj.values:
+            parts.append(gettext("rating"))
         if "verdict_note" in obj.values:
             parts.append(gettext("verdict note"))
         if "as_of" in obj.values:

@@ -29,7 +29,7 @@ from reversion.models import Version
 
 from claims import services
 from claims.caching.revision import Touched, content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, Rating, StatusChange
 
 from .forms import RestoreForm
 from .notices import proposal_message
@@ -209,12 +209,26 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
             links.append(link)
         return links
 
+    @staticmethod
+    def version_rating(then):
+        """The rating a claim's version had (None for a version saved before ratings, or unrated)."""
+        rating_id = then.get("rating_id", then.get("rating"))
+        return Rating.objects.filter(pk=rating_id).first() if rating_id else None
+
     def restore_rows(self, version, current):
         then = version.field_dict
         rows = [
             (Claim._meta.get_field(name).verbose_name, getattr(current, name) if current else None, then.get(name))
             for name in ["statement", *RESTORED_FIELDS]
         ]
+        rating_then = self.version_rating(then)
+        rows.append(
+            (
+                Claim._meta.get_field("rating").verbose_name,
+                current.rating.label if current and current.rating_id else None,
+                rating_then.label if rating_then else None,
+            )
+        )
         links_now = sorted(f"{e.stance} | {e.url} | {e.title}" for e in (current.evidence.all() if current else ()))
         links_then = sorted(f"{e['stance']} | {e['url']} | {e['title']}" for e in self.version_evidence(version))
         rows.append((_("evidence"), "\n".join(links_now), "\n".join(links_then)))
@@ -237,6 +251,7 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
             return recovered, _("Recovered the claim: it is public again.")
         then = version.field_dict
         values = {name: then.get(name) for name in RESTORED_FIELDS}
+        values["rating"] = self.version_rating(then)
         evidence = self.version_evidence(version)
         # Links of the version that were deleted since come back as new links.
         existing = set(stored.evidence.values_list("pk", flat=True))

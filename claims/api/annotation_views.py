@@ -49,7 +49,9 @@ def conditional(view):
 
 def _builder(request, slug):
     article = get_object_or_404(Article.objects.published(), slug=slug)
-    claims = list(Claim.objects.public().filter(article=article).prefetch_related("tags", "evidence"))
+    claims = list(
+        Claim.objects.public().filter(article=article).select_related("rating").prefetch_related("tags", "evidence")
+    )
     for claim in claims:
         claim.article = article
     return AnnotationBuilder(article, claims, absolute=request.build_absolute_uri)

@@ -75,6 +75,7 @@ def extension_context(vocabulary):
         "ldp": "http://www.w3.org/ns/ldp#",
         "BasicContainer": "ldp:BasicContainer",
         "status": {"@id": f"{vocabulary}status", "@type": "@vocab"},
+        "rating": f"{vocabulary}rating",
         "stance": {"@id": f"{vocabulary}stance", "@type": "@vocab"},
         "title": "dcterms:title",
         "publisher": "dcterms:publisher",
@@ -135,16 +136,20 @@ class AnnotationBuilder:
         language = self.article.language
         with translation.override(language):
             label = str(claim.get_status_display())
-        bodies = [
-            {
-                "type": "TextualBody",
-                "purpose": "assessing",
-                "value": label,
-                "language": language,
-                "format": "text/plain",
-                "status": claim.status,
-            }
-        ]
+            rating = claim.rating if claim.rating_id else None
+            if rating is not None:
+                label = f"{label} · {rating.label}"
+        assessing = {
+            "type": "TextualBody",
+            "purpose": "assessing",
+            "value": label,
+            "language": language,
+            "format": "text/plain",
+            "status": claim.status,
+        }
+        if rating is not None:
+            assessing["rating"] = rating.code  # the code of the CSV's rating column
+        bodies = [assessing]
         if claim.verdict_note:
             bodies.append(
                 {

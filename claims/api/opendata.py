@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 from claims.csv import exporting
 from claims.csv import format as csvformat
 from claims.models import Article, Claim
-from claims.structured_data import REVIEW_RATINGS, claim_graph
+from claims.structured_data import REVIEW_RATINGS, claim_graph, scale_bounds
 
 from .http import add_cors, data_date
 from .licence import LICENCE_NAME, LICENCE_URL
@@ -41,15 +41,16 @@ def claim_reviews(*, absolute):
     claims = (
         Claim.objects.public()
         .filter(status__in=list(REVIEW_RATINGS))
-        .select_related("article")
+        .select_related("article", "rating")
         .defer("article__body", "article__lead")
         .prefetch_related("tags")
         .order_by("pk")
     )
+    bounds = scale_bounds()
     for claim in claims:
         # In the article's language, whoever asks: the feed is the same for every reader.
         with translation.override(claim.article.language):
-            claim_node, review = claim_graph(claim, absolute=absolute)["@graph"]
+            claim_node, review = claim_graph(claim, absolute=absolute, bounds=bounds)["@graph"]
         yield claim, {**review, "itemReviewed": claim_node}
 
 

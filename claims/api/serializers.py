@@ -83,8 +83,18 @@ class HistorySerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "note", "created_at"]
 
 
+class RatingSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The rating's code on its scale, as in the CSV's rating column.")
+    label_ja = serializers.CharField()
+    label_en = serializers.CharField()
+    scale = serializers.CharField(source="scale.name", help_text="The rating scale it belongs to.")
+
+
 class ClaimSerializer(serializers.ModelSerializer):
     article = serializers.CharField(source="article.slug", read_only=True, help_text="The article's slug.")
+    rating = RatingSerializer(
+        read_only=True, allow_null=True, help_text="How true it is within its status; null while not rated."
+    )
     tags = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
@@ -97,6 +107,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "statement",
             "section",
             "status",
+            "rating",
             "verdict_note",
             "as_of",
             "last_checked",
@@ -149,6 +160,7 @@ class ClaimFilterSerializer(serializers.Serializer):
 
     article = FilterText(max_length=100, help_text="An article's slug.")
     status = serializers.ChoiceField(required=False, choices=Claim.Status.choices)
+    rating = FilterText(max_length=40, help_text="A rating's code on the active scale (e.g. misleading).")
     tag = FilterText(max_length=100, help_text="A tag's slug.")
     section = FilterText(max_length=200, help_text="A section heading, exactly.")
     updated_since = serializers.DateTimeField(

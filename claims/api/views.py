@@ -156,7 +156,7 @@ class ClaimCursorPagination(CursorPagination):
 
 
 def public_claims():
-    return Claim.objects.public().select_related("article").defer("article__body", "article__lead")
+    return Claim.objects.public().select_related("article", "rating__scale").defer("article__body", "article__lead")
 
 
 @extend_schema(
@@ -182,6 +182,8 @@ class ClaimListView(PublicAPIView, generics.ListAPIView):
             claims = claims.filter(article__slug=data["article"])
         if "status" in data:
             claims = claims.filter(status=data["status"])
+        if "rating" in data:
+            claims = claims.filter(rating__code=data["rating"], rating__scale__is_active=True)
         if "tag" in data:
             claims = claims.filter(tags__slug=data["tag"])
         if "section" in data:

@@ -44,7 +44,7 @@ def claim_rows(queryset=None, *, japanese=False):
     """The header, then one list of cells per claim (``japanese``: Japanese headers and labels)."""
     yield [csvformat.JAPANESE_COLUMNS[c] for c in csvformat.COLUMNS] if japanese else list(csvformat.COLUMNS)
     content_type = ContentType.objects.get_for_model(Claim)
-    claims = export_queryset(queryset).only("article__slug", *CLAIM_FIELDS)
+    claims = export_queryset(queryset).select_related("rating").only("article__slug", "rating__code", *CLAIM_FIELDS)
     for batch in _batches(claims.iterator(chunk_size=CHUNK), CHUNK):
         ids = [claim.pk for claim in batch]
         links, tags = defaultdict(list), defaultdict(list)
@@ -60,7 +60,11 @@ def claim_rows(queryset=None, *, japanese=False):
             tags[object_id].append(name)
         for claim in batch:
             cells = csvformat.claim_cells(
-                claim, slug=claim.article.slug, tag_names=tags[claim.pk], links=links[claim.pk]
+                claim,
+                slug=claim.article.slug,
+                tag_names=tags[claim.pk],
+                links=links[claim.pk],
+                rating=claim.rating.code if claim.rating_id else "",
             )
             if japanese:
                 cells = csvformat.japanese_cells(cells)

@@ -26,6 +26,7 @@ COLUMNS = [
     "statement",
     "kind",
     "status",
+    "rating",
     "verdict_note",
     "internal_note",
     "as_of",
@@ -43,6 +44,7 @@ JAPANESE_COLUMNS = {
     "statement": "文",
     "kind": "種類",
     "status": "ステータス",
+    "rating": "レーティング",
     "verdict_note": "判定メモ",
     "internal_note": "内部メモ",
     "as_of": "時点",
@@ -244,6 +246,30 @@ def parse_status(cell):
             }
         )
     return value
+
+
+def _rating_key(value):
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def parse_rating(cell, ratings, *, current=None):
+    """The rating a cell names: its code, Japanese label or English label (NFKC-normalised,
+    any case) among ``ratings`` (the active scale's), or ``current`` (the claim's own rating, of
+    a scale no longer active) when it names that; a blank cell is no rating."""
+    key = _rating_key(cell)
+    if not key:
+        return None
+    for rating in [*ratings, *([current] if current is not None else [])]:
+        if key in {_rating_key(name) for name in rating.labels}:
+            return rating
+    raise ValueError(
+        _("Unknown rating “%(value)s”: write one of %(codes)s, or its label (%(labels)s), or leave it blank.")
+        % {
+            "value": cell,
+            "codes": ", ".join(r.code for r in ratings) or "—",
+            "labels": ", ".join(r.label_ja for r in ratings) or "—",
+        }
+    )
 
 
 def parse_stance(cell):
@@ -597,14 +623,16 @@ def japanese_cells(cells):
     }
 
 
-def claim_cells(claim, *, slug, tag_names, links):
-    """The cells of a claim's row, by column; ``links`` are dicts of EVIDENCE_FIELDS, in order."""
+def claim_cells(claim, *, slug, tag_names, links, rating=""):
+    """The cells of a claim's row, by column; ``links`` are dicts of EVIDENCE_FIELDS, in order;
+    ``rating`` is the code of the claim's rating (blank when it has none)."""
     return {
         "id": str(claim.pk) if claim.pk else "",
         "article": slug,
         "statement": claim.statement,
         "kind": format_kind(claim.is_claim),
         "status": claim.status,
+        "rating": rating,
         "verdict_note": claim.verdict_note,
         "internal_note": claim.internal_note,
         "as_of": format_date(claim.as_of),

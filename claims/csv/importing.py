@@ -23,7 +23,7 @@ from taggit.models import Tag, TaggedItem
 
 from claims import services, text
 from claims.csv import format as csvformat
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, StatusChange
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Rating, StatusChange
 from claims.services.anchoring import already_claimed_message, not_a_sentence_message
 from claims.validators import validate_visible_text
 
@@ -188,6 +188,8 @@ class _Importer:
             a.slug: a for a in Article.objects.filter(slug__in={c.get("article", "") for _n, c in self.table.rows})
         }
         self.slugs = {a.pk: a.slug for a in self.articles.values()}
+        self.ratings = Rating.objects.select_related("scale").in_bulk()  # a claim may keep a former scale's rating
+        self.active_ratings = [r for r in sorted(self.ratings.values(), key=lambda r: r.order) if r.scale.is_active]
         total = len(self.table.rows)
         rows = []
         for i, (number, cells) in enumerate(self.table.rows, start=1):
@@ -204,6 +206,7 @@ class _Importer:
             )
         self._load(rows)
         self._match(rows)
+        self._parse_ratings(rows)
         self._anchor(rows)
         changes = self._changes(rows)
         if self.propose is None:
@@ -364,6 +367,19 @@ class _Importer:
         if "evidence" in columns:
             row.links = self._parse_evidence(row, cells.get("evidence", ""))
         return row
+
+    def _parse_ratings(self, rows):
+        """The rating column, once each row has its stored claim (whose own rating it may keep)."""
+        if "rating" not in self.columns:
+            return
+        for row in rows:
+            current = self.ratings.get(row.claim.rating_id) if row.claim is not None else None
+            try:
+                row.values["rating"] = csvformat.parse_rating(
+                    row.cells.get("rating", ""), self.active_ratings, current=current
+                )
+            except ValueError as error:
+                self._error(row, "rating", str(error))
 
     def _parse_date(self, row, column, name, *, blank_is_none):
         cell = row.cells.get(column, "")
@@ -622,13 +638,25 @@ class _Importer:
             if outcome.action == services.UPDATED:
                 slug = self.slugs.get(outcome.stored.article_id, "")
                 old = csvformat.claim_cells(
-                    outcome.stored, slug=slug, tag_names=outcome.tags_before, links=outcome.links_before
+                    outcome.stored,
+                    slug=slug,
+                    tag_names=outcome.tags_before,
+                    links=outcome.links_before,
+                    rating=self._rating_code(outcome.stored),
                 )
                 new = csvformat.claim_cells(
-                    outcome.claim, slug=row.article.slug, tag_names=outcome.tags_after, links=outcome.links_after
+                    outcome.claim,
+                    slug=row.article.slug,
+                    tag_names=outcome.tags_after,
+                    links=outcome.links_after,
+                    rating=self._rating_code(outcome.claim),
                 )
                 before = {column: old[column] for column in csvformat.COLUMNS[1:] if old[column] != new[column]}
             self.report.outcomes.append(RowOutcome(row.number, outcome.kind, outcome.claim, row.cells, before))
+
+    def _rating_code(self, claim):
+        rating = self.ratings.get(claim.rating_id)
+        return rating.code if rating is not None else ""
 
     def _problems(self, problems):
         for problem in problems:

@@ -57,6 +57,7 @@ def _reanchor_changes(article, report):
             note = reworded_note(claim.statement, sentence.text)
             if claim.is_claim and claim.status != Status.PENDING:
                 values["status"] = Status.PENDING
+                values["rating"] = None
             changes.append(ClaimChange(claim=claim, sentence=sentence, values=values, note=note))
             report.reworded.append(claim)
         elif not same_place or (claim.prefix, claim.suffix) != text.context(article.body, sentence.start, sentence.end):
@@ -190,6 +191,7 @@ class Coverage:
     undecided: int
     unanchored: int
     awaiting_sign_off: int = 0
+    unrated: int = 0  # decided claims without a rating yet
 
     @property
     def decided(self):
@@ -199,9 +201,9 @@ class Coverage:
 def article_coverage(article):
     """How much of the article the desk has decided: the numbers on the article's admin page."""
     sentences = text.sentences(article.body)
-    rows = list(article.claims.values_list("position", "is_anchored", "is_claim", "status"))
-    anchored = {pos: (is_claim, status) for pos, is_anchored, is_claim, status in rows if is_anchored}
-    by_status = Counter(status for _pos, _anch, is_claim, status in rows if is_claim)
+    rows = list(article.claims.values_list("position", "is_anchored", "is_claim", "status", "rating_id"))
+    anchored = {pos: (is_claim, status) for pos, is_anchored, is_claim, status, _rating in rows if is_anchored}
+    by_status = Counter(status for _pos, _anch, is_claim, status, _rating in rows if is_claim)
     undecided = 0
     for sentence in sentences:
         decision = anchored.get(sentence.start)
@@ -210,10 +212,11 @@ def article_coverage(article):
     return Coverage(
         statements=len(sentences),
         by_status={status: by_status.get(status, 0) for status in Status.values},
-        not_claims=sum(1 for _pos, _anch, is_claim, _st in rows if not is_claim),
+        not_claims=sum(1 for _pos, _anch, is_claim, _st, _rating in rows if not is_claim),
         undecided=undecided,
-        unanchored=sum(1 for _pos, is_anchored, _c, _st in rows if not is_anchored),
+        unanchored=sum(1 for _pos, is_anchored, _c, _st, _rating in rows if not is_anchored),
         awaiting_sign_off=Proposal.objects.open().filter(claim__article=article).count(),
+        unrated=sum(1 for _p, _a, is_claim, st, rating in rows if is_claim and st != Status.PENDING and rating is None),
     )
 
 
@@ -252,5 +255,6 @@ def article_load_file(*, path, publish=True, user=None):
         lead=meta.get("lead", ""),
         body=body,
         language=meta.get("language", "ja"),
+        written=meta.get("written", ""),
     )
     return article, created, report

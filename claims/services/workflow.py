@@ -33,7 +33,7 @@ from taggit.models import Tag, TaggedItem
 
 from claims import text
 from claims.caching.revision import Touched, content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, StatusChange, Withdrawal
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, Rating, StatusChange, Withdrawal
 from claims.validators import validate_visible_text
 
 from .anchoring import claim_anchor_fields, claim_locate
@@ -43,7 +43,16 @@ Stance = Evidence.Stance
 Via = StatusChange.Via
 NEW, UPDATED, PROPOSED, UNCHANGED = "new", "updated", "proposed", "unchanged"
 # What a change may set directly; the anchor comes from a sentence, the version from the service.
-VALUE_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after", "last_checked"]
+VALUE_FIELDS = [
+    "is_claim",
+    "status",
+    "rating",
+    "verdict_note",
+    "internal_note",
+    "as_of",
+    "recheck_after",
+    "last_checked",
+]
 ANCHOR_FIELDS = ["statement", "prefix", "suffix", "position", "section", "is_anchored"]
 STORED_FIELDS = ["article", *ANCHOR_FIELDS, *VALUE_FIELDS]
 WRITE_BATCH = 1000
@@ -52,7 +61,7 @@ UNANCHORED = "unanchored"  # ClaimChange.sentence for a claim whose sentence is 
 # What readers see of a claim: with sign-off on, a change to these (and to its evidence, and deleting
 # or recovering it) waits for a second person. Whether a statement is a claim decides whether it is
 # public at all.
-PUBLIC_FIELDS = ["is_claim", "status", "verdict_note", "as_of"]
+PUBLIC_FIELDS = ["is_claim", "status", "rating", "verdict_note", "as_of"]
 # What a reviewer signs off: when one of these (or the evidence) changes, open proposals go stale.
 # A position shift from an edit elsewhere in the article is not among them.
 VERDICT_FIELDS = ["article", "statement", "is_anchored", *PUBLIC_FIELDS]
@@ -140,6 +149,43 @@ def new_verdict_note_errors(*, from_status, to_status, stored_note, note):
         )
         % {"before": Status(from_status).label, "after": Status(to_status).label}
     ]
+
+
+def rating_rule_errors(*, rating, status, is_claim, verdict_note):
+    """Why a claim with this status may not carry this rating ([] when it may, or has none).
+
+    A rating belongs to its status's family (an outdated claim keeps the verified or disputed
+    rating of what it was when written); an unverified claim has none; the "not a claim" rating
+    only marks a statement that is not a claim (whose rating readers never see); some ratings
+    need a note naming the caveat.
+    """
+    if rating is None:
+        return []
+    if not is_claim:
+        return []  # readers see no verdict of a statement that is not a claim
+    if rating.status == Rating.NOT_A_CLAIM:
+        return [
+            _("The rating “%(rating)s” is for statements that are not claims: mark it “not a claim” instead.")
+            % {"rating": rating.label}
+        ]
+    if status == Status.PENDING:
+        return [_("An unverified claim takes no rating: decide its status first, or clear the rating.")]
+    family = [Status.VERIFIED, Status.DISPUTED] if status == Status.OUTDATED else [status]
+    if rating.status not in family:
+        return [
+            _("The rating “%(rating)s” belongs to claims that are %(family)s, not %(status)s.")
+            % {
+                "rating": rating.label,
+                "family": Status(rating.status).label.lower(),
+                "status": Status(status).label.lower(),
+            }
+        ]
+    if rating.needs_note and not (verdict_note or "").strip():
+        return [
+            _("“%(rating)s” needs a verdict note that names the caveat or the missing context.")
+            % {"rating": rating.label}
+        ]
+    return []
 
 
 def not_a_claim_message():
@@ -246,6 +292,11 @@ class ApplyResult:
         return next((o for o in self.outcomes if o.change is change), None)
 
 
+def _value(claim, name):
+    """A stored field's value as the database holds it (a foreign key's id: no query)."""
+    return getattr(claim, Claim._meta.get_field(name).attname)
+
+
 def _chunks(items, size=QUERY_CHUNK):
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -327,6 +378,8 @@ def _touched(outcomes):
 
 
 def _jsonable(value):
+    if isinstance(value, Rating):
+        return value.pk
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -391,6 +444,8 @@ def _from_json(values):
     values = dict(values)
     if values.get("as_of"):
         values["as_of"] = datetime.date.fromisoformat(values["as_of"])
+    if values.get("rating"):
+        values["rating"] = Rating.objects.filter(pk=values["rating"]).first()
     return values
 
 
@@ -577,6 +632,14 @@ class _Plan:
         for change in changes:
             self._plan(change)
 
+    def _rating(self, pk):
+        """A rating by id; the first asks for all of them (a few dozen rows at most)."""
+        if pk is None:
+            return None
+        if not hasattr(self, "ratings"):
+            self.ratings = Rating.objects.in_bulk()
+        return self.ratings.get(pk)
+
     def _problem(self, change, field_name, message, code="rule"):
         self.result.problems.append(Problem(change, field_name, str(message), code))
 
@@ -632,12 +695,7 @@ class _Plan:
             tags_after=tags_after,
         )
         if stored is not None:
-            outcome.changed = [
-                name
-                for name in STORED_FIELDS
-                if getattr(claim, name if name != "article" else "article_id")
-                != getattr(stored, name if name != "article" else "article_id")
-            ]
+            outcome.changed = [name for name in STORED_FIELDS if _value(claim, name) != _value(stored, name)]
             if sorted(map(_link_key, links_before)) != sorted(map(_link_key, links_after)):
                 outcome.changed.append("evidence")
             if set(tags_before) != set(tags_after):
@@ -657,6 +715,14 @@ class _Plan:
         )
         for error in errors:
             self._problem(change, "status", error)
+        rating_errors = rating_rule_errors(
+            rating=self._rating(claim.rating_id),
+            status=claim.status,
+            is_claim=claim.is_claim,
+            verdict_note=claim.verdict_note,
+        )
+        for error in rating_errors:
+            self._problem(change, "rating", error)
         note_errors = new_verdict_note_errors(
             from_status=from_status,
             to_status=claim.status,
@@ -665,7 +731,7 @@ class _Plan:
         )
         for error in note_errors:
             self._problem(change, "verdict_note", error)
-        if errors or note_errors:
+        if errors or note_errors or rating_errors:
             return
         if self.propose:
             self._split(outcome)
@@ -678,7 +744,7 @@ class _Plan:
         outcome.public = {
             name: value
             for name, value in change.values.items()
-            if name in PUBLIC_FIELDS and getattr(base, name) != getattr(outcome.claim, name)
+            if name in PUBLIC_FIELDS and _value(base, name) != _value(outcome.claim, name)
         }
         if change.evidence is not None and (
             "evidence" in outcome.changed or (outcome.stored is None and change.evidence)

@@ -163,6 +163,9 @@ def claim_details(claim, evidence=None, words=None):
     ui = words.ui
     status = str(claim.status)
     parts = [f'<span lang="{ui}">{words.status[status]}</span>']
+    rating = getattr(claim, "rating_text", "")
+    if rating:
+        parts.append(f' · <strong class="popover-rating" lang="{ui}">{escape(rating)}</strong>')
     if claim.verdict_note:
         parts.append(f'<p class="popover-verdict">{escape(claim.verdict_note)}</p>')
     if status == Claim.Status.OUTDATED and claim.as_of:
@@ -195,9 +198,13 @@ def claim_badge(claim, evidence=None, words=None):
     words = words or badge_words()
     status = str(claim.status)
     anchor = f"claim-{claim.pk}"
+    rating = getattr(claim, "rating_text", "")
+    # The rating after the status word, in the same badge: short labels (ほぼ正確, ミスリード) keep
+    # the badge on one line at 390 px.
+    rating_html = f' <span class="badge-rating">· {escape(rating)}</span>' if rating else ""
     return mark_safe(  # every value is escaped (claim_details, BadgeWords)
         f'<a class="badge badge-{status}" href="{words.url(claim)}" lang="{words.ui}" data-details="{anchor}-details">'
-        f'{words.status[status]}<span class="visually-hidden"> {words.hint}</span></a>'
+        f'{words.status[status]}{rating_html}<span class="visually-hidden"> {words.hint}</span></a>'
         f'<template id="{anchor}-details">{claim_details(claim, evidence, words)}</template>'
     )
 

@@ -1,9 +1,11 @@
 """Plain helper functions that build test data; every test module uses these."""
 
+import importlib
 import socket
 from unittest import mock
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import OperationalError, connections
@@ -12,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from claims import services
-from claims.models import Article, Claim, Evidence
+from claims.models import Article, Claim, Evidence, Rating, RatingScale
 
 BODY = (
     "## 第一章\n\n"
@@ -36,6 +38,24 @@ def make_article(*, slug="test-article", title="テスト記事", body=BODY, pub
     if claims:
         services.article_create_claims(article=article)
     return article
+
+
+SEED = importlib.import_module("claims.migrations.0015_rating_scale")
+
+
+def make_scales():
+    """FIJ's scale (active) and JFC's five, as the migration seeds them (kept if already there)."""
+    if not RatingScale.objects.filter(name="FIJ レーティング基準").exists():
+        RatingScale.objects.update(is_active=False)
+        SEED.seed(django_apps, None)
+    return RatingScale.objects.get(name="FIJ レーティング基準")
+
+
+def rating(code, *, scale=None):
+    """A rating of the active scale (FIJ's unless a test switched), by its code."""
+    make_scales()
+    scale = scale or RatingScale.objects.get(is_active=True)
+    return Rating.objects.get(scale=scale, code=code)
 
 
 def claim_for(article, statement, occurrence=0):

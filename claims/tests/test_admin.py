@@ -5,7 +5,7 @@ from django.urls import reverse
 from claims import services
 from claims.models import Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import add_evidence, claim_for, make_article, make_user
+from claims.tests.factories import add_evidence, claim_for, make_article, make_user, rating
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -173,7 +173,13 @@ def test_claim_list_filters_and_search(client, editor, article, claim):
 
 def test_review_queue_lists_what_needs_an_editor(client, editor, article, claim):
     add_evidence(claim)
+    # A verified claim that is not rated yet is listed ("decided but not rated"); once rated it is not.
     services.claim_change_status(claim=claim, to=Status.VERIFIED, via=StatusChange.Via.COMMAND)
+    response = client.get(reverse("admin:claims_reviewqueueitem_changelist"))
+    assert claim.pk in set(response.context["cl"].result_list.values_list("pk", flat=True))
+    services.claim_change_status(
+        claim=claim, to=Status.VERIFIED, via=StatusChange.Via.COMMAND, rating=rating("accurate")
+    )
     response = client.get(reverse("admin:claims_reviewqueueitem_changelist"))
     listed = set(response.context["cl"].result_list.values_list("pk", flat=True))
     assert claim.pk not in listed and len(listed) == article.claims.count() - 1

@@ -26,7 +26,16 @@ from claims.csv import exporting, importing
 from claims.csv import format as csvformat
 from claims.models import Claim, Evidence, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import add_evidence, claim_for, edit, links_of, make_article, make_status, make_user
+from claims.tests.factories import (
+    add_evidence,
+    claim_for,
+    edit,
+    links_of,
+    make_article,
+    make_status,
+    make_user,
+    rating,
+)
 from claims.tests.pages import assert_message, context_messages, page_form, page_messages, post_data, upload_csv
 
 pytestmark = pytest.mark.django_db
@@ -115,14 +124,17 @@ def choose_action(client, changelist, action, claims):
     )
 
 
-def apply_bulk_status(client, changelist, claims, status, note="一括で確認。"):
+def apply_bulk_status(client, changelist, claims, status, note="一括で確認。", rating=None):
     """The whole bulk status flow; returns (intermediate page, the page after the redirect)."""
     intermediate = choose_action(client, changelist, "change_status_action", claims)
     assert intermediate.status_code == 200, intermediate.content.decode()[:2000]
     form = page_form(intermediate, having="status")
     assert sorted(form["_selected_action"]) == sorted(str(c.pk) for c in claims)
     assert status in form["__selects__"]["status"]
-    result = client.post(changelist, post_data(form, status=status, note=note, apply=ja("Change status")), follow=True)
+    if rating is not None:
+        assert str(rating.pk) in form["__selects__"]["rating"], "the form offers the active scale's ratings"
+    data = post_data(form, status=status, note=note, rating=rating.pk if rating else "", apply=ja("Change status"))
+    result = client.post(changelist, data, follow=True)
     assert result.status_code == 200, result.content.decode()[:2000]
     assert result.redirect_chain and result.redirect_chain[-1][0].split("?")[0] == changelist
     return intermediate, result
@@ -229,9 +241,13 @@ def test_bulk_status_on_the_review_queue_renders_its_form_and_applies_the_rules(
     assert_message(result, messages.WARNING, ja("No claim changed status."))
     assert messages.SUCCESS not in levels(result)
 
-    _intermediate, result = apply_bulk_status(as_editor, queue, [ready, bare], Status.VERIFIED)
+    # Verified and rated: a decided claim without a rating would stay in the queue ("not rated").
+    _intermediate, result = apply_bulk_status(
+        as_editor, queue, [ready, bare], Status.VERIFIED, rating=rating("accurate")
+    )
     ready.refresh_from_db(), bare.refresh_from_db()
     assert ready.status == Status.VERIFIED and bare.status == Status.PENDING
+    assert ready.rating.code == "accurate" and bare.rating is None
     assert history(ready)[-1].via == Via.BULK and history(ready)[-1].user == editor
     assert_message(
         result,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from claims import services
 from claims.api.opendata import PUBLIC_COLUMNS
 from claims.models import Claim, Proposal, Report, StatusChange
-from claims.tests.factories import claim_for, make_article, make_status, make_user, make_verified
+from claims.tests.factories import claim_for, make_article, make_status, make_user, make_verified, rating
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,8 @@ def test_claimreview_feed_has_one_review_per_decided_public_claim(client, essay)
     make_verified(claim_for(hidden, "富士山は日本一高い山です。"))
     not_a_claim = claim_for(essay, "本当でしょうか?")
     Claim.objects.filter(pk=not_a_claim.pk).update(is_claim=False, status=Status.VERIFIED)
+    fuji = claim_for(essay, "富士山は日本一高い山です。")
+    services.claim_change_status(claim=fuji, to=Status.VERIFIED, via="command", rating=rating("accurate"))
 
     response = client.get("/claimreview.json")
     assert response.status_code == 200
@@ -45,7 +47,16 @@ def test_claimreview_feed_has_one_review_per_decided_public_claim(client, essay)
     )
     assert len(reviews) == decided.count() == 4
     ratings = {review["claimReviewed"]: review["reviewRating"] for review in reviews}
-    assert ratings["富士山は日本一高い山です。"]["ratingValue"] == 5
+    assert ratings["富士山は日本一高い山です。"] == {
+        "@type": "Rating",
+        "name": "Accurate",
+        "alternateName": "正確",
+        "ratingValue": 5,
+        "bestRating": 5,
+        "worstRating": 1,
+    }
+    # Disputed but not rated yet: no number at all, never the worst.
+    assert all("ratingValue" not in r for claim, r in ratings.items() if claim != "富士山は日本一高い山です。")
     assert ratings["最後の文です。"] == {"@type": "Rating", "name": "Unproven", "alternateName": "根拠不明"}
     assert all(review["@type"] == "ClaimReview" and review["itemReviewed"]["@type"] == "Claim" for review in reviews)
 

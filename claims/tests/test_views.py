@@ -251,9 +251,19 @@ def test_claim_page_json_ld_describes_the_claim_and_its_review(client, article, 
     assert claim_node["@id"] == url + "#claim"
     assert claim_node["text"] == FUJI
     assert claim_node["appearance"]["url"] == f"http://testserver/#claim-{verified.pk}"
-    assert claim_node["dateModified"].startswith(str(verified.updated_at.date()))
+    # The claim was made when the essay was published (not when its row was written).
+    assert claim_node["datePublished"] == claim_node["dateCreated"] == article.published_at.isoformat()
+    assert claim_node["firstAppearance"] == {
+        "@type": "CreativeWork",
+        "url": "http://testserver/",
+        "headline": article.title,
+        "datePublished": article.published_at.isoformat(),
+    }
+    assert claim_node["author"]["@id"] == "http://testserver/#publisher"
     assert review["itemReviewed"] == {"@id": claim_node["@id"]}
-    assert review["reviewRating"]["ratingValue"] == REVIEW_RATINGS[Status.VERIFIED][0] == 5
+    # Not rated yet: the status's words, and no number (a number comes only from a rating).
+    assert review["reviewRating"]["name"] == REVIEW_RATINGS[Status.VERIFIED] == "True"
+    assert "ratingValue" not in review["reviewRating"]
     assert review["reviewRating"]["alternateName"] == label(Status.VERIFIED)
     assert review["datePublished"] == verified.last_checked.isoformat()
     assert SECRET not in raw
@@ -273,7 +283,7 @@ def test_json_ld_cannot_be_broken_out_of_by_the_verdict(client, article):
     raw = re.search(r'type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
     review = json.loads(raw)["@graph"][1]
     assert review["reviewBody"] == "</script><script>alert(1)</script> & more"
-    assert review["reviewRating"]["ratingValue"] == 1
+    assert "ratingValue" not in review["reviewRating"]  # disputed but unrated: never the worst value
     assert "<script>alert" not in page
 
 
