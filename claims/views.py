@@ -5,12 +5,14 @@ prefetches what its template touches, so a page runs a fixed number of queries w
 number of claims, evidence links and tags.
 """
 
+from csp.decorators import csp
 from django import forms
 from django.conf import settings
 from django.db.models import Count, Min, Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +21,7 @@ from taggit.models import Tag
 
 from . import text
 from .accountability import report_counts
-from .models import Article, Claim, Evidence, StatusChange
+from .models import Article, Claim, Evidence, Snapshot, StatusChange
 from .rendering import (
     article_body_html,
     page_plan,
@@ -209,7 +211,11 @@ class ClaimDetailView(PublicMixin, DetailView):
         return (
             self.public_claims()
             .select_related("article")
-            .prefetch_related("tags", Prefetch("history", queryset=history, to_attr="public_history"))
+            .prefetch_related(
+                "tags",
+                Prefetch("history", queryset=history, to_attr="public_history"),
+                Prefetch("evidence__snapshots", queryset=Snapshot.objects.kept().defer("text"), to_attr="kept"),
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -217,6 +223,8 @@ class ClaimDetailView(PublicMixin, DetailView):
         claim = self.object
         in_context = statement_in_context(claim)
         evidence = list(claim.evidence.all())
+        for item in evidence:  # the latest copy of the page the link points at now
+            item.snapshot = next((s for s in item.kept if s.url == item.url), None)
         context.update(
             is_placed=in_context is not None,
             before=in_context[0] if in_context else [],
@@ -383,3 +391,36 @@ class MethodView(TemplateView):
             for status in Status.LEGEND_ORDER
         ]
         return {**super().get_context_data(**kwargs), "statuses": statuses, "sign_off": settings.CLAIMS_SIGN_OFF}
+
+
+# A snapshot's page shows a source's words as text, never its markup: nothing on it may run, load
+# or submit anything but the site's own style sheet and icon.
+SNAPSHOT_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+
+@method_decorator(csp(SNAPSHOT_POLICY), name="dispatch")
+class SnapshotView(PublicMixin, DetailView):
+    """The copy of a source kept when it was cited (claims/archiving.py): its main text, title,
+    address and fetch time, as inert text; reachable however the source answers now."""
+
+    template_name = "claims/snapshot.html"
+    context_object_name = "snapshot"
+
+    def get_queryset(self):
+        return Snapshot.objects.filter(
+            kind=Snapshot.Kind.ARCHIVE, evidence__claim__in=Claim.objects.public()
+        ).select_related("evidence__claim")
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response
