@@ -20,7 +20,16 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from claims import services
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, ReviewQueueItem, StatusChange
+from claims.models import (
+    EVIDENCE_FIELDS,
+    Article,
+    Claim,
+    Evidence,
+    Proposal,
+    ReviewQueueItem,
+    Snapshot,
+    StatusChange,
+)
 from claims.services.tags import tag_save, tags_delete
 from claims.templatetags.claims_tags import status_badge
 from claims.text import sentences
@@ -31,6 +40,7 @@ from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, f
 from .importexport import ClaimImportExportMixin
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
+from .sources import SnapshotAdmin  # noqa: F401 - registers the changes of sources (出典の変化)
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin
 
 Status = Claim.Status
@@ -408,7 +418,10 @@ class ReviewQueueAdmin(ClaimAdminBase):
             super()
             .get_queryset(request)
             .filter(is_claim=True)
-            .annotate(awaiting_sign_off=Exists(Proposal.objects.open().filter(claim=OuterRef("pk"))))
+            .annotate(
+                awaiting_sign_off=Exists(Proposal.objects.open().filter(claim=OuterRef("pk"))),
+                source_changed=Exists(Snapshot.objects.drifted().filter(evidence__claim=OuterRef("pk"))),
+            )
             .filter(
                 Q(status=Status.PENDING)
                 | Q(recheck_after__lte=today)
@@ -416,6 +429,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
                 | Q(has_dead_link=True)
                 | Q(awaiting_sign_off=True)
                 | Q(open_reports__gt=0)
+                | Q(source_changed=True)
             )
         )
 
@@ -434,7 +448,16 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("awaiting sign-off"))
         if getattr(obj, "open_reports", 0):
             reasons.append(gettext("reader report"))
-        return ", ".join(reasons)
+        text = ", ".join(reasons)
+        if getattr(obj, "source_changed", False):
+            changes = Snapshot.objects.drifted().filter(evidence__claim=obj).only("pk", "drift")
+            links = format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                ((reverse("admin:claims_snapshot_change", args=[s.pk]), gettext("source changed")) for s in changes),
+            )
+            return format_html("{}{}{}", text, ", " if text else "", links)
+        return text
 
     def has_add_permission(self, request):
         return False

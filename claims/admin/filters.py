@@ -79,6 +79,7 @@ class QueueReasonFilter(admin.SimpleListFilter):
             "unanchored": (gettext("Unanchored"), Q(is_anchored=False)),
             "dead": (gettext("Dead link"), Q(has_dead_link=True)),
             "reports": (gettext("Reader reports"), Q(open_reports__gt=0)),
+            "source": (gettext("Source changed"), Q(source_changed=True)),
         }
 
     def lookups(self, request, model_admin):
