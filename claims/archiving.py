@@ -20,11 +20,13 @@ queue (出典の変化) until an editor has looked; nothing about the claim chan
 import difflib
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 from urllib.parse import quote, urljoin
 
 import trafilatura
+import trafilatura.utils
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -39,10 +41,12 @@ from claims import linkcheck
 from claims.caching.revision import Touched, content_changed
 from claims.models import Evidence, Snapshot
 
+logger = logging.getLogger(__name__)
 Drift = Snapshot.Drift
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 WAYBACK = "https://web.archive.org"
 WHITESPACE = re.compile(r"\s+")
+CHARSET = re.compile(r"charset=([^;\s]+)", re.IGNORECASE)
 
 
 def fetch(url):
@@ -56,16 +60,28 @@ def main_text(page):
     mime = page.content_type.split(";")[0].strip().lower()
     if not page.body or (mime and mime not in TEXT_TYPES):
         return "", ""
+    body = decoded(page)
     if mime == "text/plain":
-        return "", page.body.decode("utf-8", errors="replace")
-    text = trafilatura.extract(page.body, url=page.final_url or page.url, include_comments=False) or ""
+        return "", body
+    text = trafilatura.extract(body, url=page.final_url or page.url, include_comments=False) or ""
     title = ""
     try:
-        found = lxml_html.fromstring(page.body).findtext(".//title")
+        found = lxml_html.fromstring(body).findtext(".//title")
         title = WHITESPACE.sub(" ", found or "").strip()
     except (ValueError, lxml_html.etree.ParserError):
         pass
     return title[:500], text
+
+
+def decoded(page):
+    """The body as text: in the charset the response names, or as the extractor guesses it."""
+    charset = CHARSET.search(page.content_type)
+    if charset:
+        try:
+            return page.body.decode(charset.group(1).strip("\"'"), errors="replace")
+        except LookupError:
+            pass
+    return trafilatura.utils.decode_file(page.body)
 
 
 def warc_record(page):
@@ -159,7 +175,11 @@ def archive_task(*, evidence_ids):
     """Archive the sources of these evidence links (queued when they are cited). Returns how many."""
     done = 0
     for evidence in Evidence.objects.filter(pk__in=evidence_ids).select_related("claim"):
-        archive(evidence)
+        try:
+            archive(evidence)
+        except Exception:  # one page the extractor chokes on never stops the others
+            logger.exception("archiving evidence %s failed", evidence.pk)
+            continue
         done += 1
     return done
 

@@ -396,14 +396,12 @@ class MethodView(TemplateView):
 # A snapshot's page shows a source's words as text, never its markup: nothing on it may run, load
 # or submit anything but the site's own style sheet and icon.
 SNAPSHOT_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'none'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'"],
-        "base-uri": ["'none'"],
-        "form-action": ["'none'"],
-        "frame-ancestors": ["'none'"],
-    }
+    "default-src": ["'none'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'none'"],
+    "frame-ancestors": ["'none'"],
 }
 
 
