@@ -192,10 +192,10 @@ def archive_on_commit(evidence_ids):
 
 
 def without_snapshot():
-    """Evidence links whose current URL has no snapshot yet."""
+    """Evidence links whose current URL has no copy readers are offered yet (a failed fetch is tried again)."""
     from django.db.models import Exists, OuterRef
 
-    taken = Snapshot.objects.filter(evidence=OuterRef("pk"), url=OuterRef("url"), kind=Snapshot.Kind.ARCHIVE)
+    taken = Snapshot.objects.kept().filter(evidence=OuterRef("pk"), url=OuterRef("url"))
     return Evidence.objects.filter(~Exists(taken))
 
 
