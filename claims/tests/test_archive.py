@@ -4,13 +4,15 @@ The server is reached through CLAIMS_FETCH_ALLOW_HOSTS (the safe fetcher refuses
 otherwise); tests never contact anything else, and the Wayback Machine only as a fake endpoint.
 """
 
+import contextlib
 import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import lxml.html
 import pytest
-from django.core.management import call_command
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -427,3 +429,54 @@ def test_the_migration_moves_non_archive_copies_into_the_internal_note(article):
     claim.refresh_from_db()
     assert "https://seductrice.net/a" in claim.internal_note and "https://www.wired.com/a" in claim.internal_note
     assert sorted(claim.evidence.values_list("archive_url", flat=True)) == ["", "https://web.archive.org/web/2/x"]
+
+
+def test_a_snapshot_page_of_this_site_is_an_archived_copy(settings):
+    settings.ALLOWED_HOSTS = ["news.example"]
+    field = Evidence._meta.get_field("archive_url")
+    field.run_validators("https://news.example/snapshots/12/")
+    with pytest.raises(ValidationError):
+        field.run_validators("https://news.example/claims/12/")
+    with pytest.raises(ValidationError):
+        field.run_validators("https://elsewhere.example/snapshots/12/")
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole flow, as the issue's "done when" says it
+
+
+def test_cited_in_the_admin_archived_read_by_readers_then_drift_and_404(source, article, as_editor):
+    claim = claim_for(article, FUJI)
+    admin_save(
+        as_editor,
+        claim,
+        status=Claim.Status.VERIFIED,
+        verdict_note="国土地理院の資料で確認。",
+        new_evidence=[{"stance": "supports", "url": source.url("/fuji"), "title": "山", "excerpt": EXCERPT}],
+    )
+    assert claim.status == Claim.Status.VERIFIED and source.seen == []
+    call_command("archive_evidence", "--missing", stdout=io.StringIO(), stderr=io.StringIO())
+
+    reader = Client()
+    [link] = snapshot_link(reader, claim)
+    copy = reader.get(link.get("href"))
+    page = html(copy)
+    assert EXCERPT in page.text_content() and page.cssselect("script") == []
+    assert "default-src 'none'" in copy["Content-Security-Policy"]
+
+    source.pages["/fuji"] = (200, CHANGED, {})
+    call_command("check_links", "--delay", "0", stdout=io.StringIO(), stderr=io.StringIO())
+    chief = Client(raise_request_exception=False)
+    chief.force_login(make_user("chief", groups=[CHIEF_EDITORS]))
+    queue = html(chief.get(reverse("admin:claims_reviewqueueitem_changelist"), {"why": "source"}))
+    [change] = queue.xpath(f"//a[text()='{ja('source changed')}']")
+    texts = html(chief.get(change.get("href"))).cssselect(".source-old, .source-new")
+    assert EXCERPT in texts[0].text_content() and "別の資料を参照" in texts[1].text_content()
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.VERIFIED
+
+    del source.pages["/fuji"]
+    with contextlib.suppress(CommandError):  # the link is dead now: check_links exits 1
+        call_command("check_links", "--delay", "0", stdout=io.StringIO(), stderr=io.StringIO())
+    assert [a.get("href") for a in snapshot_link(Client(), claim)] == [link.get("href")]
+    assert EXCERPT in Client().get(link.get("href")).content.decode()
