@@ -62,9 +62,23 @@ class EvidenceInline(admin.StackedInline):
         "archive_url",
         "excerpt",
         "link_check",
+        "saved_copy",
     ]
-    readonly_fields = ["link_check"]
+    readonly_fields = ["link_check", "saved_copy"]
     show_change_link = False
+
+    @admin.display(description=_("Saved copy"))
+    def saved_copy(self, obj):
+        """The latest snapshot of the source (claims/archiving.py): its page, or why there is none."""
+        if not obj or not obj.pk:
+            return "—"
+        latest = obj.snapshots.filter(kind=Snapshot.Kind.ARCHIVE, url=obj.url).defer("text").first()
+        if latest is None:
+            return gettext("Not archived yet")
+        when = timezone.localtime(latest.fetched_at).strftime("%Y-%m-%d %H:%M")
+        if Snapshot.objects.kept().filter(pk=latest.pk).exists():
+            return format_html('<a href="{}">{}</a>', latest.reader_url, when)
+        return format_html("{} · {}", when, latest.error or gettext("no text found in the page"))
 
     @admin.display(description=_("link check"))
     def link_check(self, obj):

@@ -456,6 +456,9 @@ def test_cited_in_the_admin_archived_read_by_readers_then_drift_and_404(source, 
     )
     assert claim.status == Claim.Status.VERIFIED and source.seen == []
     call_command("archive_evidence", "--missing", stdout=io.StringIO(), stderr=io.StringIO())
+    snapshot = Snapshot.objects.get()
+    form = html(as_editor.get(reverse("admin:claims_claim_change", args=[claim.pk])))
+    assert [a.get("href") for a in form.cssselect(".field-saved_copy a")] == [snapshot.get_absolute_url()]
 
     reader = Client()
     [link] = snapshot_link(reader, claim)
