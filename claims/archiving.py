@@ -22,8 +22,9 @@ import hashlib
 import io
 import logging
 import re
+import time
 import unicodedata
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 import trafilatura
 import trafilatura.utils
@@ -40,6 +41,7 @@ from warcio.warcwriter import WARCWriter
 from claims import linkcheck
 from claims.caching.revision import Touched, content_changed
 from claims.models import Evidence, Snapshot
+from claims.validators import visible_text
 
 logger = logging.getLogger(__name__)
 Drift = Snapshot.Drift
@@ -103,12 +105,12 @@ def warc_record(page):
 def snapshot_of(evidence, page, *, kind=Snapshot.Kind.ARCHIVE):
     """An unsaved Snapshot of ``page`` (its WARC file is stored on save)."""
     title, text = main_text(page) if page.status_code and page.status_code < 400 else ("", "")
-    text = linkcheck_visible(text)
+    text = visible_text(text)  # what the site's validators refuse never reaches a page
     snapshot = Snapshot(
         evidence=evidence,
         kind=kind,
-        url=page.url,
-        final_url=page.final_url,
+        url=page.url[:2000],
+        final_url=page.final_url[:2000],
         fetched_at=timezone.now(),
         status_code=page.status_code,
         content_type=page.content_type,
@@ -119,13 +121,6 @@ def snapshot_of(evidence, page, *, kind=Snapshot.Kind.ARCHIVE):
     )
     snapshot.warc_bytes = warc_record(page)
     return snapshot
-
-
-def linkcheck_visible(text):
-    """Text as readers may see it: the characters the site's validators refuse are dropped."""
-    from claims.validators import visible_text
-
-    return visible_text(text)
 
 
 def page_problem(page):
@@ -262,11 +257,17 @@ def check_source(evidence):
     return save_snapshot(new)
 
 
-def check_sources(evidence=None):
-    """Compare every source (of ``evidence``, all by default) with its snapshot; the changes found."""
-    rows = (Evidence.objects.all() if evidence is None else evidence).select_related("claim").order_by("pk")
+def check_sources(evidence=None, *, delay=0.0):
+    """Compare every source (of ``evidence``, all by default) with its snapshot; the changes found.
+    One request at a time, ``delay`` seconds apart when two go to the same host."""
+    rows = (Evidence.objects.all() if evidence is None else evidence).select_related("claim")
     found = []
-    for row in rows:
+    last_host = None
+    for row in sorted(rows, key=lambda row: (urlsplit(row.url).netloc.lower(), row.pk)):
+        host = urlsplit(row.url).netloc.lower()
+        if delay and host == last_host:
+            time.sleep(delay)
+        last_host = host
         snapshot = check_source(row)
         if snapshot is not None:
             found.append(snapshot)

@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 f"        archived copy: {evidence.archive_url}" if evidence.archive_url else "        no archived copy"
             )
         if not no_sources:
-            self.report_sources(None if not checked_before else Evidence.objects.filter(pk__in=results))
+            self.report_sources(None if not checked_before else Evidence.objects.filter(pk__in=results), delay)
         count = dead.count()
         if count:
             raise CommandError(
@@ -70,8 +70,8 @@ class Command(BaseCommand):
                 returncode=1,
             )
 
-    def report_sources(self, evidence):
-        found = check_sources(evidence)
+    def report_sources(self, evidence, delay):
+        found = check_sources(evidence, delay=delay)
         waiting = Snapshot.objects.drifted().select_related("evidence").order_by("evidence__claim_id", "pk")
         self.stdout.write(
             f"{len(found)} source change(s) found; {waiting.count()} waiting in the review queue (出典の変化)"
