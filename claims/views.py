@@ -8,10 +8,11 @@ number of claims, evidence links and tags.
 from csp.decorators import csp
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch
+from django.db.models import Count, Min, OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -208,13 +209,21 @@ class ClaimDetailView(PublicMixin, DetailView):
     def get_queryset(self):
         # The history's user is never selected: editors' names do not reach readers.
         history = StatusChange.objects.only("claim", "from_status", "to_status", "note", "via", "created_at")
+        # Each link with its latest saved copy of the page it points at now, in the evidence's own query.
+        copies = Snapshot.objects.kept().filter(evidence=OuterRef("pk"), url=OuterRef("url"))
+        copies = copies.order_by("-fetched_at", "-pk")
+        evidence = Evidence.objects.annotate(
+            copy_pk=Subquery(copies.values("pk")[:1]),
+            copy_fetched_at=Subquery(copies.values("fetched_at")[:1]),
+            copy_wayback_url=Subquery(copies.values("wayback_url")[:1]),
+        )
         return (
-            self.public_claims()
+            Claim.objects.public()
             .select_related("article")
             .prefetch_related(
+                Prefetch("evidence", queryset=evidence),
                 "tags",
                 Prefetch("history", queryset=history, to_attr="public_history"),
-                Prefetch("evidence__snapshots", queryset=Snapshot.objects.kept().defer("text"), to_attr="kept"),
             )
         )
 
@@ -223,8 +232,9 @@ class ClaimDetailView(PublicMixin, DetailView):
         claim = self.object
         in_context = statement_in_context(claim)
         evidence = list(claim.evidence.all())
-        for item in evidence:  # the latest copy of the page the link points at now
-            item.snapshot = next((s for s in item.kept if s.url == item.url), None)
+        for item in evidence:  # where readers read the saved copy: the Wayback Machine's, or ours
+            if item.copy_pk:
+                item.copy_url = item.copy_wayback_url or reverse("claims:snapshot", kwargs={"pk": item.copy_pk})
         context.update(
             is_placed=in_context is not None,
             before=in_context[0] if in_context else [],
