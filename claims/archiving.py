@@ -24,6 +24,7 @@ import logging
 import re
 import time
 import unicodedata
+from datetime import timedelta
 from urllib.parse import quote, urljoin, urlsplit
 
 import trafilatura
@@ -176,7 +177,31 @@ def archive_task(*, evidence_ids):
             logger.exception("archiving evidence %s failed", evidence.pk)
             continue
         done += 1
+    schedule_source_checks()  # citing a source starts the periodic check when it is turned on
     return done
+
+
+@task()
+def check_sources_task():
+    """The periodic drift check in the task worker: compare every source with its snapshot, then
+    come back in CLAIMS_SOURCE_CHECK_HOURS (0, the default, leaves it to cron and check_links)."""
+    found = check_sources(delay=1.0)
+    schedule_source_checks()
+    return len(found)
+
+
+def schedule_source_checks():
+    """Queue the next periodic drift check, unless one is queued already or the setting is off."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    hours = settings.CLAIMS_SOURCE_CHECK_HOURS
+    if hours <= 0:
+        return None
+    waiting = DBTaskResult.objects.filter(task_path=check_sources_task.module_path, status=TaskResultStatus.READY)
+    if waiting.exists():
+        return None
+    return check_sources_task.using(run_after=timezone.now() + timedelta(hours=hours)).enqueue()
 
 
 def archive_on_commit(evidence_ids):

@@ -299,6 +299,9 @@ CLAIMS_ARCHIVE_WAYBACK = env_bool("CLAIMS_ARCHIVE_WAYBACK", False)
 CLAIMS_ARCHIVE_WAYBACK_ENDPOINT = os.environ.get("CLAIMS_ARCHIVE_WAYBACK_ENDPOINT", "https://web.archive.org/save/")
 # A source whose text kept less than this share of its snapshot's (difflib's ratio) has changed.
 CLAIMS_DRIFT_MIN_RATIO = float(os.environ.get("CLAIMS_DRIFT_MIN_RATIO", "0.8"))
+# Every how many hours the task worker compares every source with its snapshot (0: never; then run
+# manage.py check_links from cron). Each archiving task queues the next check when none is queued.
+CLAIMS_SOURCE_CHECK_HOURS = float(os.environ.get("CLAIMS_SOURCE_CHECK_HOURS", "0"))
 # Tags typed as Japanese is typed: 、 and ， separate tags in the admin as in the CSV (claims/tagging.py).
 TAGGIT_TAGS_FROM_STRING = "claims.tagging.tags_from_string"
 TAGGIT_STRING_FROM_TAGS = "claims.tagging.string_from_tags"

@@ -5,6 +5,7 @@ otherwise); tests never contact anything else, and the Wayback Machine only as a
 """
 
 import contextlib
+import datetime
 import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from warcio.archiveiterator import ArchiveIterator
 
@@ -483,3 +484,30 @@ def test_cited_in_the_admin_archived_read_by_readers_then_drift_and_404(source, 
         call_command("check_links", "--delay", "0", stdout=io.StringIO(), stderr=io.StringIO())
     assert [a.get("href") for a in snapshot_link(Client(), claim)] == [link.get("href")]
     assert EXCERPT in Client().get(link.get("href")).content.decode()
+
+
+def test_the_task_worker_checks_the_sources_periodically_when_turned_on(source, article, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.CLAIMS_SOURCE_CHECK_HOURS = 24
+    link = cite(claim_for(article, FUJI), source.url("/fuji"))
+    archiving.archive_task.enqueue(evidence_ids=[link.pk])
+    assert run_tasks() == 1
+    [scheduled] = DBTaskResult.objects.filter(task_path=archiving.check_sources_task.module_path)
+    assert scheduled.run_after > timezone.now() + datetime.timedelta(hours=23)
+
+    source.pages["/fuji"] = (200, CHANGED, {})
+    DBTaskResult.objects.filter(pk=scheduled.pk).update(run_after=timezone.now())  # its time has come
+    assert run_tasks() == 1
+    assert [s.drift for s in Snapshot.objects.drifted()] == [Snapshot.Drift.EXCERPT]
+    waiting = DBTaskResult.objects.filter(task_path=archiving.check_sources_task.module_path).exclude(pk=scheduled.pk)
+    assert [t.run_after > timezone.now() + datetime.timedelta(hours=23) for t in waiting] == [True], "it comes back"
+
+
+def test_no_periodic_check_is_queued_by_default(source, article):
+    from django_tasks_db.models import DBTaskResult
+
+    link = cite(claim_for(article, FUJI), source.url("/fuji"))
+    archiving.archive_task.enqueue(evidence_ids=[link.pk])
+    assert run_tasks() == 1
+    assert not DBTaskResult.objects.filter(task_path=archiving.check_sources_task.module_path).exists()
