@@ -511,3 +511,21 @@ def test_no_periodic_check_is_queued_by_default(source, article):
     archiving.archive_task.enqueue(evidence_ids=[link.pk])
     assert run_tasks() == 1
     assert not DBTaskResult.objects.filter(task_path=archiving.check_sources_task.module_path).exists()
+
+
+@pytest.mark.sign_off
+def test_with_sign_off_a_proposed_source_is_archived_once_approved(source, article, django_capture_on_commit_callbacks):
+    from claims import services
+    from claims.models import Proposal
+
+    editor = make_user("proposer", groups=[EDITORS])
+    chief = make_user("chief", groups=[CHIEF_EDITORS])
+    claim = claim_for(article, FUJI)
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(claim, user=editor, evidence=[{"stance": "supports", "url": source.url("/fuji"), "title": "山"}])
+    assert not claim.evidence.exists() and run_tasks() == 0, "a proposal cites nothing yet"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.proposal_approve(proposal=Proposal.objects.get(), user=chief)
+    assert run_tasks() == 1 and source.seen == ["/fuji"]
+    assert Snapshot.objects.kept().get().evidence.claim == claim
