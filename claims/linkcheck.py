@@ -132,14 +132,25 @@ def is_public_address(address):
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_loopback)
 
 
+def is_allowed_host(host, port):
+    """True for a ``host:port`` listed in CLAIMS_FETCH_ALLOW_HOSTS (tests, an intranet's sources)."""
+    allowed = {entry.lower() for entry in getattr(settings, "CLAIMS_FETCH_ALLOW_HOSTS", ())}
+    return bool(allowed) and f"{str(host).strip('[]').lower()}:{port}" in allowed | {
+        entry.replace("[", "").replace("]", "") for entry in allowed
+    }
+
+
 def public_addresses(host, port):
-    """Resolve ``host`` and return its addresses; RefusedAddress if any of them is not public."""
+    """Resolve ``host`` and return its addresses; RefusedAddress if any of them is not public
+    (unless ``host:port`` is in CLAIMS_FETCH_ALLOW_HOSTS)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except UnicodeError as error:
         raise OSError(f"bad host name: {error}") from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses or not all(is_public_address(address) for address in addresses):
+    if not addresses:
+        raise RefusedAddress(host)
+    if not is_allowed_host(host, port) and not all(is_public_address(address) for address in addresses):
         raise RefusedAddress(host)
     return [(info[0], info[4]) for info in infos]
 
@@ -334,3 +345,74 @@ def evidence_check_links(*, evidence=None, timeout=10.0, workers=MAX_WORKERS, de
         for row in rows:
             Evidence.objects.filter(pk=row.pk).update(**record(row, results[row.url], now=now))
     return {row.pk: results[row.url] for row in rows}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page read whole for a snapshot (claims/archiving.py): what came back, or what went wrong.
+
+    ``error`` is the problem in the site's language (as ``problem_text``), empty when a response
+    came back whole; a 404 is a response (its status says so), not an error."""
+
+    url: str
+    final_url: str = ""
+    status_code: int | None = None
+    reason: str = ""
+    headers: tuple = ()
+    body: bytes = b""
+    error: str = ""
+
+    @property
+    def content_type(self):
+        return next((value for name, value in self.headers if name.lower() == "content-type"), "")[:200]
+
+
+def fetch_page(url, *, timeout, max_bytes):
+    """Fetch ``url`` and read its body (at most ``max_bytes``) within ``timeout`` seconds in all,
+    through the same vetted connections as :func:`fetch`: public addresses only (or
+    CLAIMS_FETCH_ALLOW_HOSTS), every redirect checked, no proxy."""
+    with _Deadline(timeout) as deadline:
+        opener = urllib.request.build_opener(_RecordingRedirects(), *_handlers(deadline))
+        request = urllib.request.Request(
+            url, headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        )
+
+        def read(response):
+            body = response.read(max_bytes + 1)
+            if deadline.expired:
+                return Page(url, error=problem_text(LinkResult(url, None, False, timed_out_after=timeout)))
+            page = Page(
+                url,
+                final_url=response.geturl(),
+                status_code=response.status,
+                reason=standard_reason(response.status),
+                headers=tuple(response.headers.items()),
+                body=body[:max_bytes],
+            )
+            if len(body) > max_bytes:
+                with translation.override(settings.LANGUAGE_CODE):
+                    error = gettext("the page is larger than %(size)d bytes") % {"size": max_bytes}
+                return Page(**{**page.__dict__, "body": b"", "error": error})
+            return page
+
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                return read(response)
+        except urllib.error.HTTPError as error:
+            with error:
+                return read(error)
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            result = fetch_failure(url, error, timeout=timeout, expired=deadline.expired)
+            return Page(url, error=problem_text(result))
+
+
+def fetch_failure(url, error, *, timeout, expired):
+    """The LinkResult of a visit that got no response."""
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, RefusedAddress):
+        return LinkResult(url, None, False, refused_host=reason.host, connected=False)
+    if isinstance(reason, TimeoutError | socket.timeout) or expired:
+        return LinkResult(url, None, False, timed_out_after=timeout)
+    if isinstance(error, urllib.error.URLError):
+        return LinkResult(url, None, False, error=str(reason)[:200], connected=False)
+    return LinkResult(url, None, False, error=str(error)[:200] or error.__class__.__name__)

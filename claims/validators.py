@@ -82,3 +82,53 @@ class VisibleTextField(forms.CharField):
     """A form's free text: refused with a named reason when it holds control, bidi or invisible characters."""
 
     default_validators = [validate_visible_text]
+
+
+# The "archived copy" of an evidence link: a page of a web archive, or a snapshot of this site.
+ARCHIVE_HOSTS = frozenset(
+    {"web.archive.org", "archive.today", "archive.ph", "archive.is", "archive.md"}
+    | {f"www.{host}" for host in ("archive.today", "archive.ph", "archive.is", "archive.md")}
+)
+OWN_SNAPSHOT_PATH = re.compile(r"/snapshots/\d+/")
+
+
+def own_hosts():
+    from django.conf import settings
+
+    return {host.lstrip(".").lower() for host in settings.ALLOWED_HOSTS if host not in ("*", "")}
+
+
+@deconstructible
+class ArchiveURLValidator:
+    """Refuses an "archived copy" that is not on an archive (web.archive.org, archive.today and its
+    archive.ph/.is/.md names) nor one of this site's snapshots (``/snapshots/<id>/``): a mirror or
+    a content farm is not a copy readers can trust."""
+
+    message = _(
+        "An archived copy must be a page of a web archive (web.archive.org, archive.today, archive.ph, "
+        "archive.is, archive.md) or a snapshot of this site; “%(host)s” is not an archive. Leave the "
+        "field empty: the site keeps its own snapshot of the source."
+    )
+    code = "not_an_archive"
+
+    def __call__(self, value):
+        from urllib.parse import urlsplit
+
+        if not value:
+            return
+        try:
+            parts = urlsplit(str(value))
+            host = (parts.hostname or "").lower()
+        except ValueError:
+            host, parts = "", None
+        if host in ARCHIVE_HOSTS:
+            return
+        if parts is not None and host in own_hosts() and OWN_SNAPSHOT_PATH.fullmatch(parts.path):
+            return
+        raise ValidationError(self.message, code=self.code, params={"host": host or str(value)[:60]})
+
+    def __eq__(self, other):
+        return isinstance(other, ArchiveURLValidator)
+
+
+validate_archive_url = ArchiveURLValidator()

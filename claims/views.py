@@ -5,13 +5,16 @@ prefetches what its template touches, so a page runs a fixed number of queries w
 number of claims, evidence links and tags.
 """
 
+from csp.decorators import csp
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch
+from django.db.models import Count, Min, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +23,18 @@ from taggit.models import Tag
 
 from . import text
 from .accountability import report_counts
-from .models import AboutPage, Article, Claim, EditorProfile, Evidence, Rating, RatingScale, StatusChange, Withdrawal
+from .models import (
+    AboutPage,
+    Article,
+    Claim,
+    EditorProfile,
+    Evidence,
+    Rating,
+    RatingScale,
+    Snapshot,
+    StatusChange,
+    Withdrawal,
+)
 from .rendering import (
     article_body_html,
     page_plan,
@@ -249,10 +263,22 @@ class ClaimDetailView(PublicMixin, DetailView):
             "approved_by__editor_profile__display_name",
             "approved_by__editor_profile__role",
         )
+        # Each link with its latest saved copy of the page it points at now, in the evidence's own query.
+        copies = Snapshot.objects.kept().filter(evidence=OuterRef("pk"), url=OuterRef("url"))
+        copies = copies.order_by("-fetched_at", "-pk")
+        evidence = Evidence.objects.annotate(
+            copy_pk=Subquery(copies.values("pk")[:1]),
+            copy_fetched_at=Subquery(copies.values("fetched_at")[:1]),
+            copy_wayback_url=Subquery(copies.values("wayback_url")[:1]),
+        )
         return (
-            self.public_claims()
+            Claim.objects.public()
             .select_related("article", "rating")
-            .prefetch_related("tags", Prefetch("history", queryset=history, to_attr="public_history"))
+            .prefetch_related(
+                Prefetch("evidence", queryset=evidence),
+                "tags",
+                Prefetch("history", queryset=history, to_attr="public_history"),
+            )
         )
 
     def get(self, request, *args, **kwargs):
@@ -276,6 +302,9 @@ class ClaimDetailView(PublicMixin, DetailView):
         claim = self.object
         in_context = statement_in_context(claim)
         evidence = list(claim.evidence.all())
+        for item in evidence:  # where readers read the saved copy: the Wayback Machine's, or ours
+            if item.copy_pk:
+                item.copy_url = item.copy_wayback_url or reverse("claims:snapshot", kwargs={"pk": item.copy_pk})
         context.update(
             is_placed=in_context is not None,
             before=in_context[0] if in_context else [],
@@ -472,3 +501,34 @@ class AboutView(TemplateView):
             "show_roles": settings.CLAIMS_SHOW_ROLES_NOT_NAMES,
             "scale": RatingScale.objects.active(),
         }
+
+
+# A snapshot's page shows a source's words as text, never its markup: nothing on it may run, load
+# or submit anything but the site's own style sheet and icon.
+SNAPSHOT_POLICY = {
+    "default-src": ["'none'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+@method_decorator(csp(SNAPSHOT_POLICY), name="dispatch")
+class SnapshotView(PublicMixin, DetailView):
+    """The copy of a source kept when it was cited (claims/archiving.py): its main text, title,
+    address and fetch time, as inert text; reachable however the source answers now."""
+
+    template_name = "claims/snapshot.html"
+    context_object_name = "snapshot"
+
+    def get_queryset(self):
+        return Snapshot.objects.filter(
+            kind=Snapshot.Kind.ARCHIVE, evidence__claim__in=Claim.objects.public()
+        ).select_related("evidence__claim")
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response

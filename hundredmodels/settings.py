@@ -284,6 +284,27 @@ CLAIMS_IMPORT_UPLOAD_DIR = Path(
 CLAIMS_IMPORT_UPLOAD_MAX_AGE_HOURS = float(os.environ.get("CLAIMS_IMPORT_UPLOAD_MAX_AGE_HOURS", "6"))
 # Background tasks (django-tasks): queued in the database, run by manage.py db_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Evidence snapshots (claims/archiving.py, docs/archiving.md). Snapshots' WARC files go to the
+# default storage: the filesystem under MEDIA_ROOT here; S3-compatible storage by configuring
+# STORAGES["default"] with django-storages (never served from MEDIA_URL: readers get the text).
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"
+# host:port pairs the safe fetcher may visit although their addresses are not public (tests,
+# an intranet's sources), comma-separated; empty by default.
+CLAIMS_FETCH_ALLOW_HOSTS = env_list("CLAIMS_FETCH_ALLOW_HOSTS")
+# Each fetch of a source: seconds in all (redirects included) and the largest body read, in bytes.
+CLAIMS_ARCHIVE_TIMEOUT = float(os.environ.get("CLAIMS_ARCHIVE_TIMEOUT", "15"))
+CLAIMS_ARCHIVE_MAX_BYTES = int(os.environ.get("CLAIMS_ARCHIVE_MAX_BYTES", str(5 * 1024 * 1024)))
+# Also ask the Internet Archive's Save Page Now for each cited source and keep the Wayback URL
+# (off by default; CLAIMS_ARCHIVE_WAYBACK=1 turns it on).
+CLAIMS_ARCHIVE_WAYBACK = env_bool("CLAIMS_ARCHIVE_WAYBACK", False)
+CLAIMS_ARCHIVE_WAYBACK_ENDPOINT = os.environ.get("CLAIMS_ARCHIVE_WAYBACK_ENDPOINT", "https://web.archive.org/save/")
+# A source whose text kept less than this share of its snapshot's (difflib's ratio) has changed.
+CLAIMS_DRIFT_MIN_RATIO = float(os.environ.get("CLAIMS_DRIFT_MIN_RATIO", "0.8"))
+# Every how many hours the task worker compares every source with its snapshot (0: never; then run
+# manage.py check_links from cron). Each archiving task queues the next check when none is queued.
+CLAIMS_SOURCE_CHECK_HOURS = float(os.environ.get("CLAIMS_SOURCE_CHECK_HOURS", "0"))
 # Tags typed as Japanese is typed: 、 and ， separate tags in the admin as in the CSV (claims/tagging.py).
 TAGGIT_TAGS_FROM_STRING = "claims.tagging.tags_from_string"
 TAGGIT_STRING_FROM_TAGS = "claims.tagging.string_from_tags"

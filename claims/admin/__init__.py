@@ -20,7 +20,16 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from claims import services
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, ReviewQueueItem, StatusChange
+from claims.models import (
+    EVIDENCE_FIELDS,
+    Article,
+    Claim,
+    Evidence,
+    Proposal,
+    ReviewQueueItem,
+    Snapshot,
+    StatusChange,
+)
 from claims.services.tags import tag_save, tags_delete
 from claims.templatetags.claims_tags import status_badge
 from claims.text import sentences
@@ -39,6 +48,7 @@ from .importexport import ClaimImportExportMixin
 from .notices import proposal_message
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
+from .sources import SnapshotAdmin  # noqa: F401 - registers the changes of sources (出典の変化)
 from .standards import AboutPageAdmin, EditorProfileAdmin, RatingScaleAdmin  # noqa: F401 - registers them
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin, delete_selected
 
@@ -61,9 +71,23 @@ class EvidenceInline(admin.StackedInline):
         "archive_url",
         "excerpt",
         "link_check",
+        "saved_copy",
     ]
-    readonly_fields = ["link_check"]
+    readonly_fields = ["link_check", "saved_copy"]
     show_change_link = False
+
+    @admin.display(description=_("Saved copy"))
+    def saved_copy(self, obj):
+        """The latest snapshot of the source (claims/archiving.py): its page, or why there is none."""
+        if not obj or not obj.pk:
+            return "—"
+        latest = obj.snapshots.filter(kind=Snapshot.Kind.ARCHIVE, url=obj.url).defer("text").first()
+        if latest is None:
+            return gettext("Not archived yet")
+        when = timezone.localtime(latest.fetched_at).strftime("%Y-%m-%d %H:%M")
+        if Snapshot.objects.kept().filter(pk=latest.pk).exists():
+            return format_html('<a href="{}">{}</a>', latest.reader_url, when)
+        return format_html("{} · {}", when, latest.error or gettext("no text found in the page"))
 
     @admin.display(description=_("link check"))
     def link_check(self, obj):
@@ -424,7 +448,10 @@ class ReviewQueueAdmin(ClaimAdminBase):
             super()
             .get_queryset(request)
             .filter(is_claim=True)
-            .annotate(awaiting_sign_off=Exists(Proposal.objects.open().filter(claim=OuterRef("pk"))))
+            .annotate(
+                awaiting_sign_off=Exists(Proposal.objects.open().filter(claim=OuterRef("pk"))),
+                source_changed=Exists(Snapshot.objects.drifted().filter(evidence__claim=OuterRef("pk"))),
+            )
             .filter(
                 Q(status=Status.PENDING)
                 | Q(recheck_after__lte=today)
@@ -433,6 +460,7 @@ class ReviewQueueAdmin(ClaimAdminBase):
                 | Q(awaiting_sign_off=True)
                 | Q(open_reports__gt=0)
                 | Claim.objects.unrated_decided_q()
+                | Q(source_changed=True)
             )
         )
 
@@ -453,7 +481,16 @@ class ReviewQueueAdmin(ClaimAdminBase):
             reasons.append(gettext("reader report"))
         if obj.is_claim and obj.status != Status.PENDING and obj.rating_id is None:
             reasons.append(gettext("decided but not rated"))
-        return ", ".join(reasons)
+        text = ", ".join(reasons)
+        if getattr(obj, "source_changed", False):
+            changes = Snapshot.objects.drifted().filter(evidence__claim=obj).only("pk", "drift")
+            links = format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                ((reverse("admin:claims_snapshot_change", args=[s.pk]), gettext("source changed")) for s in changes),
+            )
+            return format_html("{}{}{}", text, ", " if text else "", links)
+        return text
 
     def has_add_permission(self, request):
         return False

@@ -93,6 +93,7 @@ class QueueReasonFilter(admin.SimpleListFilter):
             "dead": (gettext("Dead link"), Q(has_dead_link=True)),
             "reports": (gettext("Reader reports"), Q(open_reports__gt=0)),
             "unrated": (gettext("Decided but not rated"), Claim.objects.unrated_decided_q()),
+            "source": (gettext("Source changed"), Q(source_changed=True)),
         }
 
     def lookups(self, request, model_admin):

@@ -32,6 +32,7 @@ from reversion.models import Revision, Version
 from taggit.models import Tag, TaggedItem
 
 from claims import text
+from claims.archiving import archive_on_commit
 from claims.caching.revision import Touched, content_changed
 from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, Rating, StatusChange, Withdrawal
 from claims.validators import validate_visible_text
@@ -889,7 +890,7 @@ class _Writer:
         return self.now
 
     def _write_evidence(self):
-        creates, updates, deletes = [], [], []
+        creates, updates, deletes, relinked = [], [], [], []
         for outcome in self.outcomes:
             if outcome.change.evidence is None:
                 continue
@@ -911,12 +912,15 @@ class _Writer:
                 kept.add(old["pk"])
                 if any((old[name] or None) != (values[name] or None) for name in EVIDENCE_FIELDS):
                     updates.append(Evidence(pk=old["pk"], claim_id=claim.pk, **values))
+                    relinked += [old["pk"]] if old["url"] != values["url"] else []
             deletes += [link["pk"] for link in outcome.links_before if link["pk"] not in kept]
         for chunk in _chunks(deletes):
             Evidence.objects.filter(pk__in=chunk).delete()
         if updates:
             Evidence.objects.bulk_update(updates, EVIDENCE_FIELDS, batch_size=WRITE_BATCH)
         Evidence.objects.bulk_create(creates, batch_size=WRITE_BATCH)
+        # A source newly cited (or a link pointed elsewhere) is archived by the task worker after the commit.
+        archive_on_commit([e.pk for e in creates] + relinked)
 
     def _write_tags(self):
         content_type = ContentType.objects.get_for_model(Claim)
