@@ -7,7 +7,10 @@ sitemap) ``index``. An edit moves the scopes its service names (claims/caching/r
 it changes the keys of exactly the pages that show it, on its commit, and a deploy changes every
 key: the next request renders afresh, on every app server, whether they share a Redis cache or
 each keep their own. A repeat visit gets 304 Not Modified from the (strong) ETag or
-Last-Modified alone; claims/caching/edge.py adds what a shared cache needs.
+Last-Modified, answered from the stored page or from the page just rendered, never before the
+view has found what the URL names: a missing, draft or out-of-range page is a 404 whatever the
+request's conditional headers say, and only a 200 carries an ETag or surrogate keys (a 404's
+headers hold nothing from its URL). claims/caching/edge.py adds what a shared cache needs.
 
 What a reader cannot choose freely is what the key is made of:
 - the host is checked against ``ALLOWED_HOSTS`` before anything is served (a stored page is never
