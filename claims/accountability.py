@@ -8,7 +8,6 @@ stored and shown as plain text only (templates escape it; nothing here marks it 
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from . import text
+from . import ratelimit, text
 from .models import Article, ArticleCorrection, Claim, Report, StatusChange
 from .security import client_ip
 from .services.reports import report_submit
@@ -121,13 +120,10 @@ class ReportForm(forms.Form):
 
 
 def _rate_limited(request):
-    """At most CLAIMS_REPORTS_PER_HOUR reports an hour from one client (counted in the shared cache)."""
-    key = f"report-rate:{client_ip(request)}:{timezone.now():%Y%m%d%H}"
-    count = cache.get(key, 0)
-    if count >= settings.CLAIMS_REPORTS_PER_HOUR:
-        return True
-    cache.set(key, count + 1, 3600)
-    return False
+    """At most CLAIMS_REPORTS_PER_HOUR reports an hour from one client (claims/ratelimit.py: an
+    atomic count in the shared cache, or in this process while the cache errs)."""
+    verdict = ratelimit.hit("report", client_ip(request), ratelimit.Rate(settings.CLAIMS_REPORTS_PER_HOUR, 3600))
+    return None if verdict.allowed else verdict.retry_after
 
 
 def report_view(request):
@@ -153,11 +149,11 @@ def report_view(request):
         "limited": False,
         "limit": settings.CLAIMS_REPORTS_PER_HOUR,
     }
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:
             context["sent"] = True  # a bot: thank it and store nothing
-        elif _rate_limited(request):
+        elif retry_after := _rate_limited(request):
             context["limited"] = True
             status = 429
         else:
@@ -176,7 +172,7 @@ def report_view(request):
             context["form"] = None
     response = TemplateResponse(request, "claims/report.html", context, status=status)
     if status == 429:
-        response["Retry-After"] = "3600"
+        response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "private, no-store"
     return response
 

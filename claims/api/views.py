@@ -16,9 +16,10 @@ from rest_framework import exceptions, generics
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from taggit.models import Tag
 
+from claims import ratelimit
 from claims.caching.revision import INDEX, article_scope, claim_scope
 from claims.models import Article, Claim, StatusChange
 from claims.security import client_ip
@@ -29,16 +30,21 @@ from .http import add_cors, add_freshness, content_etag, etag_matches
 MAX_ID = 2**63 - 1
 
 
-class ClientRateThrottle(SimpleRateThrottle):
-    """Requests per client address (behind the trusted proxies), at the rate in settings."""
+class ClientRateThrottle(BaseThrottle):
+    """Requests per client address (behind the trusted proxies), at the rate in settings, counted
+    atomically in the shared cache or, while it errs, in this process (claims/ratelimit.py)."""
 
     scope = "api"
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    def allow_request(self, request, view):
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return True
+        self.verdict = ratelimit.hit(self.scope, client_ip(request), rate)
+        return self.verdict.allowed
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+    def wait(self):
+        return self.verdict.retry_after
 
 
 class NotModified(exceptions.APIException):
