@@ -121,6 +121,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A database that accepts but never answers costs a request DATABASE_REQUEST_DEADLINE at most,
+    # wherever the request meets it (claims/middleware.py).
+    "claims.middleware.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Stored public pages are served from here, with the headers the middleware below added when
     # the page was rendered (the content security policy among them); static files pass through.
