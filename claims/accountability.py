@@ -8,7 +8,7 @@ stored and shown as plain text only (templates escape it; nothing here marks it 
 
 from django import forms
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -58,14 +58,25 @@ class CorrectionsView(TemplateView):
     template_name = "claims/corrections.html"
 
     def get_context_data(self, **kwargs):
+        # A filter naming no public claim or published article, or a page out of range, is a 404,
+        # not the unfiltered log under a new URL: only pages that exist are stored (docs/operations.md).
+        query = self.request.GET
         claim = article = None
-        if self.request.GET.get("claim", "").isdigit():
-            claim = Claim.objects.public().filter(pk=int(self.request.GET["claim"])).first()
-        if self.request.GET.get("article"):
-            article = Article.objects.published().filter(slug=self.request.GET["article"]).first()
-        page = Paginator(correction_entries(claim=claim, article=article), PER_PAGE).get_page(
-            self.request.GET.get("page")
-        )
+        if "claim" in query:
+            value = query["claim"]
+            claim = (
+                Claim.objects.public().filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+            )
+            if claim is None:
+                raise Http404
+        if "article" in query:
+            article = Article.objects.published().filter(slug=query["article"][:100]).first()
+            if article is None:
+                raise Http404
+        try:
+            page = Paginator(correction_entries(claim=claim, article=article), PER_PAGE).page(query.get("page", 1))
+        except InvalidPage:
+            raise Http404 from None
         return {**super().get_context_data(**kwargs), "page_obj": page, "claim": claim, "article": article}
 
 
