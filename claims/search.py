@@ -19,8 +19,7 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, CharField, Func, Value
-from django.db.models.functions import Concat
+from django.db.models import BooleanField, CharField, F, Func, Value
 from django.utils.translation import gettext_lazy as _
 
 MAX_WORDS = 8
@@ -45,16 +44,17 @@ class NFKC(Func):
         return self.as_sql(compiler, connection, template="lower(normalize(%(expressions)s, NFKC))", **extra_context)
 
 
-def contains_all(text, words):
-    """SQLite's ``claims_contains_all``: every word (joined by WORD_SEPARATOR) in ``text`` once normalised."""
-    folded = nfkc(text)
+def contains_all(statement, verdict_note, words):
+    """SQLite's ``claims_contains_all``: every word (joined by WORD_SEPARATOR) in the claim's
+    searched text, normalised once."""
+    folded = nfkc(f"{statement}\n{verdict_note}")
     return all(word in folded for word in words.split(WORD_SEPARATOR))
 
 
 def register_sqlite_functions(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
         connection.connection.create_function("claims_nfkc", 1, nfkc, deterministic=True)
-        connection.connection.create_function("claims_contains_all", 2, contains_all, deterministic=True)
+        connection.connection.create_function("claims_contains_all", 3, contains_all, deterministic=True)
 
 
 def search_words(query):
@@ -79,28 +79,31 @@ def _like_pattern(word):
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# What is searched, on PostgreSQL: the statement and the verdict note (never the internal note),
+# normalised. Written out once, here, because the trigram index of migration 0014 is built on
+# exactly this expression; the two must stay the same for the index to be used.
+POSTGRESQL_SEARCH_TEXT = "lower(normalize(({statement} || E'\\n' || {verdict_note}), NFKC))"
+
+
 class ContainsAll(Func):
-    """True when ``text``, normalised once, contains every one of ``words``."""
+    """True when a claim's statement and verdict note, normalised once, contain every one of ``words``."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, text, words):
+    def __init__(self, words):
         self.words = list(words)
-        super().__init__(text, Value(WORD_SEPARATOR.join(self.words)))
+        super().__init__(F("statement"), F("verdict_note"), Value(WORD_SEPARATOR.join(self.words)))
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, function="claims_contains_all", **extra_context)
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        text_sql, text_params = compiler.compile(self.source_expressions[0])
+        statement, statement_params = compiler.compile(self.source_expressions[0])
+        verdict_note, verdict_note_params = compiler.compile(self.source_expressions[1])
+        text = POSTGRESQL_SEARCH_TEXT.format(statement=statement, verdict_note=verdict_note)
         patterns = [_like_pattern(word) for word in self.words]
-        return f"lower(normalize({text_sql}, NFKC)) LIKE ALL (%s::text[])", (*text_params, patterns)
-
-
-def search_text():
-    """What is searched: the statement and the verdict note (never the internal note)."""
-    return Concat("statement", Value("\n"), "verdict_note", output_field=CharField())
+        return f"{text} LIKE ALL (%s::text[])", (*statement_params, *verdict_note_params, patterns)
 
 
 def search_claims(queryset, query):
@@ -109,7 +112,7 @@ def search_claims(queryset, query):
     words = search_words(query)
     if not words:
         return queryset
-    return queryset.filter(ContainsAll(search_text(), words))
+    return queryset.filter(ContainsAll(words))
 
 
 @contextlib.contextmanager
