@@ -80,13 +80,24 @@ def _like_pattern(word):
 
 
 # What is searched, on PostgreSQL: the statement and the verdict note (never the internal note),
-# normalised. Written out once, here, because the trigram index of migration 0014 is built on
-# exactly this expression; the two must stay the same for the index to be used.
-POSTGRESQL_SEARCH_TEXT = "lower(normalize(({statement} || E'\\n' || {verdict_note}), NFKC))"
+# normalised. ``normalize`` costs about 15 µs a claim (1.5 s for 100,000 claims), so it is only
+# called on a text that is not already in NFKC (the check is ten times cheaper); most of the
+# essay's text already is. Written out once, here, because the trigram index of migration 0014
+# is built on exactly this expression; the two must stay the same for the index to be used.
+POSTGRESQL_SEARCH_TEXT = (
+    "(CASE WHEN ({text}) IS NFKC NORMALIZED THEN lower({text}) ELSE lower(normalize({text}, NFKC)) END)"
+)
+POSTGRESQL_SEARCHED = "({statement} || E'\\n' || {verdict_note})"
 
 
 class ContainsAll(Func):
-    """True when a claim's statement and verdict note, normalised once, contain every one of ``words``."""
+    """True when a claim's statement and verdict note, normalised, contain every one of ``words``.
+
+    SQLite: one call of ``claims_contains_all`` a row. PostgreSQL: the longest word alone (``LIKE``,
+    which the trigram index answers when it has three characters or more) and the others together
+    (``LIKE ALL``, which no index answers, but which normalises the text once for all of them), so
+    a row's text is normalised at most twice, whatever the number of words.
+    """
 
     output_field = BooleanField()
     conditional = True
@@ -101,9 +112,15 @@ class ContainsAll(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         statement, statement_params = compiler.compile(self.source_expressions[0])
         verdict_note, verdict_note_params = compiler.compile(self.source_expressions[1])
-        text = POSTGRESQL_SEARCH_TEXT.format(statement=statement, verdict_note=verdict_note)
-        patterns = [_like_pattern(word) for word in self.words]
-        return f"{text} LIKE ALL (%s::text[])", (*statement_params, *verdict_note_params, patterns)
+        searched = POSTGRESQL_SEARCHED.format(statement=statement, verdict_note=verdict_note)
+        text = POSTGRESQL_SEARCH_TEXT.format(text=searched)
+        text_params = (*statement_params, *verdict_note_params) * POSTGRESQL_SEARCH_TEXT.count("{text}")
+        longest, *others = sorted(self.words, key=len, reverse=True)
+        sql, params = f"{text} LIKE %s", [*text_params, _like_pattern(longest)]
+        if others:
+            sql += f" AND {text} LIKE ALL (%s::text[])"
+            params += [*text_params, [_like_pattern(word) for word in others]]
+        return f"({sql})", tuple(params)
 
 
 def search_claims(queryset, query):

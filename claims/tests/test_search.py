@@ -100,3 +100,17 @@ def test_a_search_page_is_found_through_the_list(essay):
     response = reader().get("/claims/", {"q": "ＮＥＣ"})
     assert response.status_code == 200
     assert "1 件" in lxml.html.fromstring(response.content).cssselect(".result-count")[0].text_content()
+
+
+def test_on_postgresql_a_word_of_three_characters_is_looked_up_in_the_trigram_index(essay):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's (migration 0014)")
+    sql, params = search_claims(Claim.objects.public(), "富士山 日本").values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test database is too small to prefer the index
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "claims_claim_search_trgm" in plan, plan
+    assert found("富士山 日本") == {FUJI}
