@@ -114,3 +114,24 @@ def test_on_postgresql_a_word_of_three_characters_is_looked_up_in_the_trigram_in
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "claims_claim_search_trgm" in plan, plan
     assert found("富士山 日本") == {FUJI}
+
+
+def test_on_postgresql_a_search_past_its_deadline_is_cancelled_with_a_message(essay, settings, monkeypatch):
+    from django.db import connection
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no statement timeout")
+    settings.CLAIMS_SEARCH_TIMEOUT = 0.05
+
+    def slow_search(queryset, query):
+        return queryset.filter(RawSQL("pg_sleep(1) IS NOT NULL", [], output_field=BooleanField()))
+
+    monkeypatch.setattr("claims.views.search_claims", slow_search)
+    response = reader().get("/claims/", {"q": "富士山"})
+    assert response.status_code == 200  # the list, with the reason; not the database-down page
+    page = lxml.html.fromstring(response.content)
+    assert "時間がかかりすぎ" in page.cssselect("#q-error")[0].text_content()
+    assert not page.cssselect(".claim-item")
+    assert reader().get("/claims/").status_code == 200  # the connection is still good
