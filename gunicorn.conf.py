@@ -10,9 +10,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 timeout = 30
 # Well under the timeout above: a statement that runs longer is cancelled and the reader gets the
 # 503 page, instead of the worker being killed (docs/operations.md). Commands are not limited.
-os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "10")
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "5")
 # A database that accepts but never answers (frozen, black-holed) is cut off before the timeout too.
-os.environ.setdefault("DATABASE_REQUEST_DEADLINE", "20")
+os.environ.setdefault("DATABASE_REQUEST_DEADLINE", "8")
 graceful_timeout = 20
 keepalive = 5
 # Workers are replaced now and then to bound slow leaks. At 5,000 requests a busy worker was

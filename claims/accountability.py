@@ -8,8 +8,7 @@ stored and shown as plain text only (templates escape it; nothing here marks it 
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from . import text
+from . import ratelimit, text
 from .models import Article, ArticleCorrection, Claim, Report, StatusChange, Withdrawal
 from .security import client_ip
 from .services.reports import report_submit
@@ -64,14 +63,25 @@ class CorrectionsView(TemplateView):
     template_name = "claims/corrections.html"
 
     def get_context_data(self, **kwargs):
+        # A filter naming no public claim or published article, or a page out of range, is a 404,
+        # not the unfiltered log under a new URL: only pages that exist are stored (docs/operations.md).
+        query = self.request.GET
         claim = article = None
-        if self.request.GET.get("claim", "").isdigit():
-            claim = Claim.objects.public().filter(pk=int(self.request.GET["claim"])).first()
-        if self.request.GET.get("article"):
-            article = Article.objects.published().filter(slug=self.request.GET["article"]).first()
-        page = Paginator(correction_entries(claim=claim, article=article), PER_PAGE).get_page(
-            self.request.GET.get("page")
-        )
+        if "claim" in query:
+            value = query["claim"]
+            claim = (
+                Claim.objects.public().filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+            )
+            if claim is None:
+                raise Http404
+        if "article" in query:
+            article = Article.objects.published().filter(slug=query["article"][:100]).first()
+            if article is None:
+                raise Http404
+        try:
+            page = Paginator(correction_entries(claim=claim, article=article), PER_PAGE).page(query.get("page", 1))
+        except InvalidPage:
+            raise Http404 from None
         return {**super().get_context_data(**kwargs), "page_obj": page, "claim": claim, "article": article}
 
 
@@ -126,13 +136,10 @@ class ReportForm(forms.Form):
 
 
 def _rate_limited(request):
-    """At most CLAIMS_REPORTS_PER_HOUR reports an hour from one client (counted in the shared cache)."""
-    key = f"report-rate:{client_ip(request)}:{timezone.now():%Y%m%d%H}"
-    count = cache.get(key, 0)
-    if count >= settings.CLAIMS_REPORTS_PER_HOUR:
-        return True
-    cache.set(key, count + 1, 3600)
-    return False
+    """At most CLAIMS_REPORTS_PER_HOUR reports an hour from one client (claims/ratelimit.py: an
+    atomic count in the shared cache, or in this process while the cache errs)."""
+    verdict = ratelimit.hit("report", client_ip(request), ratelimit.Rate(settings.CLAIMS_REPORTS_PER_HOUR, 3600))
+    return None if verdict.allowed else verdict.retry_after
 
 
 def report_view(request):
@@ -158,11 +165,11 @@ def report_view(request):
         "limited": False,
         "limit": settings.CLAIMS_REPORTS_PER_HOUR,
     }
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:
             context["sent"] = True  # a bot: thank it and store nothing
-        elif _rate_limited(request):
+        elif retry_after := _rate_limited(request):
             context["limited"] = True
             status = 429
         else:
@@ -181,7 +188,7 @@ def report_view(request):
             context["form"] = None
     response = TemplateResponse(request, "claims/report.html", context, status=status)
     if status == 429:
-        response["Retry-After"] = "3600"
+        response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "private, no-store"
     return response
 

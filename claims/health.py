@@ -29,7 +29,7 @@ def _cache_state():
     key = "health:probe"
     try:
         cache.set(key, "1", 10)
-        return "ok" if cache.get(key) == "1" else "down"
+        return "ok" if cache.get(key) == "1" else "failing"  # it answers but keeps nothing
     except Exception:
         return "down"
 

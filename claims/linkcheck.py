@@ -120,6 +120,16 @@ def _allowed_networks():
     return [ipaddress.ip_network(net, strict=False) for net in getattr(settings, "LINKCHECK_ALLOWED_NETWORKS", ())]
 
 
+# Special-purpose ranges that ``is_global`` calls global on some Python versions (3.11 says so of
+# 192.0.0.8, for one), or never refuses: the IETF protocol assignments 192.0.0.0/24 (all of it:
+# no evidence is served from its two anycast addresses), the 6to4 relay anycast, the deprecated
+# IPv6 site-local fec0::/10, local-use NAT64, the IPv6 documentation range 3fff::/20 and SRv6 SIDs.
+NOT_GLOBAL = [
+    ipaddress.ip_network(network)
+    for network in ("192.0.0.0/24", "192.88.99.0/24", "fec0::/10", "64:ff9b:1::/48", "3fff::/20", "5f00::/16")
+]
+
+
 def is_public_address(address):
     """True for an address on the public internet (or in LINKCHECK_ALLOWED_NETWORKS)."""
     ip = ipaddress.ip_address(address.split("%")[0])
@@ -129,6 +139,8 @@ def is_public_address(address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None and not is_public_address(str(embedded)):
             return False
+    if any(ip in network for network in NOT_GLOBAL if network.version == ip.version):
+        return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_loopback)
 
 

@@ -129,6 +129,19 @@ def database_deadline(seconds=None):
         timer.cancel()
 
 
+class DatabaseDeadlineMiddleware:
+    """The whole request under :func:`database_deadline`: first in MIDDLEWARE, so the database
+    reads made before the views (the page cache's revision, the session) are cut at the deadline
+    too, not only the views' own queries."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with database_deadline():
+            return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """A friendly 503 page with Retry-After instead of a traceback while the database is down.
 
@@ -142,8 +155,7 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with database_deadline():
-            response = self.get_response(request)
+        response = self.get_response(request)  # under DatabaseDeadlineMiddleware's deadline
         error = getattr(request, "_database_unavailable", None)
         if error is not None and response.status_code >= 500:
             return database_unavailable_response(request)

@@ -13,7 +13,10 @@ fillers (U+115F, U+1160, U+3164, U+FFA0), the byte order mark inside text (U+FEF
 others of Unicode's default-ignorable kind that no language needs typed. Zero-width joiner and
 non-joiner (U+200C, U+200D) stay allowed: emoji and several scripts need them. The line and
 paragraph separators (U+2028, U+2029), noncharacters U+FFFE/U+FFFF and lone surrogates are
-refused too: they are not text a form sends, and the feed's XML cannot carry some of them.
+refused too: they are not text a form sends, and the feed's XML cannot carry some of them. So
+are the tag characters (U+E0000–U+E007F), which spell hidden ASCII text after a visible one; the
+ideographic variation selectors (U+E0100–U+E01EF, as in 葛󠄀) stay allowed: they choose a glyph of
+a kanji and are real Japanese writing.
 
 The message names the character (its code point and Unicode name) and its position.
 """
@@ -31,7 +34,7 @@ CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069\u061c"
 INVISIBLE_CHARS = (
     "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2028\u2029\u2060-\u2064\u206a-\u206f"
-    "\u3164\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff\ud800-\udfff\U0001d173-\U0001d17a\U000e0001"
+    "\u3164\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff\ud800-\udfff\U0001d173-\U0001d17a\U000e0000-\U000e007f"
 )
 HIDDEN_CHARS = re.compile(f"[{CONTROL_CHARS}{BIDI_CONTROLS}{INVISIBLE_CHARS}]")
 

@@ -8,6 +8,7 @@ number of claims, evidence links and tags.
 from csp.decorators import csp
 from django import forms
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, Min, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
-from . import text
+from . import ratelimit, text
 from .accountability import report_counts
 from .models import (
     AboutPage,
@@ -44,12 +45,15 @@ from .rendering import (
     unplaced_claims,
     with_badges,
 )
-from .search import search_claims
+from .search import is_search_cancelled, search_claims, search_deadline, validate_query
+from .security import client_ip
 from .structured_data import article_graph, claim_graph, ld_json_script
 
 Status = Claim.Status
 ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
 CONTEXT_SENTENCES = 2
+TOO_MANY_SEARCHES = _("Too many searches from your connection: please try again in %(seconds)d seconds.")
+SEARCH_TOO_SLOW = _("This search took too long. Please search with fewer or longer words.")
 
 
 def share(request, *, title, description="", kind="website", path=None):
@@ -334,7 +338,7 @@ class ClaimDetailView(PublicMixin, DetailView):
 
 
 class ClaimFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(label=_("Search"), required=False, validators=[validate_query])
     status = forms.ChoiceField(label=_("Status"), required=False)
     rating = forms.ChoiceField(label=_("Rating"), required=False)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
@@ -356,6 +360,8 @@ class ClaimFilterForm(forms.Form):
         if not self.is_bound:
             return queryset
         self.is_valid()
+        if "q" in self.errors:
+            return queryset.none()  # a search refused (too long, too many words, too many searches)
         data = {name: self.cleaned_data.get(name) or "" for name in self.fields}
         if data["q"].strip():
             # A plain substring match, so two-character words such as 首都 are found, with widths
@@ -399,7 +405,31 @@ class ClaimListView(PublicMixin, ListView):
 
     def get_queryset(self):
         self.form = self.get_form()
+        self.retry_after = None
+        if self.request.GET.get("q", "").strip():
+            # A search reads every claim: a per-client rate, as the API has (claims/ratelimit.py).
+            verdict = ratelimit.hit("search", client_ip(self.request), settings.CLAIMS_SEARCHES_PER_MINUTE)
+            if not verdict.allowed:
+                self.retry_after = verdict.retry_after
+                self.form.is_valid()
+                self.form.add_error("q", TOO_MANY_SEARCHES % {"seconds": verdict.retry_after})
         return self.form.filter(self.public_claims_for_list())
+
+    def paginate_queryset(self, queryset, page_size):
+        if not self.form.is_bound or not self.form.cleaned_data.get("q", "").strip():
+            return super().paginate_queryset(queryset, page_size)
+        # A search's count and page are read under the search's own deadline (claims/search.py).
+        try:
+            with search_deadline():
+                paginator, page, claims, is_paginated = super().paginate_queryset(queryset, page_size)
+                paginator.count  # noqa: B018 (read now, under the deadline)
+                page.object_list = claims = list(claims)
+        except DatabaseError as error:
+            if not is_search_cancelled(error):
+                raise
+            self.form.add_error("q", SEARCH_TOO_SLOW)
+            return super().paginate_queryset(queryset.none(), page_size)
+        return paginator, page, claims, is_paginated
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -424,6 +454,9 @@ class ClaimListView(PublicMixin, ListView):
         # a page is rendered for the reader but not stored (claims/caching/pages.py).
         if self.form.is_bound and (not self.form.is_valid() or self.form.cleaned_data["q"].strip()):
             response.store_page = False
+        if self.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(self.retry_after)
         return response
 
 

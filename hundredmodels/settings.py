@@ -121,6 +121,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A database that accepts but never answers costs a request DATABASE_REQUEST_DEADLINE at most,
+    # wherever the request meets it (claims/middleware.py).
+    "claims.middleware.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Stored public pages are served from here, with the headers the middleware below added when
     # the page was rendered (the content security policy among them); static files pass through.
@@ -270,6 +273,10 @@ CLAIMS_SHOW_ROLES_NOT_NAMES = os.environ.get("CLAIMS_SHOW_ROLES_NOT_NAMES", "0")
 # and how many reports one client may send in an hour.
 CLAIMS_REPORT_ANSWER_DAYS = int(os.environ.get("CLAIMS_REPORT_ANSWER_DAYS", "7"))
 CLAIMS_REPORTS_PER_HOUR = int(os.environ.get("CLAIMS_REPORTS_PER_HOUR", "5"))
+# Searches of the claims list per client (claims/ratelimit.py), and the seconds one search may
+# run on PostgreSQL before it is cancelled (claims/search.py).
+CLAIMS_SEARCHES_PER_MINUTE = os.environ.get("CLAIMS_SEARCHES_PER_MINUTE", "30/minute")
+CLAIMS_SEARCH_TIMEOUT = float(os.environ.get("CLAIMS_SEARCH_TIMEOUT", "2"))
 
 # CSV import: the largest file accepted, in bytes.
 CLAIMS_IMPORT_MAX_BYTES = int(os.environ.get("CLAIMS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -29,11 +29,17 @@ RESOURCE_LINKS = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
 
 
 def conditional(view):
-    """ETag and 304 by the article's scope, checked before any query; the page cache's
-    Cache-Control and surrogate keys."""
+    """ETag and 304 by the article's scope, checked once the article is known to be published (one
+    small query: a missing or draft article is a 404 whatever the request's If-None-Match says);
+    the page cache's Cache-Control and surrogate keys."""
 
     @functools.wraps(view)
     def conditional_view(request, slug, *args, **kwargs):
+        shown = Article.objects.published().filter(slug=slug)
+        if "pk" in kwargs:  # one annotation: a public claim of that article
+            shown = Claim.objects.public().filter(article__slug=slug, pk=kwargs["pk"])
+        if not shown.exists():
+            raise Http404
         scopes = (article_scope(slug),)
         etag = content_etag("annotations", scopes)
         if request.method in ("GET", "HEAD") and etag_matches(request, etag):

@@ -151,6 +151,22 @@ class FilterText(serializers.CharField):
         self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
+class TimeInRange(serializers.DateTimeField):
+    """A time between the years 1900 and 9998: far enough from the calendar's ends that moving it
+    between time zones (which the field does) cannot overflow, and every real update is inside."""
+
+    default_error_messages = {"range": "Enter a time between the years 1900 and 9998."}
+
+    def to_internal_value(self, value):
+        try:
+            time = super().to_internal_value(value)
+        except OverflowError:
+            self.fail("range")
+        if not 1900 <= time.year <= 9998:
+            self.fail("range")
+        return time
+
+
 class ClaimFilterSerializer(serializers.Serializer):
     """The claims list's query parameters; a value that is not valid is a 400 that names the parameter.
 
@@ -163,8 +179,8 @@ class ClaimFilterSerializer(serializers.Serializer):
     rating = FilterText(max_length=40, help_text="A rating's code on the active scale (e.g. misleading).")
     tag = FilterText(max_length=100, help_text="A tag's slug.")
     section = FilterText(max_length=200, help_text="A section heading, exactly.")
-    updated_since = serializers.DateTimeField(
-        required=False, help_text="Only claims saved at or after this time (ISO 8601)."
+    updated_since = TimeInRange(
+        required=False, help_text="Only claims saved at or after this time (ISO 8601, years 1900 to 9998)."
     )
 
 

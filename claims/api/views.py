@@ -1,8 +1,9 @@
 """The read-only JSON API under /api/v1/ (docs/api.md).
 
 Every view is a :class:`PublicAPIView`: no login and no session, a rate per client address
-(429 with Retry-After), then the conditional check (304 when the client's ETag is current, before
-any query), read-only CORS and the page cache's Cache-Control on the answer. The ETag and the
+(429 with Retry-After), then, for one article or claim, a check that it exists and is public
+(404 otherwise, whatever the request's conditional headers say), then the conditional check (304
+when the client's ETag is current, before the answer's queries), read-only CORS and the page cache's Cache-Control on the answer. The ETag and the
 surrogate keys are those of the scopes the answer shows (:meth:`PublicAPIView.scopes`): one
 article, one claim, or the index for every list.
 """
@@ -15,9 +16,10 @@ from rest_framework import exceptions, generics
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from taggit.models import Tag
 
+from claims import ratelimit
 from claims.caching.revision import INDEX, article_scope, claim_scope
 from claims.models import Article, Claim, StatusChange
 from claims.security import client_ip
@@ -28,16 +30,21 @@ from .http import add_cors, add_freshness, content_etag, etag_matches
 MAX_ID = 2**63 - 1
 
 
-class ClientRateThrottle(SimpleRateThrottle):
-    """Requests per client address (behind the trusted proxies), at the rate in settings."""
+class ClientRateThrottle(BaseThrottle):
+    """Requests per client address (behind the trusted proxies), at the rate in settings, counted
+    atomically in the shared cache or, while it errs, in this process (claims/ratelimit.py)."""
 
     scope = "api"
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    def allow_request(self, request, view):
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return True
+        self.verdict = ratelimit.hit(self.scope, client_ip(request), rate)
+        return self.verdict.allowed
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+    def wait(self):
+        return self.verdict.retry_after
 
 
 class NotModified(exceptions.APIException):
@@ -64,8 +71,15 @@ class PublicAPIView(generics.GenericAPIView):
         """The scopes the answer shows (claims/caching/revision.py): every list shows the index."""
         return (INDEX,)
 
+    def check_public(self):
+        """Raise Http404 unless what the URL names exists and is public (one small query for a
+        detail; nothing for a list). Run before the conditional check, so that a missing or draft
+        row answers 404 whatever the client's ``If-None-Match`` says, and no scope (nor header)
+        is ever made from a URL that names nothing."""
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the rate limit first: a 304 counts too
+        self.check_public()
         self.answer_scopes = self.scopes()
         self.etag = content_etag("api", self.answer_scopes)
         if request.method in ("GET", "HEAD") and etag_matches(request, self.etag):
@@ -133,8 +147,12 @@ class ArticleDetailView(PublicAPIView, generics.RetrieveAPIView):
     serializer_class = serializers.ArticleDetailSerializer
     lookup_field = "slug"
 
+    def check_public(self):
+        if not Article.objects.published().filter(slug=_valid_slug(self.kwargs["slug"])).exists():
+            raise Http404
+
     def scopes(self):
-        return (article_scope(_valid_slug(self.kwargs["slug"])),)
+        return (article_scope(self.kwargs["slug"]),)
 
     def get_queryset(self):
         return public_articles()
@@ -153,6 +171,15 @@ class ClaimCursorPagination(CursorPagination):
 
     ordering = "pk"
     page_size = 50
+
+    def decode_cursor(self, request):
+        """DRF's cursor, with its position checked too: a claim id, or a 404 like any bad cursor
+        (DRF checks the offset but hands the position to the query as sent)."""
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor is not None else None
+        if position is not None and not (position.isascii() and position.isdigit() and int(position) <= MAX_ID):
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 def public_claims():
@@ -210,6 +237,10 @@ class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
         return public_claims().prefetch_related(
             "tags", "evidence", Prefetch("history", queryset=history, to_attr="public_history")
         )
+
+    def check_public(self):
+        if not Claim.objects.public().filter(pk=_valid_id(self.kwargs["id"])).exists():
+            raise Http404
 
     def scopes(self):
         return (claim_scope(_valid_id(self.kwargs["id"])),)

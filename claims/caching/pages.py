@@ -7,7 +7,10 @@ sitemap) ``index``. An edit moves the scopes its service names (claims/caching/r
 it changes the keys of exactly the pages that show it, on its commit, and a deploy changes every
 key: the next request renders afresh, on every app server, whether they share a Redis cache or
 each keep their own. A repeat visit gets 304 Not Modified from the (strong) ETag or
-Last-Modified alone; claims/caching/edge.py adds what a shared cache needs.
+Last-Modified, answered from the stored page or from the page just rendered, never before the
+view has found what the URL names: a missing, draft or out-of-range page is a 404 whatever the
+request's conditional headers say, and only a 200 carries an ETag or surrogate keys (a 404's
+headers hold nothing from its URL). claims/caching/edge.py adds what a shared cache needs.
 
 What a reader cannot choose freely is what the key is made of:
 - the host is checked against ``ALLOWED_HOSTS`` before anything is served (a stored page is never
@@ -44,9 +47,8 @@ from django.utils.cache import (
     get_conditional_response,
     patch_vary_headers,
 )
-from django.utils.http import parse_http_date_safe
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import condition
 
 from claims.middleware import DATABASE_ERRORS, reader_language
 
@@ -281,12 +283,18 @@ def public_page(view, *, params=()):
             if getattr(response, "private_page", False):
                 # A draft previewed by staff: no cache anywhere keeps it (nor does this module).
                 add_never_cache_headers(response)
-            else:
+            elif response.status_code == 200:
+                # Only a page that exists gets validators and keys: the view has found it (a
+                # missing, draft or out-of-range page raised 404 before this line).
+                add_validators(request, response)
                 context = getattr(response, "context_data", None) or {}
                 add_edge_headers(response, page_scopes(request), page_surrogate_keys(context))
         return response
 
-    conditional_view = condition(etag_func=_etag, last_modified_func=_last_modified)(cacheable_view)
+    # No conditional answer here, before the view: CachedPageMiddleware answers If-None-Match and
+    # If-Modified-Since from the page the view rendered (or stored), so a page that does not exist
+    # is a 404 whatever the request's conditional headers say.
+    conditional_view = cacheable_view
     compressed_view = gzip_page(conditional_view)
 
     @functools.wraps(view)
@@ -309,6 +317,14 @@ def public_page(view, *, params=()):
     page_view.public_page = True  # what CachedPageMiddleware looks for
     page_view.page_params = tuple(params)
     return page_view
+
+
+def add_validators(request, response):
+    """The page's ETag and Last-Modified (when its second is over), from the revisions it shows."""
+    response.headers["ETag"] = quote_etag(_etag(request))
+    last_modified = _last_modified(request)
+    if last_modified is not None:
+        response.headers["Last-Modified"] = http_date(last_modified.timestamp())
 
 
 def _strong_etag(response):
@@ -377,7 +393,19 @@ class CachedPageMiddleware:
                 local_pages.put(key, page)
         finally:
             cache.delete(f"render:{key}")
+        return _conditional(request, response)
+
+
+def _conditional(request, response):
+    """304 for a rendered page the client has (only a 200 carries validators: add_validators)."""
+    if response.status_code != 200 or response.streaming or not response.has_header("ETag"):
         return response
+    return get_conditional_response(
+        request,
+        etag=response.headers["ETag"],
+        last_modified=parse_http_date_safe(response.headers.get("Last-Modified", "")),
+        response=response,
+    )
 
 
 def _rendered_elsewhere(key):

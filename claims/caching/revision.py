@@ -39,7 +39,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from claims.models import Article, ContentRevision, ScopeRevision
+from claims.models import Article, Claim, ContentRevision, ScopeRevision
 
 SHARED_REVISION_KEY = "content-revision"
 SHARED_REVISION_TIMEOUT = 10
@@ -148,6 +148,7 @@ def scope_labels(scopes):
 
         with database_deadline():
             rows = database_scopes(missing)
+            publish = worth_publishing(rows) if shared is not None else {}
     except DATABASE_ERRORS:
         found = _last_known(shared, missing) if shared is not None else None
         if found is None:
@@ -155,7 +156,7 @@ def scope_labels(scopes):
         shared.set(DATABASE_FAILED_KEY, 1, DATABASE_RETRY_AFTER)
         return [label or found[scope] for scope, label in zip(scopes, labels, strict=True)]
     if shared is not None:
-        publish_scopes(rows)
+        publish_scopes(publish)
     return [label or rows[scope][1] for scope, label in zip(scopes, labels, strict=True)]
 
 
@@ -167,6 +168,23 @@ def database_scopes(scopes):
     ):
         rows[scope] = (number, revision_label((number, changed_at)))
     return rows
+
+
+def worth_publishing(rows):
+    """The rows to publish: every scope that changed once, and a scope never changed only when it
+    names a claim or an article that exists (one small query, on a miss): a URL that names
+    nothing (/claims/<made-up>/) writes no key to the shared cache."""
+    unchanged = [scope for scope, (number, _label) in rows.items() if not number]
+    claim_ids = [int(scope[6:]) for scope in unchanged if scope.startswith("claim-") and scope[6:].isdigit()]
+    slugs = [scope[8:] for scope in unchanged if scope.startswith("article-")]
+    known = {ALL, INDEX, *(scope for scope in unchanged if scope.startswith("tag-"))}
+    if claim_ids:
+        known.update(claim_scope(pk) for pk in Claim.objects.filter(pk__in=claim_ids).values_list("pk", flat=True))
+    if slugs:
+        known.update(
+            article_scope(slug) for slug in Article.objects.filter(slug__in=slugs).values_list("slug", flat=True)
+        )
+    return {scope: row for scope, row in rows.items() if row[0] or scope in known}
 
 
 def publish_scopes(rows):

@@ -99,7 +99,7 @@ def test_the_sixth_report_in_an_hour_is_refused_politely(claim):
     for _n in range(5):
         assert send_report(client, f"?claim={claim.pk}", message="誤りがあります。").status_code == 200
     sixth = send_report(client, f"?claim={claim.pk}", message="六通目。")
-    assert sixth.status_code == 429 and sixth["Retry-After"] == "3600"
+    assert sixth.status_code == 429 and 0 < int(sixth["Retry-After"]) <= 3600
     assert "<h1" in sixth.content.decode()  # the site's page with the reason, not an error page
     assert Report.objects.count() == 5
     assert send_report(reader("198.51.100.10"), f"?claim={claim.pk}", message="別の人。").status_code == 200

@@ -115,6 +115,21 @@ def fresh(evidence):
     return evidence
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["fec0::1", "fec0:1234::5", "192.0.0.8", "192.0.0.9", "192.88.99.1", "3fff::1", "64:ff9b:1::1", "::ffff:192.0.0.8"],
+)
+def test_special_purpose_and_site_local_addresses_are_not_public(address, settings):
+    settings.LINKCHECK_ALLOWED_NETWORKS = []
+    assert not linkcheck.is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+def test_global_addresses_are_public(address, settings):
+    settings.LINKCHECK_ALLOWED_NETWORKS = []
+    assert linkcheck.is_public_address(address)
+
+
 def test_check_links_records_what_each_link_answers(server, links, capsys):
     assert check() == 1  # a dead link makes the command fail, for cron to report
     ok, moved, gone, error, slow, forbidden = (fresh(links[k]) for k in links)
