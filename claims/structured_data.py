@@ -5,6 +5,7 @@ The mapping from our statuses to ``reviewRating`` is documented in docs/claimrev
 
 import json
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -24,6 +25,15 @@ REVIEW_RATINGS = {
 }
 BEST_RATING = 5
 WORST_RATING = 1
+
+
+def publisher_name():
+    """The publisher's name, as the feed, the share cards and the JSON-LD give it.
+
+    One place to read it from: ``CLAIMS_PUBLISHER_NAME`` when set, else the site's own name.
+    """
+    return getattr(settings, "CLAIMS_PUBLISHER_NAME", "") or _("Hundred models")
+
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -68,7 +78,7 @@ def claim_graph(claim, *, absolute):
             "url": page,
             "claimReviewed": claim.statement,
             "itemReviewed": {"@id": claim_node["@id"]},
-            "author": {"@type": "Organization", "name": _("Hundred models"), "url": absolute("/")},
+            "author": {"@type": "Organization", "name": publisher_name(), "url": absolute("/")},
             "reviewRating": {
                 "@type": "Rating",
                 "name": name,
@@ -101,7 +111,7 @@ def site_graph(*, absolute):
         "@context": "https://schema.org",
         "@type": "NewsMediaOrganization",
         "@id": absolute("/") + "#publisher",
-        "name": _("Hundred models"),
+        "name": publisher_name(),
         "url": absolute("/"),
         "publishingPrinciples": method,
         "verificationFactCheckingPolicy": method + "#verdicts",

@@ -263,6 +263,9 @@ if EDGE_PURGE_BACKEND not in ("", "varnish", "fastly", "cloudflare"):
 # CLAIMS_SIGN_OFF=0 turns it off for a one-person desk.
 CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
 
+# The publisher named in the Atom feed, the JSON-LD and the share cards (empty: the site's name).
+CLAIMS_PUBLISHER_NAME = os.environ.get("CLAIMS_PUBLISHER_NAME", "")
+
 # Readers' error reports: within how many days the desk answers (the corrections policy says so),
 # and how many reports one client may send in an hour.
 CLAIMS_REPORT_ANSWER_DAYS = int(os.environ.get("CLAIMS_REPORT_ANSWER_DAYS", "7"))
