@@ -18,12 +18,14 @@ from django.utils.translation import gettext as _
 from claims import text
 from claims.models import Claim, Evidence
 from claims.rendering import glued_claims
+from claims.structured_data import publisher_name
 
 from .licence import LICENCE_URL
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
 PAGE_SIZE = 100
+GENERATOR_NAME = "hundredmodels"
 QUOTE_CONTEXT = 32  # characters of prefix and suffix, as Claim.prefix and Claim.suffix hold
 # templates/claims/article.html opens #essay-body with a line break before the rendered body, and
 # render_article_body joins its headings and paragraphs with one line break.
@@ -96,6 +98,26 @@ class AnnotationBuilder:
         self.container_url = absolute(reverse("api:annotations", kwargs={"slug": article.slug}))
         self.context = [ANNO_CONTEXT, extension_context(absolute(reverse("api:docs")) + "#term-")]
 
+    @property
+    def creator(self):
+        # The publisher, under the id the site's JSON-LD gives it (claims/structured_data.py).
+        return {
+            "id": self.absolute("/") + "#publisher",
+            "type": "Organization",
+            "name": _site_name(self.article),
+            "nickname": GENERATOR_NAME,
+            "homepage": self.absolute("/"),
+        }
+
+    @property
+    def generator(self):
+        return {
+            "id": self.absolute(reverse("api:docs")),
+            "type": "Software",
+            "name": GENERATOR_NAME,
+            "homepage": self.absolute(reverse("api:docs")),
+        }
+
     def annotation_url(self, claim):
         return self.absolute(reverse("api:annotation", kwargs={"slug": self.article.slug, "pk": claim.pk}))
 
@@ -126,7 +148,12 @@ class AnnotationBuilder:
             ]
         return {
             "type": "SpecificResource",
-            "source": self.article_url,
+            "source": {
+                "id": self.article_url,
+                "type": "Text",
+                "format": "text/html",
+                "language": self.article.language,
+            },
             "selector": selectors,
             "state": {"type": "TimeState", "sourceDate": self.article.updated_at.isoformat()},
         }
@@ -181,11 +208,8 @@ class AnnotationBuilder:
                 "motivation": "assessing",
                 "created": claim.created_at.isoformat(),
                 "modified": claim.updated_at.isoformat(),
-                "creator": {
-                    "type": "Organization",
-                    "name": _site_name(self.article),
-                    "homepage": self.absolute("/"),
-                },
+                "creator": self.creator,
+                "generator": self.generator,
                 "rights": LICENCE_URL,
                 "body": self.bodies(claim),
                 "target": self.target(claim),
@@ -229,4 +253,4 @@ class AnnotationBuilder:
 
 def _site_name(article):
     with translation.override(article.language or settings.LANGUAGE_CODE):
-        return _("Hundred models")
+        return publisher_name()

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from pyld import jsonld
 
@@ -231,3 +232,65 @@ def test_container_expands_as_json_ld_against_the_w3c_context(client):
     assert "#term-refutes" in flat and "#term-verified" in flat
     one = client.get(data["first"]["items"][0]["id"])
     assert jsonld.expand(json.loads(one.content), {"documentLoader": local_loader})
+
+
+CONTAINER_TYPE = '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type"'
+RESOURCE_TYPE = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+
+
+def allowed(response):
+    return set(response["Allow"].replace(" ", "").split(","))
+
+
+def test_the_container_names_itself_in_content_location(client):
+    article = decided_article()
+    response = container(client, article)
+    assert response["Content-Location"] == json.loads(response.content)["id"]
+    assert response["Content-Location"] == "http://testserver" + reverse("api:annotations", args=[article.slug])
+
+
+def test_link_and_allow_on_304_and_404_and_a_json_404_for_a_page_out_of_range(client):
+    article = decided_article()
+    first = container(client, article)
+    not_modified = container(client, article, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304
+    assert CONTAINER_TYPE in not_modified["Link"] and allowed(not_modified) == {"GET", "HEAD", "OPTIONS"}
+    out_of_range = container(client, article, QUERY_STRING="page=999")
+    assert out_of_range.status_code == 404 and out_of_range["Content-Type"] == "application/json"
+    assert out_of_range.json() == {"detail": "Not found."}
+    assert CONTAINER_TYPE in out_of_range["Link"] and allowed(out_of_range) == {"GET", "HEAD", "OPTIONS"}
+    missing = client.get(reverse("api:annotation", kwargs={"slug": article.slug, "pk": 999999}))
+    assert missing.status_code == 404 and missing["Link"] == RESOURCE_TYPE and missing.json()
+    one = claim_for(article, "富士山は日本一高い山です。")
+    url = reverse("api:annotation", kwargs={"slug": article.slug, "pk": one.pk})
+    etag = client.get(url)["ETag"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["Link"] == RESOURCE_TYPE and allowed(again) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_writes_are_405_with_allow_not_a_csrf_page(article_urls):
+    client = Client(enforce_csrf_checks=True)
+    for url in article_urls:
+        for method in ("post", "put", "patch", "delete"):
+            response = getattr(client, method)(url, data="{}", content_type="application/ld+json")
+            assert response.status_code == 405, (method, url, response.status_code)
+            assert allowed(response) == {"GET", "HEAD", "OPTIONS"} and response["Link"]
+
+
+@pytest.fixture
+def article_urls():
+    article = decided_article()
+    one = claim_for(article, "富士山は日本一高い山です。")
+    return [
+        reverse("api:annotations", args=[article.slug]),
+        reverse("api:annotation", kwargs={"slug": article.slug, "pk": one.pk}),
+    ]
+
+
+def test_creator_generator_and_the_targets_format_and_language(client):
+    article = decided_article()
+    _data, items = all_annotations(client, article)
+    for item in items:
+        assert item["creator"]["id"] == "http://testserver/#publisher" and item["creator"]["nickname"]
+        assert item["generator"]["type"] == "Software" and item["generator"]["id"].startswith("http://testserver/")
+        assert item["target"]["source"]["language"] == "ja" and item["target"]["source"]["format"]
