@@ -13,6 +13,7 @@ urlpatterns = [
     path("", public_page(views.HomeArticleView.as_view(), params=["focus"]), name="home"),
     path("articles/", public_page(views.ArticleListView.as_view(), params=["page"]), name="article_list"),
     path("articles/<slug:slug>/", public_page(views.ArticleView.as_view(), params=["focus"]), name="article"),
+    path("articles/<slug:slug>.txt", public_page(views.article_text), name="article_text"),
     path(
         "claims/",
         public_page(views.ClaimListView.as_view(), params=["q", "status", "tag", "section", "page"]),

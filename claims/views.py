@@ -8,7 +8,7 @@ number of claims, evidence links and tags.
 from django import forms
 from django.conf import settings
 from django.db.models import Count, Min, Prefetch
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
@@ -19,6 +19,7 @@ from taggit.models import Tag
 
 from . import text
 from .accountability import report_counts
+from .api.annotations import plain_text
 from .models import Article, Claim, Evidence, StatusChange
 from .rendering import (
     article_body_html,
@@ -349,6 +350,13 @@ class TagView(PublicMixin, ListView):
             ),
             **kwargs,
         )
+
+
+def article_text(request, slug):
+    """The article's plain text, UTF-8: the source whose code points the annotations' positions
+    count (claims/api/annotations.py, docs/annotations.md)."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    return HttpResponse(plain_text(article).text, content_type="text/plain; charset=utf-8")
 
 
 def favicon(request):
