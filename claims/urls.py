@@ -36,5 +36,8 @@ urlpatterns = [
     path("report/", accountability.report_view, name="report"),
     path("sitemap.xml", public_page(sitemap, params=["p"]), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    path("share/claims/<int:pk>.png", views.claim_card, name="claim_card"),
+    path("share/articles/<slug:slug>.png", views.article_card, name="article_card"),
+    path("share/default.png", views.default_card, name="default_card"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -11,13 +11,14 @@ from django.db.models import Count, Min, Prefetch
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
-from . import text
+from . import share_cards, text
 from .accountability import report_counts
 from .api.annotations import plain_text
 from .models import Article, Claim, Evidence, StatusChange
@@ -30,20 +31,24 @@ from .rendering import (
 )
 from .search import search_claims
 from .structured_data import article_graph, claim_graph, ld_json_script
+from .validators import visible_text
 
 Status = Claim.Status
 ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
 CONTEXT_SENTENCES = 2
 
 
-def share(request, *, title, description="", kind="website", path=None):
+def share(request, *, title, description="", kind="website", path=None, image=None, image_alt=""):
     """What a link shared on LINE, X or in a search result shows: the page's description, Open Graph
-    and Twitter card (templates/includes/share_meta.html), and its canonical address."""
+    and Twitter card (templates/includes/share_meta.html), and its canonical address. ``image`` is
+    the path of the page's share card (claims/share_cards.py); without one, the default card."""
     return {
         "title": title,
         "description": Truncator(" ".join(str(description).split())).chars(200),
         "type": kind,
         "url": request.build_absolute_uri(path if path is not None else request.path),
+        "image": request.build_absolute_uri(image) if image else "",
+        "image_alt": image_alt,
     }
 
 
@@ -151,6 +156,8 @@ class ArticleView(PublicMixin, DetailView):
                 description=article.lead,
                 kind="article",
                 path=article.get_absolute_url(),
+                image=reverse("claims:article_card", args=[article.slug]) + f"?v={int(article.updated_at.timestamp())}",
+                image_alt=article.title,
             ),
             statuses=Status.LEGEND_ORDER,
             # Only a corrected article costs a query for its corrections.
@@ -236,6 +243,8 @@ class ClaimDetailView(PublicMixin, DetailView):
                 if claim.verdict_note
                 else claim.get_status_display(),
                 kind="article",
+                image=reverse("claims:claim_card", args=[claim.pk]) + f"?v={claim.version}",
+                image_alt=f"{claim.get_status_display()}: {visible_text(claim.statement)}",
             ),
         )
         return context
@@ -357,6 +366,31 @@ def article_text(request, slug):
     count (claims/api/annotations.py, docs/annotations.md)."""
     article = get_object_or_404(Article.objects.published(), slug=slug)
     return HttpResponse(plain_text(article).text, content_type="text/plain; charset=utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Share cards (og:image)
+
+
+def _card(request, png, version):
+    response = HttpResponse(png, content_type="image/png")
+    # The address names the version: a current one is kept a day by any cache, another an hour.
+    response["Cache-Control"] = f"public, max-age={86400 if request.GET.get('v') == version else 3600}"
+    return response
+
+
+def claim_card(request, pk):
+    claim = get_object_or_404(Claim.objects.public().select_related("article"), pk=pk)
+    return _card(request, share_cards.claim_card(claim), str(claim.version))
+
+
+def article_card(request, slug):
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    return _card(request, share_cards.article_card(article), str(int(article.updated_at.timestamp())))
+
+
+def default_card(request):
+    return _card(request, share_cards.default_card(), request.GET.get("v"))
 
 
 def favicon(request):
