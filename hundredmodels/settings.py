@@ -112,11 +112,11 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "reversion",
-    "axes",
+    "claims.apps.AxesConfig",  # django-axes, under a translated name
     "rest_framework",
     "drf_spectacular",
     "django_tasks",
-    "django_tasks_db",
+    "claims.apps.TasksDatabaseConfig",  # django-tasks-db, under a translated name
     "claims",
 ]
 

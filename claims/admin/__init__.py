@@ -29,6 +29,7 @@ from .actions import change_status_action, create_claims_action, mark_claim_acti
 from .filters import DueForRecheckFilter, EvidenceFilter, LinkStatusFilter, QueueReasonFilter, SectionFilter
 from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
+from .libraries import DeskUserAdmin  # noqa: F401 - registers the libraries' screens with our labels
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
 from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin

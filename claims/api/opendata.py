@@ -22,7 +22,7 @@ from django.views.generic import TemplateView
 
 from claims.csv import exporting
 from claims.csv import format as csvformat
-from claims.models import Article, Claim
+from claims.models import Article, Claim, Evidence
 from claims.structured_data import REVIEW_RATINGS, claim_graph
 
 from .http import add_cors, data_date
@@ -190,5 +190,7 @@ class ApiDocsView(TemplateView):
             data_date=data_date(),
             licence_name=LICENCE_NAME,
             licence_url=LICENCE_URL,
+            statuses=Claim.Status.choices,
+            stances=Evidence.Stance.choices,
             **kwargs,
         )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext, ngettext
 
 from claims.csv import format as csvformat
 from claims.csv import importing
+from claims.management.language import in_terminal_language
 
 PROGRESS_FROM_ROWS = 1000
 
@@ -30,7 +31,8 @@ class Progress:
             return
         self.last = (label, tenth)
         filled = self.WIDTH * done // total
-        line = f"{label:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{total:,} rows"
+        rows = gettext("%(done)s/%(total)s rows") % {"done": f"{done:,}", "total": f"{total:,}"}
+        line = f"{label:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {rows}"
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done >= total else ""))
         else:
@@ -50,6 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded in the status history (default: none).")
         parser.add_argument("--no-progress", action="store_true", help="No progress meter, even for long files.")
 
+    @in_terminal_language
     def handle(self, *args, file, dry_run, user, no_progress, **options):
         who = None
         if user:
@@ -91,10 +94,18 @@ class Command(BaseCommand):
                 returncode=1,
             )
         counts = report.counts
-        summary = (
-            f"{counts[importing.NEW]} new, {counts[importing.UPDATED]} updated, {counts[importing.UNCHANGED]} unchanged"
-        )
+        summary = gettext("%(new)d new, %(updated)d updated, %(unchanged)d unchanged") % {
+            "new": counts[importing.NEW],
+            "updated": counts[importing.UPDATED],
+            "unchanged": counts[importing.UNCHANGED],
+        }
         if dry_run:
-            self.stdout.write(f"{file}: every row is valid; would import {summary}. Nothing was written (--dry-run).")
+            self.stdout.write(
+                gettext("%(file)s: every row is valid; would import %(summary)s. Nothing was written (--dry-run).")
+                % {"file": file, "summary": summary}
+            )
         else:
-            self.stdout.write(f"{file}: imported {summary} ({table.encoding}).")
+            self.stdout.write(
+                gettext("%(file)s: imported %(summary)s (%(encoding)s).")
+                % {"file": file, "summary": summary, "encoding": table.encoding}
+            )
