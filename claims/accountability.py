@@ -10,7 +10,6 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -139,7 +138,9 @@ def report_view(request):
     elif request.GET.get("article"):
         article = get_object_or_404(Article.objects.published(), slug=request.GET["article"])
     else:
-        raise Http404
+        # Neither: where to report, and the articles to suggest a sentence of.
+        articles = Article.objects.published().only("slug", "title")
+        return TemplateResponse(request, "claims/report_start.html", {"articles": articles})
     sentences = None
     if claim is None:
         claimed = set(article.claims.filter(is_anchored=True, is_claim=True).values_list("position", flat=True))

@@ -7,6 +7,7 @@ import json
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -138,7 +139,8 @@ def article_graph(article, *, corrections, absolute):
         "publishingPrinciples": absolute(reverse("claims:method")),
     }
     if article.published_at:
-        node["datePublished"] = article.published_at.isoformat()
+        # In the site's time zone: an essay dated by its day keeps that day (2023-10-01T00:00+09:00).
+        node["datePublished"] = timezone.localtime(article.published_at).isoformat()
     if article.corrected_at:
         node["dateModified"] = article.corrected_at.isoformat()
     if corrections:

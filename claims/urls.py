@@ -20,6 +20,7 @@ urlpatterns = [
         name="claim_list",
     ),
     path("claims/<int:pk>/", public_page(views.ClaimDetailView.as_view()), name="claim"),
+    path("tags/", public_page(views.TagListView.as_view()), name="tag_list"),
     path("tags/<str:slug>/", public_page(views.TagView.as_view(), params=["page"]), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
     path("method/", public_page(views.MethodView.as_view()), name="method"),

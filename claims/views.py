@@ -7,7 +7,7 @@ number of claims, evidence links and tags.
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch
+from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
@@ -339,6 +339,22 @@ class ClaimListView(PublicMixin, ListView):
         if self.form.is_bound and (not self.form.is_valid() or self.form.cleaned_data["q"].strip()):
             response.store_page = False
         return response
+
+
+class TagListView(PublicMixin, ListView):
+    """Every tag of a public claim, with how many public claims carry it."""
+
+    template_name = "claims/tag_list.html"
+    context_object_name = "tags"
+
+    def get_queryset(self):
+        public = Count("claim", filter=Q(claim__in=Claim.objects.public()), distinct=True)
+        return Tag.objects.exclude(slug="").annotate(claim_count=public).filter(claim_count__gt=0).order_by("name")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            share=share(self.request, title=_("Tags"), description=_("Every tag of the claims.")), **kwargs
+        )
 
 
 class TagView(PublicMixin, ListView):

@@ -182,6 +182,33 @@ def test_popover_fits_a_360_pixel_phone(site):
         driver.quit()
 
 
+def test_on_a_phone_the_popovers_links_never_break_inside(site):
+    from selenium.webdriver.common.by import By
+
+    driver = start_browser(width=360, height=740)
+    try:
+        open_page(driver, site["url"] + "/")
+        button = badge(driver, site["models"])
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        details = popover(driver, site["models"])
+        wait_for(driver, lambda d: details.is_displayed())
+        links = details.find_elements(By.CSS_SELECTOR, ".popover-more a")
+        assert len(links) == 3
+        driver.execute_script("arguments[0].style.width = '12em'", details)  # the narrowest phone
+        for link in links:  # 「誤りを報告 →」 on one line, never 「誤/りを報告」
+            rects = driver.execute_script(
+                "return Array.from(arguments[0].getClientRects(), (r) => [r.top, r.bottom, r.left, r.right])", link
+            )
+            assert len({round(top) for top, *_ in rects}) == 1, (
+                link.text,
+                rects,
+                link.value_of_css_property("white-space"),
+            )
+    finally:
+        driver.quit()
+
+
 def test_without_javascript_the_badge_is_a_link_to_the_claim_page(site):
     from selenium.webdriver.common.by import By
 
