@@ -101,7 +101,7 @@ def test_other_articles_live_under_articles_slug(client, article):
 
 def test_each_claimed_sentence_is_marked_and_followed_by_a_badge_link_to_its_page(client, article, verified):
     page = html(client.get("/"))
-    assert f'<span class="claim claim-verified" id="claim-{verified.pk}">{FUJI}</span><a class="badge' in page
+    assert f'<span class="claim claim-verified" id="claim-{verified.pk}">{FUJI}</span>&#8288;<a class="badge' in page
     status, inner = badge_link(page, verified)
     assert status == "verified"
     assert label(Status.VERIFIED) in inner
