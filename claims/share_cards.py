@@ -52,7 +52,7 @@ BACKGROUND, TEXT, MUTED, ACCENT = "#fbfaf7", "#1f2328", "#5b616b", "#22406e"
 @functools.cache
 def card_font_path():
     """A font file with Japanese glyphs, or None."""
-    named = getattr(settings, "CLAIMS_CARD_FONT", "")
+    named = settings.CLAIMS_CARD_FONT
     if named:
         return named if Path(named).is_file() else None
     for folder in FONT_DIRS:

@@ -33,7 +33,7 @@ def publisher_name():
 
     One place to read it from: ``CLAIMS_PUBLISHER_NAME`` when set, else the site's own name.
     """
-    return getattr(settings, "CLAIMS_PUBLISHER_NAME", "") or _("Hundred models")
+    return settings.CLAIMS_PUBLISHER_NAME or _("Hundred models")
 
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}

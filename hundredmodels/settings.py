@@ -265,6 +265,8 @@ CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
 
 # The publisher named in the Atom feed, the JSON-LD and the share cards (empty: the site's name).
 CLAIMS_PUBLISHER_NAME = os.environ.get("CLAIMS_PUBLISHER_NAME", "")
+# A font file with Japanese glyphs for the share cards (claims/share_cards.py); empty: found on the machine.
+CLAIMS_CARD_FONT = os.environ.get("CLAIMS_CARD_FONT", "")
 
 # Readers' error reports: within how many days the desk answers (the corrections policy says so),
 # and how many reports one client may send in an hour.

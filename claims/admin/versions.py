@@ -60,11 +60,11 @@ def _display(value):
     return str(value)
 
 
-def verbose_field_names(form, names):
+def verbose_field_names(form, names, model=None):
     """The changed fields by their model's verbose names, untranslated, as the history stores
     them and translates them when shown (LogEntry.get_change_message): the form's capitalised
     labels ("Is a claim") are no msgid of ours, and were shown in English beside Japanese."""
-    model = form._meta.model
+    model = model or form._meta.model
     fields = {field.name: field for field in model._meta.get_fields() if hasattr(field, "verbose_name")}
     with translation.override(None):
         return [
@@ -79,9 +79,19 @@ class GuardedVersionAdmin(VersionAdmin):
 
     def construct_change_message(self, request, form, formsets, add=False):
         message = super().construct_change_message(request, form, formsets, add)
+        # Inline rows are listed in the formsets' order, each formset's changed rows in theirs.
+        rows = iter(
+            verbose_field_names(formset.forms[0], fields, type(changed))
+            for formset in formsets or ()
+            for changed, fields in getattr(formset, "changed_objects", ())
+        )
         for entry in message:
             changed = entry.get("changed")
-            if changed is not None and "name" not in changed:  # the object itself, not an inline row
+            if changed is None:
+                continue
+            if "name" in changed:  # an inline row
+                changed["fields"] = next(rows, changed["fields"])
+            else:  # the object itself
                 changed["fields"] = verbose_field_names(form, form.changed_data)
         return message
 

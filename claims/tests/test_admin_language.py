@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
+from claims.models import Evidence
 from claims.roles import CHIEF_EDITORS, EDITORS, create_roles
-from claims.tests.factories import claim_for, csv_bytes, csv_row, make_article, make_user
+from claims.tests.factories import add_evidence, claim_for, csv_bytes, csv_row, make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +149,22 @@ def test_the_api_pages_annotation_terms_are_japanese(client):
     assert "主張の検証状況" in text and "検証済み" in text and "証拠ページのアーカイブ版" in text
     assert "The claim's status" not in text and "An archived copy" not in text
     assert page.cssselect("#term-verified") and page.cssselect("#term-refutes")
+
+
+def test_an_evidence_rows_history_message_names_its_fields_by_our_verbose_names(root):
+    article = make_article()
+    claim = claim_for(article, "最後の文です。")
+    add_evidence(claim, title="古い題")
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    page = lxml.html.fromstring(root.get(url).content.decode())
+    [form] = [form for form in page.forms if form.get("id") == "claim_form"]
+    data = dict(form.form_values())
+    data["evidence-0-title"] = "新しい題"
+    data["_save"] = "1"
+    response = root.post(url, data)
+    assert response.status_code == 302, shown_text(response, ".errornote, .errorlist")
+    entry = LogEntry.objects.filter(object_id=str(claim.pk)).latest("action_time")
+    with translation.override("ja"):
+        message = entry.get_change_message()
+    title = str(Evidence._meta.get_field("title").verbose_name)
+    assert title in message and "Title" not in message, message
