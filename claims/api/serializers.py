@@ -75,7 +75,7 @@ BLANK_OR_URI = {"type": "string", "maxLength": 2000, "anyOf": [{"format": "uri"}
 
 
 @extend_schema_field(BLANK_OR_URI)
-class BlankOrURLField(serializers.URLField):
+class BlankOrURLField(serializers.CharField):
     pass
 
 
