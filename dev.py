@@ -15,6 +15,7 @@ python3 dev.py second-chief   a second chief editor account (random password, sh
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,8 +43,23 @@ def ensure_venv():
         venv.create(VENV, with_pip=True)
     wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:
-        print("Installing requirements …", flush=True)
-        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS)
+        count = sum(1 for line in REQUIREMENTS.read_text().splitlines() if line.strip() and line[0] != "#")
+        print(f"Installing {count} requirements (the first time takes a minute or two) …", flush=True)
+        uv = shutil.which("uv")
+        if uv:  # much faster, with its own progress display
+            run(uv, "pip", "install", "--python", PYTHON, "-r", REQUIREMENTS)
+        else:  # pip's own progress: a line per package and a bar per download
+            run(
+                PYTHON,
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--progress-bar",
+                "on",
+                "-r",
+                REQUIREMENTS,
+            )
         STAMP.write_text(wanted)
 
 
@@ -142,9 +158,21 @@ def serve_with_worker(server, env=None):
     sys.exit(code)
 
 
+def font_hint():
+    """The share cards (og:image) need a Japanese font; without one every page shares the default card."""
+    fc_list = shutil.which("fc-list")
+    if fc_list and not subprocess.run([fc_list, ":lang=ja"], capture_output=True, text=True).stdout.strip():
+        print(
+            "No Japanese font: shared links show the default card. For a card per claim:"
+            " sudo apt-get install fonts-ipaexfont-gothic",
+            flush=True,
+        )
+
+
 def start(args):
     ensure_venv()
     ensure_env()
+    font_hint()
     manage("migrate", "--verbosity", "0")
     manage("load_essay")
     args = args or ["127.0.0.1:8000"]

@@ -151,7 +151,9 @@ def report_view(request):
     elif request.GET.get("article"):
         article = get_object_or_404(Article.objects.published(), slug=request.GET["article"])
     else:
-        raise Http404
+        # Neither: where to report, and the articles to suggest a sentence of.
+        articles = Article.objects.published().only("slug", "title")
+        return TemplateResponse(request, "claims/report_start.html", {"articles": articles})
     sentences = None
     if claim is None:
         claimed = set(article.claims.filter(is_anchored=True, is_claim=True).values_list("position", flat=True))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Article, ArticleCorrection, Claim, StatusChange, Withdrawal
+from .structured_data import publisher_name
 from .validators import visible_text
 
 ITEMS = 50
@@ -22,6 +23,13 @@ class StatusChangeFeed(Feed):
     link = reverse_lazy("claims:claim_list")
     title = gettext_lazy("Hundred models: status changes")
     subtitle = gettext_lazy("Claims of the essay whose verification status changed, newest first.")
+
+    # RFC 4287 4.1.1: a feed names its author, and so does each entry (the publisher, the desk).
+    def author_name(self):
+        return publisher_name()
+
+    def item_author_name(self, item):
+        return publisher_name()
 
     def items(self):
         # Never the editor (user) or an import's note: only what the claim page shows too.

@@ -258,13 +258,16 @@ def _paragraph_key(prefix, block, placed):
 
 
 def _paragraph(body, block, placed, badges):
+    # A sentence and its badge sit in one span.claimed (static/css/site.css): no line may break
+    # between the sentence's last character and the badge, so a badge never starts a line alone
+    # (leaving a justified line above it with wide gaps); the sentence itself wraps as before.
     pieces = ["<p>"]
     cursor = block.start
     for start, end, claim in placed:
         pieces.append(escape(body[cursor:start]))
         pieces.append(
-            f'<span class="claim claim-{escape(str(claim.status))}" id="claim-{claim.pk}">'
-            f"{escape(body[start:end])}</span>{badges[claim.pk]}"
+            f'<span class="claimed"><span class="claim claim-{escape(str(claim.status))}" id="claim-{claim.pk}">'
+            f"{escape(body[start:end])}</span>&#8288;{badges[claim.pk]}</span>"
         )
         cursor = end
     pieces.append(escape(body[cursor : block.end]))

@@ -1,7 +1,10 @@
 """The editors' roles, as groups of permissions. A migration creates them; tests check each boundary."""
 
-EDITORS = "Editors"
-CHIEF_EDITORS = "Chief editors"
+from django.utils.translation import gettext_noop
+
+# The groups' names, as stored: the admin shows them translated (claims/admin/libraries.py).
+EDITORS = gettext_noop("Editors")
+CHIEF_EDITORS = gettext_noop("Chief editors")
 
 EDITOR_PERMISSIONS = [
     "claims.view_article",

@@ -5,6 +5,7 @@ The mapping from our statuses and ratings to ``reviewRating`` is documented in d
 
 import json
 
+from django.conf import settings
 from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +59,21 @@ def review_rating(claim, *, bounds=None):
     return node
 
 
+def publisher_name():
+    """The publisher's name, as the feed, the share cards and the JSON-LD give it.
+
+    One place to read it from: ``CLAIMS_PUBLISHER_NAME`` when set, else the publisher named on
+    運営者情報 (claims.AboutPage) once the desk has edited it, else the site's own name.
+    """
+    if settings.CLAIMS_PUBLISHER_NAME:
+        return settings.CLAIMS_PUBLISHER_NAME
+    from claims.models import AboutPage
+
+    # The shipped placeholder ("needs editing") names nobody: the site's name stands until the desk edits it.
+    about = AboutPage.objects.filter(needs_editing=False).only("publisher").first()
+    return (about.publisher if about else "") or str(_("Hundred models"))
+
+
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
@@ -74,7 +90,7 @@ def claim_graph(claim, *, absolute, bounds=None):
     page = absolute(claim.get_absolute_url())
     article = claim.article
     article_url = absolute(article.get_absolute_url())
-    publisher = {"@type": "Organization", "@id": absolute("/") + "#publisher", "name": _("Hundred models")}
+    publisher = {"@type": "Organization", "@id": absolute("/") + "#publisher", "name": publisher_name()}
     claim_node = {
         "@type": "Claim",
         "@id": f"{page}#claim",
@@ -145,7 +161,7 @@ def site_graph(*, absolute):
         "@context": "https://schema.org",
         "@type": "NewsMediaOrganization",
         "@id": absolute("/") + "#publisher",
-        "name": _("Hundred models"),
+        "name": publisher_name(),
         "url": absolute("/"),
         "publishingPrinciples": method,
         "verificationFactCheckingPolicy": method + "#verdicts",
@@ -176,7 +192,8 @@ def article_graph(article, *, corrections, absolute):
         "publishingPrinciples": absolute(reverse("claims:method")),
     }
     if article.published_at:
-        node["datePublished"] = article.published_at.isoformat()
+        # In the site's time zone: an essay dated by its day keeps that day (2023-10-01T00:00+09:00).
+        node["datePublished"] = timezone.localtime(article.published_at).isoformat()
     if article.corrected_at:
         node["dateModified"] = article.corrected_at.isoformat()
     if corrections:

@@ -193,3 +193,9 @@ def similarity(a, b):
     dmp.Diff_Timeout = 0.2
     diffs = dmp.diff_main(a, b)
     return 1 - dmp.diff_levenshtein(diffs) / max(len(a), len(b))
+
+
+def natural_key(value):
+    """Sorts text with numbers by the numbers' values: 第1節, 第2節, 第10節 (not 第1節, 第10節, 第2節).
+    Full-width digits count as digits."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", value) if part]

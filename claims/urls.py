@@ -13,6 +13,7 @@ urlpatterns = [
     path("", public_page(views.HomeArticleView.as_view(), params=["focus"]), name="home"),
     path("articles/", public_page(views.ArticleListView.as_view(), params=["page"]), name="article_list"),
     path("articles/<slug:slug>/", public_page(views.ArticleView.as_view(), params=["focus"]), name="article"),
+    path("articles/<slug:slug>.txt", public_page(views.article_text), name="article_text"),
     path(
         "claims/",
         public_page(views.ClaimListView.as_view(), params=["q", "status", "rating", "tag", "section", "page"]),
@@ -20,6 +21,7 @@ urlpatterns = [
     ),
     path("claims/<int:pk>/", public_page(views.ClaimDetailView.as_view()), name="claim"),
     path("snapshots/<int:pk>/", views.SnapshotView.as_view(), name="snapshot"),
+    path("tags/", public_page(views.TagListView.as_view()), name="tag_list"),
     path("tags/<str:slug>/", public_page(views.TagView.as_view(), params=["page"]), name="tag"),
     path("feed/", public_page(StatusChangeFeed()), name="feed"),
     path("method/", public_page(views.MethodView.as_view()), name="method"),
@@ -37,5 +39,8 @@ urlpatterns = [
     path("report/", accountability.report_view, name="report"),
     path("sitemap.xml", public_page(sitemap, params=["p"]), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    path("share/claims/<int:pk>.png", views.claim_card, name="claim_card"),
+    path("share/articles/<slug:slug>.png", views.article_card, name="article_card"),
+    path("share/default.png", views.default_card, name="default_card"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -9,8 +9,8 @@ from csp.decorators import csp
 from django import forms
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Count, Min, OuterRef, Prefetch, Subquery
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
-from . import ratelimit, text
+from . import ratelimit, share_cards, text
 from .accountability import report_counts
+from .api.annotations import plain_text
 from .models import (
     AboutPage,
     Article,
@@ -48,6 +49,7 @@ from .rendering import (
 from .search import is_search_cancelled, search_claims, search_deadline, validate_query
 from .security import client_ip
 from .structured_data import article_graph, claim_graph, ld_json_script
+from .validators import visible_text
 
 Status = Claim.Status
 ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
@@ -56,14 +58,17 @@ TOO_MANY_SEARCHES = _("Too many searches from your connection: please try again 
 SEARCH_TOO_SLOW = _("This search took too long. Please search with fewer or longer words.")
 
 
-def share(request, *, title, description="", kind="website", path=None):
+def share(request, *, title, description="", kind="website", path=None, image=None, image_alt=""):
     """What a link shared on LINE, X or in a search result shows: the page's description, Open Graph
-    and Twitter card (templates/includes/share_meta.html), and its canonical address."""
+    and Twitter card (templates/includes/share_meta.html), and its canonical address. ``image`` is
+    the path of the page's share card (claims/share_cards.py); without one, the default card."""
     return {
         "title": title,
         "description": Truncator(" ".join(str(description).split())).chars(200),
         "type": kind,
         "url": request.build_absolute_uri(path if path is not None else request.path),
+        "image": request.build_absolute_uri(image) if image else "",
+        "image_alt": image_alt,
     }
 
 
@@ -175,6 +180,8 @@ class ArticleView(PublicMixin, DetailView):
                 description=article.lead,
                 kind="article",
                 path=article.get_absolute_url(),
+                image=reverse("claims:article_card", args=[article.slug]) + f"?v={int(article.updated_at.timestamp())}",
+                image_alt=article.title,
             ),
             statuses=Status.LEGEND_ORDER,
             # Only a corrected article costs a query for its corrections.
@@ -328,6 +335,8 @@ class ClaimDetailView(PublicMixin, DetailView):
                 if claim.verdict_note
                 else claim.get_status_display(),
                 kind="article",
+                image=reverse("claims:claim_card", args=[claim.pk]) + f"?v={claim.version}",
+                image_alt=f"{claim.get_status_display()}: {visible_text(claim.statement)}",
             ),
         )
         return context
@@ -460,6 +469,22 @@ class ClaimListView(PublicMixin, ListView):
         return response
 
 
+class TagListView(PublicMixin, ListView):
+    """Every tag of a public claim, with how many public claims carry it."""
+
+    template_name = "claims/tag_list.html"
+    context_object_name = "tags"
+
+    def get_queryset(self):
+        public = Count("claim", filter=Q(claim__in=Claim.objects.public()), distinct=True)
+        return Tag.objects.exclude(slug="").annotate(claim_count=public).filter(claim_count__gt=0).order_by("name")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            share=share(self.request, title=_("Tags"), description=_("Every tag of the claims.")), **kwargs
+        )
+
+
 class TagView(PublicMixin, ListView):
     template_name = "claims/tag.html"
     context_object_name = "claims"
@@ -478,6 +503,38 @@ class TagView(PublicMixin, ListView):
             ),
             **kwargs,
         )
+
+
+def article_text(request, slug):
+    """The article's plain text, UTF-8: the source whose code points the annotations' positions
+    count (claims/api/annotations.py, docs/annotations.md)."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    return HttpResponse(plain_text(article).text, content_type="text/plain; charset=utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Share cards (og:image)
+
+
+def _card(request, png, version):
+    response = HttpResponse(png, content_type="image/png")
+    # The address names the version: a current one is kept a day by any cache, another an hour.
+    response["Cache-Control"] = f"public, max-age={86400 if request.GET.get('v') == version else 3600}"
+    return response
+
+
+def claim_card(request, pk):
+    claim = get_object_or_404(Claim.objects.public().select_related("article"), pk=pk)
+    return _card(request, share_cards.claim_card(claim), str(claim.version))
+
+
+def article_card(request, slug):
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    return _card(request, share_cards.article_card(article), str(int(article.updated_at.timestamp())))
+
+
+def default_card(request):
+    return _card(request, share_cards.default_card(), request.GET.get("v"))
 
 
 def favicon(request):

@@ -112,11 +112,11 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "reversion",
-    "axes",
+    "claims.apps.AxesConfig",  # django-axes, under a translated name
     "rest_framework",
     "drf_spectacular",
     "django_tasks",
-    "django_tasks_db",
+    "claims.apps.TasksDatabaseConfig",  # django-tasks-db, under a translated name
     "claims",
 ]
 
@@ -268,6 +268,11 @@ CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
 # A claim page names who checked and who approved its verdict by their display name; a desk that
 # prefers to show roles (編集者, 編集長) sets CLAIMS_SHOW_ROLES_NOT_NAMES=1.
 CLAIMS_SHOW_ROLES_NOT_NAMES = os.environ.get("CLAIMS_SHOW_ROLES_NOT_NAMES", "0") == "1"
+
+# The publisher named in the Atom feed, the JSON-LD and the share cards (empty: the site's name).
+CLAIMS_PUBLISHER_NAME = os.environ.get("CLAIMS_PUBLISHER_NAME", "")
+# A font file with Japanese glyphs for the share cards (claims/share_cards.py); empty: found on the machine.
+CLAIMS_CARD_FONT = os.environ.get("CLAIMS_CARD_FONT", "")
 
 # Readers' error reports: within how many days the desk answers (the corrections policy says so),
 # and how many reports one client may send in an hour.

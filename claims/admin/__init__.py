@@ -45,6 +45,7 @@ from .filters import (
 )
 from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
 from .importexport import ClaimImportExportMixin
+from .libraries import DeskUserAdmin  # noqa: F401 - registers the libraries' screens with our labels
 from .notices import proposal_message
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
@@ -371,12 +372,33 @@ class ClaimAdminBase(ClaimVersionAdmin):
         stance = STANCE_FOR_STATUS.get(status)
         if isinstance(inline, EvidenceInline) and stance:
             kwargs["initial"] = [{"stance": stance}] * (inline.extra or 1)
+        if isinstance(inline, EvidenceInline) and request.method == "POST":
+            kwargs["ask_note_unchanged"] = request.POST.get("note_unchanged") == "ask"
         return kwargs
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """A refused save names the failed rule where the eye is: at the top of the form and next to
         the status field, not only above the evidence inline far below."""
         form = context["adminform"].form
+        if obj is not None and obj.pk:
+            # What the stored claim says, for claim-form.js's question (the form's object holds the
+            # posted values on a POST); and whether this answer is the question itself.
+            stored = (
+                Claim.objects.filter(pk=obj.pk).values("status", "verdict_note").first()
+                if form.is_bound
+                else {"status": obj.status, "verdict_note": obj.verdict_note}
+            ) or {}
+            asked = any(
+                error.code == "note_unchanged"
+                for inline in context.get("inline_admin_formsets", ())
+                if inline.formset.model is Evidence and inline.formset.is_bound
+                for error in inline.formset.non_form_errors().as_data()
+            )
+            context["claim_stored"] = {
+                "status": stored.get("status"),
+                "note": stored.get("verdict_note") or "",
+                "asked": asked,
+            }
         rules = [
             error
             for inline in context.get("inline_admin_formsets", ())

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Claim, Evidence
+from claims.models import Claim, Evidence, Proposal
+from claims.text import natural_key
 
 
 class DueForRecheckFilter(admin.SimpleListFilter):
@@ -68,8 +69,8 @@ class SectionFilter(admin.SimpleListFilter):
     parameter_name = "section"
 
     def lookups(self, request, model_admin):
-        sections = Claim.objects.exclude(section="").values_list("section", flat=True).distinct().order_by("section")
-        return [(section, section) for section in sections]
+        sections = Claim.objects.exclude(section="").values_list("section", flat=True).distinct().order_by()
+        return [(section, section) for section in sorted(sections, key=natural_key)]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -106,3 +107,20 @@ class QueueReasonFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         reason = self.reasons().get(self.value())
         return queryset.filter(reason[1]) if reason else queryset
+
+
+class BatchFilter(admin.SimpleListFilter):
+    """The proposals of one import (its batch), without the empty choice of the proposals that
+    came one by one (the form, a bulk action)."""
+
+    title = _("batch")
+    parameter_name = "batch"
+
+    def lookups(self, request, model_admin):
+        batches = Proposal.objects.exclude(batch="").values_list("batch", flat=True).distinct().order_by("-batch")
+        return [(batch, batch) for batch in batches]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(batch=self.value())
+        return queryset

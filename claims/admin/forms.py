@@ -140,7 +140,15 @@ class EvidenceFormSet(forms.BaseInlineFormSet):
 
     ``self.instance`` is the claim with the form's values already applied (the admin validates
     the claim form first), so the check sees exactly what the save will hand the workflow.
+
+    ``ask_note_unchanged`` (claim-form.js sends it when the status changes and the verdict note
+    was not touched): once every rule passes, the save stops once with that question, so it is
+    asked only of a save that would go through; saving again saves.
     """
+
+    def __init__(self, *args, ask_note_unchanged=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ask_note_unchanged = ask_note_unchanged
 
     def clean(self):
         super().clean()
@@ -164,6 +172,16 @@ class EvidenceFormSet(forms.BaseInlineFormSet):
         problems = services.claims_check(changes=[change]).problems
         if problems:
             raise ValidationError([p.message for p in problems])
+        if (
+            self.ask_note_unchanged
+            and stored is not None
+            and claim.status != stored.status
+            and (claim.verdict_note or "") == (stored.verdict_note or "")
+        ):
+            raise ValidationError(
+                _("The status changes but the public verdict note was not touched. To save it as it is, save again."),
+                code="note_unchanged",
+            )
 
 
 class BulkStatusForm(forms.Form):

@@ -26,6 +26,7 @@ from claims.services.withdrawals import snapshot_values
 from claims.templatetags.claims_tags import status_badge
 from claims.validators import VisibleTextField
 
+from .filters import BatchFilter
 from .importexport import char_diff
 
 State = Proposal.State
@@ -176,7 +177,7 @@ class MineFilter(admin.SimpleListFilter):
 @admin.register(Proposal)
 class ProposalAdmin(admin.ModelAdmin):
     list_display = ["__str__", "claim_statement", "summary", "proposed_by", "created_at", "state_label", "batch"]
-    list_filter = ["state", MineFilter, "batch", "via"]
+    list_filter = ["state", MineFilter, BatchFilter, "via"]
     list_select_related = ["claim", "proposed_by"]
     search_fields = ["claim__statement", "note", "batch"]
     actions = [approve_action, send_back_action]

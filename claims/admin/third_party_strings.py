@@ -1,5 +1,9 @@
 """Strings of the libraries whose screens editors see, kept in our own catalogue.
 
+(django-taggit's app name, django-tasks' task states (context "Task") and django-tasks-db's
+fields, lists and model names come through here too; app names that no catalogue reaches are
+set in claims/apps.py, column labels taken from attribute names in claims/admin/libraries.py.)
+
 django-axes (the lockout and its admin lists) and django-reversion (version history and recovery)
 ship no Japanese, and django-import-export's Japanese lacks some of what its import and export
 pages show. Our catalogue (``locale/``) comes first, so translating these msgids there puts Japanese
@@ -7,7 +11,7 @@ on those screens; listing them here with ``gettext_noop`` keeps ``makemessages``
 them. Nothing imports this module: it exists to be read by ``makemessages``.
 """
 
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 
 AXES = [
     gettext_noop("Account locked: too many login attempts. Please try again later."),
@@ -19,6 +23,16 @@ AXES = [
     gettext_noop("access log"),
     gettext_noop("access logs"),
     gettext_noop("Access lock out"),
+    gettext_noop("Access Attempt"),
+    gettext_noop("Attempt Remaining"),
+    gettext_noop("Clean up expired attempts"),
+    gettext_noop("Expires At"),
+    gettext_noop("Locked Out"),
+    gettext_noop("Not set"),
+    gettext_noop("Session key hash (sha256)"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
     gettext_noop("Attempt Time"),
     gettext_noop("Failed Logins"),
     gettext_noop("Form Data"),
@@ -31,6 +45,30 @@ AXES = [
     gettext_noop("POST Data"),
     gettext_noop("User Agent"),
     gettext_noop("Username"),
+]
+
+TAGGIT = [gettext_noop("Taggit")]
+
+TASKS = [
+    pgettext_lazy("Task", "Ready"),
+    pgettext_lazy("Task", "Running"),
+    pgettext_lazy("Task", "Failed"),
+    pgettext_lazy("Task", "Successful"),
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
+    gettext_noop("args kwargs"),
+    gettext_noop("backend name"),
+    gettext_noop("enqueued at"),
+    gettext_noop("exception class path"),
+    gettext_noop("finished at"),
+    gettext_noop("priority"),
+    gettext_noop("queue name"),
+    gettext_noop("return value"),
+    gettext_noop("run after"),
+    gettext_noop("started at"),
+    gettext_noop("task path"),
+    gettext_noop("traceback"),
+    gettext_noop("worker id"),
 ]
 
 REVERSION = [

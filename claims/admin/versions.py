@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import localize
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
@@ -60,10 +61,40 @@ def _display(value):
     return str(value)
 
 
+def verbose_field_names(form, names, model=None):
+    """The changed fields by their model's verbose names, untranslated, as the history stores
+    them and translates them when shown (LogEntry.get_change_message): the form's capitalised
+    labels ("Is a claim") are no msgid of ours, and were shown in English beside Japanese."""
+    model = model or form._meta.model
+    fields = {field.name: field for field in model._meta.get_fields() if hasattr(field, "verbose_name")}
+    with translation.override(None):
+        return [
+            str(fields[name].verbose_name) if name in fields else str(form.fields[name].label or name) for name in names
+        ]
+
+
 class GuardedVersionAdmin(VersionAdmin):
     """VersionAdmin whose deletions keep a version with what goes with them, and whose reads write nothing."""
 
     history_latest_first = True
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        # Inline rows are listed in the formsets' order, each formset's changed rows in theirs.
+        rows = iter(
+            verbose_field_names(formset.forms[0], fields, type(changed))
+            for formset in formsets or ()
+            for changed, fields in getattr(formset, "changed_objects", ())
+        )
+        for entry in message:
+            changed = entry.get("changed")
+            if changed is None:
+                continue
+            if "name" in changed:  # an inline row
+                changed["fields"] = next(rows, changed["fields"])
+            else:  # the object itself
+                changed["fields"] = verbose_field_names(form, form.changed_data)
+        return message
 
     # Reading a list or a form writes nothing: no revision, no transaction (two queries fewer).
     def changelist_view(self, request, extra_context=None):

@@ -1,11 +1,13 @@
 """The public claims of an article as W3C Web Annotations (docs/annotations.md).
 
-Each claim is one ``Annotation`` (motivation ``assessing``) whose target is the article page,
-selected twice: a ``TextQuoteSelector`` and a ``TextPositionSelector`` into the *rendered text*
-of the article, the text content of the page's ``#essay-body`` element without the badges. That
-text is rebuilt here from the same blocks ``claims.rendering.render_article_body`` renders, so a
-position never has to be guessed from ``Claim.position`` (an offset in the stored body, which
-holds "## " markers and blank lines that the page does not show).
+Each claim is one ``Annotation`` (motivation ``assessing``) whose target's ``source`` is the
+article's plain text (``/articles/<slug>.txt``, :func:`plain_text`), selected twice: a
+``TextQuoteSelector`` and a ``TextPositionSelector`` whose code-point offsets index that text, as
+the Web Annotation model counts them: in the source's full text. The article page is the
+target's ``scope``: the HTML the text is shown in, where a client anchors by the quote. The text
+is built from the same blocks ``claims.rendering.render_article_body`` renders, so a position
+never has to be guessed from ``Claim.position`` (an offset in the stored body, which holds "## "
+markers).
 """
 
 from dataclasses import dataclass
@@ -18,22 +20,24 @@ from django.utils.translation import gettext as _
 from claims import text
 from claims.models import Claim, Evidence
 from claims.rendering import glued_claims
+from claims.structured_data import publisher_name
 
 from .licence import LICENCE_URL
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
 PAGE_SIZE = 100
+GENERATOR_NAME = "hundredmodels"
 QUOTE_CONTEXT = 32  # characters of prefix and suffix, as Claim.prefix and Claim.suffix hold
-# templates/claims/article.html opens #essay-body with a line break before the rendered body, and
-# render_article_body joins its headings and paragraphs with one line break.
-TEXT_START = "\n"
-BLOCK_SEPARATOR = "\n"
+# The plain text: headings (without "## ") and paragraphs, a blank line between blocks, a line
+# break at the end.
+BLOCK_SEPARATOR = "\n\n"
+TEXT_END = "\n"
 
 
 @dataclass(frozen=True)
-class RenderedText:
-    """The article's rendered text and where each claimed sentence sits in it."""
+class PlainText:
+    """The article's plain text and where each claimed sentence sits in it."""
 
     text: str
     positions: dict  # claim pk → (start, end) in code points
@@ -43,12 +47,13 @@ class RenderedText:
         return self.text[max(0, start - QUOTE_CONTEXT) : start], self.text[end : end + QUOTE_CONTEXT]
 
 
-def rendered_text(article, claims):
-    """The text of ``#essay-body`` without badges, and the place in it of each claim shown there."""
+def plain_text(article, claims=()):
+    """The article's plain text (what ``/articles/<slug>.txt`` serves), and the place in it of
+    each of ``claims`` the page shows after its sentence."""
     glued = glued_claims(article, claims)
     body = article.body
-    pieces = [TEXT_START]
-    offset = len(TEXT_START)
+    pieces = []
+    offset = 0
     positions = {}
     for index, block in enumerate(text.parse_blocks(body)):
         if index:
@@ -62,7 +67,8 @@ def rendered_text(article, claims):
                     positions[claim.pk] = (offset + start - block.start, offset + end - block.start)
         pieces.append(shown)
         offset += len(shown)
-    return RenderedText("".join(pieces), positions)
+    pieces.append(TEXT_END)
+    return PlainText("".join(pieces), positions)
 
 
 def extension_context(vocabulary):
@@ -92,10 +98,31 @@ class AnnotationBuilder:
         self.article = article
         self.claims = claims
         self.absolute = absolute
-        self.rendered = rendered_text(article, claims)
+        self.plain = plain_text(article, claims)
         self.article_url = absolute(article.get_absolute_url())
+        self.text_url = absolute(reverse("claims:article_text", kwargs={"slug": article.slug}))
         self.container_url = absolute(reverse("api:annotations", kwargs={"slug": article.slug}))
         self.context = [ANNO_CONTEXT, extension_context(absolute(reverse("api:docs")) + "#term-")]
+
+    @property
+    def creator(self):
+        # The publisher, under the id the site's JSON-LD gives it (claims/structured_data.py).
+        return {
+            "id": self.absolute("/") + "#publisher",
+            "type": "Organization",
+            "name": _site_name(self.article),
+            "nickname": GENERATOR_NAME,
+            "homepage": self.absolute("/"),
+        }
+
+    @property
+    def generator(self):
+        return {
+            "id": self.absolute(reverse("api:docs")),
+            "type": "Software",
+            "name": GENERATOR_NAME,
+            "homepage": self.absolute(reverse("api:docs")),
+        }
 
     def annotation_url(self, claim):
         return self.absolute(reverse("api:annotation", kwargs={"slug": self.article.slug, "pk": claim.pk}))
@@ -113,21 +140,32 @@ class AnnotationBuilder:
 
     def target(self, claim):
         selectors = []
-        if claim.pk in self.rendered.positions:
-            start, end = self.rendered.positions[claim.pk]
-            prefix, suffix = self.rendered.quote(claim)
+        if claim.pk in self.plain.positions:
+            start, end = self.plain.positions[claim.pk]
+            prefix, suffix = self.plain.quote(claim)
             selectors = [
                 {"type": "TextQuoteSelector", "exact": claim.statement, "prefix": prefix, "suffix": suffix},
                 {"type": "TextPositionSelector", "start": start, "end": end},
             ]
         else:
-            # Not on the page's text any more (unplaced): the quote as it was, no position.
+            # Not in the text any more (unplaced): the quote as it was, no position.
             selectors = [
                 {"type": "TextQuoteSelector", "exact": claim.statement, "prefix": claim.prefix, "suffix": claim.suffix}
             ]
         return {
             "type": "SpecificResource",
-            "source": self.article_url,
+            "source": {
+                "id": self.text_url,
+                "type": "Text",
+                "format": "text/plain",
+                "language": self.article.language,
+            },
+            "scope": {
+                "id": self.article_url,
+                "type": "Text",
+                "format": "text/html",
+                "language": self.article.language,
+            },
             "selector": selectors,
             "state": {"type": "TimeState", "sourceDate": self.article.updated_at.isoformat()},
         }
@@ -186,11 +224,8 @@ class AnnotationBuilder:
                 "motivation": "assessing",
                 "created": claim.created_at.isoformat(),
                 "modified": claim.updated_at.isoformat(),
-                "creator": {
-                    "type": "Organization",
-                    "name": _site_name(self.article),
-                    "homepage": self.absolute("/"),
-                },
+                "creator": self.creator,
+                "generator": self.generator,
                 "rights": LICENCE_URL,
                 "body": self.bodies(claim),
                 "target": self.target(claim),
@@ -234,4 +269,4 @@ class AnnotationBuilder:
 
 def _site_name(article):
     with translation.override(article.language or settings.LANGUAGE_CODE):
-        return _("Hundred models")
+        return publisher_name()

@@ -68,7 +68,20 @@ class ArticleDetailSerializer(ArticleSerializer):
         fields = [*ArticleSerializer.Meta.fields, "body"]
 
 
+# An archived copy's address, or "" when there is none. drf-spectacular says this as a oneOf of a
+# URI and an empty string; `format` only annotates in JSON Schema 2020-12 (OpenAPI 3.1), so ""
+# matched both branches and the API's own answers were invalid under its schema: anyOf says it.
+BLANK_OR_URI = {"type": "string", "maxLength": 2000, "anyOf": [{"format": "uri"}, {"maxLength": 0}]}
+
+
+@extend_schema_field(BLANK_OR_URI)
+class BlankOrURLField(serializers.CharField):
+    pass
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
+    archive_url = BlankOrURLField(read_only=True)
+
     class Meta:
         model = Evidence
         fields = ["stance", "url", "title", "publisher", "published", "accessed", "archive_url", "excerpt"]

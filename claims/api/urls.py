@@ -21,5 +21,10 @@ urlpatterns = [
     path("annotations/<slug:slug>/<int:pk>", annotation_views.annotation_detail, name="annotation"),
     path("claimreview.json", public_page(opendata.claimreview_json), name="claimreview"),
     path("data/claims.csv", public_page(opendata.claims_csv), name="claims_csv"),
+    path(
+        "data/claims.csv-metadata.json",
+        public_page(opendata.claims_csv_metadata_json),
+        name="claims_csv_metadata",
+    ),
     path("data/claims.json", public_page(opendata.claims_json), name="claims_json"),
 ]

@@ -181,6 +181,17 @@ class ClaimCursorPagination(CursorPagination):
             raise exceptions.NotFound(self.invalid_cursor_message)
         return cursor
 
+    def get_paginated_response_schema(self, schema):
+        # DRF describes the links in OpenAPI 3.0 terms (`nullable`); 3.1 says null as a type.
+        paginated = super().get_paginated_response_schema(schema)
+        for name in ("next", "previous"):
+            link = paginated["properties"][name]
+            del link["nullable"]
+            link["type"] = ["string", "null"]
+            link["example"] = f"https://example.org/api/v1/claims?{self.cursor_query_param}=cD00ODY%3D"
+        paginated["required"] = ["next", "previous", "results"]
+        return paginated
+
 
 def public_claims():
     return Claim.objects.public().select_related("article", "rating__scale").defer("article__body", "article__lead")

@@ -137,7 +137,7 @@ def page_scopes(request):
     if not hasattr(request, "_page_scopes"):
         match = _page_match(request)
         name = match.view_name if match is not None else ""
-        if name == "claims:article":
+        if name in ("claims:article", "claims:article_text"):
             scope = article_scope(match.kwargs["slug"])
         elif name == "claims:home":
             scope = article_scope(settings.HOME_ARTICLE_SLUG)

@@ -100,9 +100,10 @@ def evidence_rows(queryset=None):
         ]
 
 
-def write_csv(out, rows):
-    """Write the rows to a text stream; returns how many rows followed the header."""
-    writer = csvformat.CSVWriter(out)
+def write_csv(out, rows, *, bom=True):
+    """Write the rows to a text stream; returns how many rows followed the header. ``bom``: the
+    byte order mark Excel needs (the editors' files); plain UTF-8 readers want none."""
+    writer = csvformat.CSVWriter(out, bom=bom)
     count = -1
     for row in rows:
         writer.writerow(row)

@@ -1,5 +1,6 @@
 """Articles: saving their text (and what that does to their claims), loading one from a file, coverage."""
 
+import datetime
 import difflib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -220,8 +221,22 @@ def article_coverage(article):
     )
 
 
+def published_date(value, path):
+    """The front matter's ``published``: ``YYYY-MM-DD``, or ``YYYY-MM`` for an essay known by its
+    month (the first of the month stands for it), as midnight in the site's time zone."""
+    try:
+        day = datetime.date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+    except ValueError:
+        raise ValidationError(
+            _("%(path)s: “published” is a date, YYYY-MM-DD or YYYY-MM, not “%(value)s”.")
+            % {"path": path, "value": value}
+        ) from None
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
 def parse_article_file(path):
-    """Read an article file: ``---`` front matter (title, slug, lead) then the body."""
+    """Read an article file: ``---`` front matter (title, slug, lead, optionally published and
+    language) then the body."""
     raw = text.normalize_body(Path(path).read_text(encoding="utf-8"))
     if not raw.startswith("---\n"):
         raise ValidationError(_("%(path)s does not start with a “---” front matter block.") % {"path": path})
@@ -245,6 +260,10 @@ def article_load_file(*, path, publish=True, user=None):
     meta, body = parse_article_file(path)
     article = Article.objects.filter(slug=meta["slug"]).first()
     created = article is None
+    fields = {}
+    if meta.get("published"):
+        # The essay's own date, not the day it was loaded.
+        fields["published_at"] = published_date(meta["published"], path)
     if created:
         article = Article(slug=meta["slug"], published_at=timezone.now() if publish else None, is_published=publish)
     report = article_update(
@@ -256,5 +275,6 @@ def article_load_file(*, path, publish=True, user=None):
         body=body,
         language=meta.get("language", "ja"),
         written=meta.get("written", ""),
+        **fields,
     )
     return article, created, report

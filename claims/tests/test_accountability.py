@@ -210,3 +210,11 @@ def test_the_corrections_policy_states_the_answer_time_and_is_the_sites_correcti
     )
     assert site["correctionsPolicy"].endswith("/corrections/policy/")
     assert site["actionableFeedbackPolicy"].endswith("/corrections/policy/#report")
+
+
+def test_a_bare_report_address_says_where_to_report_and_lists_the_articles(article, claim):
+    response = reader().get(reverse("claims:report"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'href="{reverse("claims:report")}?article={article.slug}"' in page
+    assert "「この主張の誤りを報告」" in page and reverse("claims:corrections_policy") in page

@@ -1,3 +1,4 @@
+import lxml.html
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -234,3 +235,14 @@ def test_admin_speaks_japanese_by_default_and_english_on_request(client, editor)
     assert "サイト管理" in client.get(reverse("admin:index")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
     assert "Site administration" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_section_filter_sorts_sections_by_their_numbers(client, editor):
+    body = "".join(f"## 第{n}節\n\n第{n}節の文です。\n\n" for n in (1, 2, 10))
+    make_article(slug="sections", body=body)
+    page = lxml.html.fromstring(client.get(reverse("admin:claims_claim_changelist")).content.decode())
+    [section_filter] = [
+        details for details in page.cssselect("#changelist-filter details") if "節" in details.get("data-filter-title")
+    ]
+    choices = [link.text_content().strip() for link in section_filter.cssselect("li a")][1:]
+    assert choices == ["第1節", "第2節", "第10節"]

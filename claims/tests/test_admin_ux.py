@@ -122,11 +122,51 @@ def test_a_pending_claim_keeps_the_ordinary_default_stance(editor, claim):
     assert extra["stance"].value() == Evidence.Stance.CONTEXT
 
 
-def test_the_claim_form_asks_before_a_status_change_with_an_untouched_note(editor, claim):
+def test_the_claim_form_gives_its_script_the_stored_status_and_note(editor, claim):
     page = editor.get(change_url(claim)).content.decode()
     assert "admin-extra/claim-form.js" in page
-    assert 'id="status-note-confirm"' in page
     assert '"verified": "supports"' in page  # the stances the script applies
+    assert '<script id="claim-stored" type="application/json">' in page
+    assert '"status": "pending"' in page and '"asked": false' in page
+
+
+NOTE_QUESTION = "公開の判定メモは変更されていません"
+
+
+def test_an_untouched_note_is_asked_about_only_once_a_save_would_go_through(editor, claim):
+    data = page_data(editor.get(change_url(claim)))
+    blank = int(data["evidence-TOTAL_FORMS"]) - 1
+    # verified without a supporting link: the rule is named, and no question comes before it.
+    data.update({"status": "verified", "note_unchanged": "ask"})
+    refused = editor.post(change_url(claim), data)
+    assert refused.status_code == 200
+    assert NOTE_QUESTION not in refused.content.decode() and "claim-stored" in refused.content.decode()
+    # With the link the save would go through: the question, once, and nothing is saved.
+    data.update({f"evidence-{blank}-stance": "supports", f"evidence-{blank}-url": "https://example.com/a"})
+    asked = editor.post(change_url(claim), data)
+    assert asked.status_code == 200 and NOTE_QUESTION in asked.content.decode()
+    assert '"asked": true' in asked.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == Status.PENDING and not claim.evidence.exists()
+    # Saving again (the script sends no question on the question's page) saves.
+    del data["note_unchanged"]
+    assert editor.post(change_url(claim), data).status_code == 302
+    assert claim.evidence.count() == 1
+
+
+def test_a_touched_note_or_no_script_is_never_asked(editor, claim):
+    data = page_data(editor.get(change_url(claim)))
+    blank = int(data["evidence-TOTAL_FORMS"]) - 1
+    data.update(
+        {
+            "status": "verified",
+            "verdict_note": "出典で確認した。",
+            "note_unchanged": "ask",
+            f"evidence-{blank}-stance": "supports",
+            f"evidence-{blank}-url": "https://example.com/a",
+        }
+    )
+    assert editor.post(change_url(claim), data).status_code == 302
 
 
 # ---------------------------------------------------------------------------------------------

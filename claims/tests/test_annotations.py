@@ -1,16 +1,19 @@
 """The claims as W3C Web Annotations: the container's protocol headers, the selectors against the
 rendered page, and JSON-LD that expands against the W3C context without the network."""
 
+import io
 import json
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from pyld import jsonld
 
 from claims.api.annotations import ANNO_CONTEXT
-from claims.models import Claim
+from claims.models import Article, Claim
 from claims.tests.factories import add_evidence, claim_for, edit, make_article, make_status, make_verified
 
 pytestmark = pytest.mark.django_db
@@ -152,22 +155,67 @@ def test_one_assessing_annotation_per_public_claim_with_its_bodies(client):
     assert sorted(body["value"] for body in last["body"] if body["purpose"] == "tagging") == ["地理", "首都"]
 
 
-def test_every_text_position_selector_yields_its_quote_on_the_rendered_page(client):
+def source_text(client, url):
+    """The full text the target's source serves, as an annotation client fetches it."""
+    response = client.get(url.removeprefix("http://testserver"))
+    assert response.status_code == 200 and response["Content-Type"] == "text/plain; charset=utf-8"
+    return response.content.decode("utf-8")
+
+
+def positions_that_hold(client, items):
+    """How many TextPositionSelectors index their quote, prefix and suffix in their source's text."""
+    texts, held = {}, 0
+    for item in items:
+        target = item["target"]
+        source = target["source"]["id"]
+        text = texts.setdefault(source, source_text(client, source))
+        position, quote = selector(item, "TextPositionSelector"), selector(item, "TextQuoteSelector")
+        assert position is not None, item["id"]
+        held += (
+            text[position["start"] : position["end"]] == quote["exact"]
+            and text[: position["start"]].endswith(quote["prefix"])
+            and text[position["end"] :].startswith(quote["suffix"])
+        )
+    return held
+
+
+def test_every_text_position_selector_yields_its_quote_in_the_text_its_source_serves(client):
     article = decided_article()
     _data, items = all_annotations(client, article)
-    for language in ("ja", "en"):
-        client.cookies["django_language"] = language
-        text = EssayText.of(client.get(article.get_absolute_url()).content.decode())
-        assert "✓" not in text and "富士山は日本一高い山です。東京" not in text
-        checked = 0
-        for item in items:
-            position, quote = selector(item, "TextPositionSelector"), selector(item, "TextQuoteSelector")
-            assert position is not None, item["id"]
-            assert text[position["start"] : position["end"]] == quote["exact"]
-            assert text[: position["start"]].endswith(quote["prefix"])
-            assert text[position["end"] :].startswith(quote["suffix"])
-            checked += 1
-        assert checked == len(items) > 5
+    assert positions_that_hold(client, items) == len(items) > 5
+    target = items[0]["target"]
+    assert target["source"]["id"] == "http://testserver" + reverse("claims:article_text", args=[article.slug])
+    assert target["source"]["format"] == "text/plain"
+    assert target["scope"] == {
+        "id": "http://testserver" + article.get_absolute_url(),
+        "type": "Text",
+        "format": "text/html",
+        "language": "ja",
+    }
+
+
+def test_the_plain_text_is_the_pages_words_and_every_quote_is_on_the_page(client):
+    article = decided_article()
+    _data, items = all_annotations(client, article)
+    text = source_text(client, reverse("claims:article_text", args=[article.slug]))
+    assert text.startswith("第一章\n\n東京は日本の首都です。") and text.endswith("最後の文です。\n")
+    assert "##" not in text and "&amp;" not in text
+    page = EssayText.of(client.get(article.get_absolute_url()).content.decode())
+    assert all(selector(item, "TextQuoteSelector")["exact"] in page for item in items)
+    assert client.get(reverse("claims:article_text", args=["hidden"])).status_code == 404
+
+
+def test_the_shipped_essays_positions_all_index_their_quotes():
+    call_command("load_essay", stdout=io.StringIO())
+    client = Client()
+    checked = 0
+    for article in Article.objects.published():
+        _data, items = all_annotations(client, article)
+        placed = [item for item in items if selector(item, "TextPositionSelector")]
+        assert len(placed) >= 0.95 * len(items)
+        assert positions_that_hold(client, placed) == len(placed)
+        checked += len(placed)
+    assert checked > 50
 
 
 def test_an_unplaced_claim_keeps_its_quote_and_has_no_position(client):
@@ -231,3 +279,65 @@ def test_container_expands_as_json_ld_against_the_w3c_context(client):
     assert "#term-refutes" in flat and "#term-verified" in flat
     one = client.get(data["first"]["items"][0]["id"])
     assert jsonld.expand(json.loads(one.content), {"documentLoader": local_loader})
+
+
+CONTAINER_TYPE = '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type"'
+RESOURCE_TYPE = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+
+
+def allowed(response):
+    return set(response["Allow"].replace(" ", "").split(","))
+
+
+def test_the_container_names_itself_in_content_location(client):
+    article = decided_article()
+    response = container(client, article)
+    assert response["Content-Location"] == json.loads(response.content)["id"]
+    assert response["Content-Location"] == "http://testserver" + reverse("api:annotations", args=[article.slug])
+
+
+def test_link_and_allow_on_304_and_404_and_a_json_404_for_a_page_out_of_range(client):
+    article = decided_article()
+    first = container(client, article)
+    not_modified = container(client, article, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304
+    assert CONTAINER_TYPE in not_modified["Link"] and allowed(not_modified) == {"GET", "HEAD", "OPTIONS"}
+    out_of_range = container(client, article, QUERY_STRING="page=999")
+    assert out_of_range.status_code == 404 and out_of_range["Content-Type"] == "application/json"
+    assert out_of_range.json() == {"detail": "Not found."}
+    assert CONTAINER_TYPE in out_of_range["Link"] and allowed(out_of_range) == {"GET", "HEAD", "OPTIONS"}
+    missing = client.get(reverse("api:annotation", kwargs={"slug": article.slug, "pk": 999999}))
+    assert missing.status_code == 404 and missing["Link"] == RESOURCE_TYPE and missing.json()
+    one = claim_for(article, "富士山は日本一高い山です。")
+    url = reverse("api:annotation", kwargs={"slug": article.slug, "pk": one.pk})
+    etag = client.get(url)["ETag"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["Link"] == RESOURCE_TYPE and allowed(again) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_writes_are_405_with_allow_not_a_csrf_page(article_urls):
+    client = Client(enforce_csrf_checks=True)
+    for url in article_urls:
+        for method in ("post", "put", "patch", "delete"):
+            response = getattr(client, method)(url, data="{}", content_type="application/ld+json")
+            assert response.status_code == 405, (method, url, response.status_code)
+            assert allowed(response) == {"GET", "HEAD", "OPTIONS"} and response["Link"]
+
+
+@pytest.fixture
+def article_urls():
+    article = decided_article()
+    one = claim_for(article, "富士山は日本一高い山です。")
+    return [
+        reverse("api:annotations", args=[article.slug]),
+        reverse("api:annotation", kwargs={"slug": article.slug, "pk": one.pk}),
+    ]
+
+
+def test_creator_generator_and_the_targets_format_and_language(client):
+    article = decided_article()
+    _data, items = all_annotations(client, article)
+    for item in items:
+        assert item["creator"]["id"] == "http://testserver/#publisher" and item["creator"]["nickname"]
+        assert item["generator"]["type"] == "Software" and item["generator"]["id"].startswith("http://testserver/")
+        assert item["target"]["source"]["language"] == "ja" and item["target"]["source"]["format"]

@@ -182,6 +182,66 @@ def test_popover_fits_a_360_pixel_phone(site):
         driver.quit()
 
 
+# Every width from 200 to 360 px: is any badge on another line than its sentence's last character?
+BADGES_APART = """
+const body = document.querySelector(".essay-body");
+const apart = [];
+for (let width = 200; width <= 360; width += 2) {
+  body.style.width = width + "px";
+  for (const badge of body.querySelectorAll(".badge")) {
+    const sentence = badge.previousElementSibling;
+    const text = sentence.lastChild;
+    const range = document.createRange();
+    range.setStart(text, text.length - 1);
+    range.setEnd(text, text.length);
+    const last = Array.from(range.getClientRects()).pop();
+    const mark = badge.getBoundingClientRect();
+    const middle = mark.top + mark.height / 2;
+    if (middle < last.top || middle > last.bottom) apart.push(width + ": " + sentence.id);
+  }
+}
+body.style.width = "";
+return apart;
+"""
+
+
+def test_a_badge_never_starts_a_line_alone(site):
+    driver = start_browser(width=360, height=740)
+    try:
+        open_page(driver, site["url"] + "/")
+        assert driver.execute_script(BADGES_APART) == []
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= 360
+    finally:
+        driver.quit()
+
+
+def test_on_a_phone_the_popovers_links_never_break_inside(site):
+    from selenium.webdriver.common.by import By
+
+    driver = start_browser(width=360, height=740)
+    try:
+        open_page(driver, site["url"] + "/")
+        button = badge(driver, site["models"])
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        details = popover(driver, site["models"])
+        wait_for(driver, lambda d: details.is_displayed())
+        links = details.find_elements(By.CSS_SELECTOR, ".popover-more a")
+        assert len(links) == 3
+        driver.execute_script("arguments[0].style.width = '12em'", details)  # the narrowest phone
+        for link in links:  # 「誤りを報告 →」 on one line, never 「誤/りを報告」
+            rects = driver.execute_script(
+                "return Array.from(arguments[0].getClientRects(), (r) => [r.top, r.bottom, r.left, r.right])", link
+            )
+            assert len({round(top) for top, *_ in rects}) == 1, (
+                link.text,
+                rects,
+                link.value_of_css_property("white-space"),
+            )
+    finally:
+        driver.quit()
+
+
 def test_without_javascript_the_badge_is_a_link_to_the_claim_page(site):
     from selenium.webdriver.common.by import By
 

@@ -1,5 +1,5 @@
 """The claim form's scripts in a real Chromium (issue 15): a new evidence row follows the status,
-a status change with an untouched public note asks first, tags autocomplete after 、.
+a status change with an untouched public note is asked about once the save would go through, tags autocomplete after 、.
 
 Uses the ``browser`` fixture of conftest.py; skipped without Chromium unless REQUIRE_BROWSER=1.
 """
@@ -36,7 +36,11 @@ def open_claim(browser, desk):
     wait_for(browser, loaded)
 
 
-def test_a_status_change_with_an_untouched_note_asks_and_a_new_row_takes_the_stance(browser, desk):
+NOTE_QUESTION = "公開の判定メモは変更されていません"
+
+
+def test_an_untouched_note_is_asked_about_after_the_rules_and_a_new_row_takes_the_stance(browser, desk):
+    from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -45,14 +49,24 @@ def test_a_status_change_with_an_untouched_note_asks_and_a_new_row_takes_the_sta
     blank = Select(browser.find_element(By.NAME, "evidence-0-stance"))
     assert blank.first_selected_option.get_attribute("value") == "supports"
 
-    question = browser.find_element(By.ID, "status-note-confirm").get_attribute("textContent")
+    # No supporting link yet: the save fails on the rule, and nothing asks about the note first.
     browser.find_element(By.NAME, "_continue").click()
-    alert = wait_for(browser, lambda d: d.switch_to.alert)
-    assert alert.text == question
-    alert.dismiss()  # the editor goes back to write the note: nothing is sent
-    assert browser.find_element(By.NAME, "status").get_attribute("value") == Claim.Status.VERIFIED
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".errornote"))
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018 - reading it is the check
+    assert NOTE_QUESTION not in browser.find_element(By.TAG_NAME, "body").text
+
+    # With the link the save would go through: the question comes, and nothing is saved yet.
+    browser.find_element(By.NAME, "evidence-0-url").send_keys("https://example.com/source")
+    browser.find_element(By.NAME, "_continue").click()
+    wait_for(browser, lambda d: NOTE_QUESTION in d.find_element(By.TAG_NAME, "body").text)
     desk["claim"].refresh_from_db()
-    assert desk["claim"].status == Claim.Status.PENDING
+    assert desk["claim"].status == Claim.Status.PENDING and not desk["claim"].evidence.exists()
+
+    # Saving again saves.
+    browser.find_element(By.NAME, "_continue").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".messagelist .success"))
+    assert NOTE_QUESTION not in browser.find_element(By.TAG_NAME, "body").text
 
 
 def test_tags_autocomplete_after_a_japanese_comma(browser, desk):

@@ -1,10 +1,13 @@
 """The ClaimReview feed, the bulk downloads, and what none of the open data may ever contain."""
 
 import csv
+import datetime
 import io
 import json
+import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from claims import services
@@ -64,7 +67,7 @@ def test_claimreview_feed_has_one_review_per_decided_public_claim(client, essay)
 def test_csv_download_has_the_export_columns_less_what_readers_may_not_see(client, essay):
     response = client.get(reverse("api:claims_csv"))
     assert response.status_code == 200
-    assert response["Link"] == f'<{LICENCE}>; rel="license"'
+    assert response["Link"].startswith(f'<{LICENCE}>; rel="license"')
     assert "attachment" in response["Content-Disposition"] and ".csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == PUBLIC_COLUMNS
@@ -181,3 +184,54 @@ def test_planted_words_never_appear_in_any_api_answer_feed_or_download(client, e
     assert StatusChange.objects.filter(note="zxqimportfile.csv").exists()
     assert Proposal.objects.open().filter(claim=fuji).exists() and Report.objects.filter(claim=fuji).exists()
     assert Claim.objects.get(pk=fuji.pk).status == Status.VERIFIED
+
+
+# ---------------------------------------------------------------------------------------------
+# The CSV as plain UTF-8, with CSV on the Web metadata
+
+
+def test_the_csv_is_plain_utf8_rfc4180_without_a_byte_order_mark(client, essay):
+    response = client.get(reverse("api:claims_csv"))
+    body = response.content
+    assert not body.startswith(b"\xef\xbb\xbf")
+    assert body.startswith(",".join(PUBLIC_COLUMNS).encode() + b"\r\n") and body.endswith(b"\r\n")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    assert rows[0] == PUBLIC_COLUMNS and {len(row) for row in rows} == {len(PUBLIC_COLUMNS)}
+    metadata_url = reverse("api:claims_csv_metadata")
+    assert f'<{metadata_url}>; rel="describedby"; type="application/csvm+json"' in response["Link"]
+
+
+def test_the_csv_on_the_web_metadata_describes_every_column_and_its_cells_fit_their_datatype(client, essay):
+    response = client.get(reverse("api:claims_csv_metadata"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/csvm+json")
+    metadata = response.json()
+    assert metadata["@context"] == "http://www.w3.org/ns/csvw"
+    assert metadata["url"] == "http://testserver" + reverse("api:claims_csv")
+    assert metadata["dc:license"] == {"@id": LICENCE}
+    columns = metadata["tableSchema"]["columns"]
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("api:claims_csv")).content.decode("utf-8"))))
+    assert [column["name"] for column in columns] == PUBLIC_COLUMNS == list(rows[0])
+    assert all(column["name"] in column["titles"]["en"] and column["titles"]["ja"] for column in columns)
+    assert metadata["tableSchema"]["primaryKey"] == "id"
+    for column in columns:
+        datatype = column["datatype"]
+        base = datatype if isinstance(datatype, str) else datatype["base"]
+        for row in rows:
+            cell = row[column["name"]]
+            if cell == "":
+                assert not column["required"], column["name"]
+            elif base == "integer":
+                assert cell.isdigit()
+            elif base == "date":
+                datetime.date.fromisoformat(cell)
+            elif isinstance(datatype, dict) and "format" in datatype:
+                assert re.fullmatch(datatype["format"], cell), (column["name"], cell)
+
+
+def test_the_editors_excel_export_keeps_its_byte_order_mark(essay):
+    chief = make_user("chief", superuser=True)
+    staff = Client(raise_request_exception=False)
+    staff.force_login(chief)
+    response = staff.post(reverse("admin:claims_claim_export"), {"format": "0", "resource": "0"})
+    assert response.status_code == 200 and response.streaming
+    assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbfid,article,statement")

@@ -4,6 +4,7 @@ editor approves it, on every path; readers see only approved verdicts."""
 import datetime
 import io
 
+import lxml.html
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -256,3 +257,20 @@ def test_with_sign_off_off_a_one_person_desk_publishes_at_once(claim, chief, set
     propose_through_the_form(signed_in(chief), claim, verdict_note=NEW_NOTE)
     claim.refresh_from_db()
     assert claim.verdict_note == NEW_NOTE and not Proposal.objects.exists()
+
+
+def test_the_batch_filter_lists_imports_only_without_an_empty_choice(article, claim, editor, chief):
+    propose_through_the_form(signed_in(editor), claim, verdict_note=NEW_NOTE)  # one by one: no batch
+    other = claim_for(article, "最後の文です。")
+    Proposal.objects.create(
+        claim=other, proposed_by=editor, base_version=other.version, batch="import-2026-12-07", via="import"
+    )
+    response = signed_in(chief).get(reverse("admin:claims_proposal_changelist"))
+    tree = lxml.html.fromstring(response.content.decode())
+    [batch_filter] = [
+        details
+        for details in tree.cssselect("#changelist-filter details")
+        if details.get("data-filter-title") == str(Proposal._meta.get_field("batch").verbose_name)
+    ]
+    choices = [link.text_content().strip() for link in batch_filter.cssselect("li a")]
+    assert choices[1:] == ["import-2026-12-07"] and "" not in choices

@@ -1,4 +1,4 @@
-from claims.text import parse_blocks, sentences, split_sentences
+from claims.text import natural_key, parse_blocks, sentences, split_sentences
 
 
 def texts(paragraph):
@@ -58,3 +58,8 @@ def test_the_essay_has_about_a_hundred_statements_and_four_sections():
     # The paragraphs that end with ":" and a closing quote are statements, not headings.
     assert any(s.text.endswith("革新があります:") for s in found)
     assert any(s.text.endswith('類似しています。"') for s in found)
+
+
+def test_natural_key_sorts_numbers_by_value_full_width_too():
+    sections = ["第10節", "第2節", "第1節", "序", "第１１節"]
+    assert sorted(sections, key=natural_key) == ["序", "第1節", "第2節", "第10節", "第１１節"]

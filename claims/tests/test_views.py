@@ -1,19 +1,21 @@
 """The readers' side, as a reader meets it: pages, badges, filters, feed and sitemap."""
 
 import datetime
+import io
 import json
 import re
 from html.parser import HTMLParser
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from claims import services
-from claims.models import Claim, Evidence
+from claims.models import Article, Claim, Evidence
 from claims.sampledata import make_sample_article
 from claims.structured_data import REVIEW_RATINGS
 from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
@@ -99,7 +101,7 @@ def test_other_articles_live_under_articles_slug(client, article):
 
 def test_each_claimed_sentence_is_marked_and_followed_by_a_badge_link_to_its_page(client, article, verified):
     page = html(client.get("/"))
-    assert f'<span class="claim claim-verified" id="claim-{verified.pk}">{FUJI}</span><a class="badge' in page
+    assert f'<span class="claim claim-verified" id="claim-{verified.pk}">{FUJI}</span>&#8288;<a class="badge' in page
     status, inner = badge_link(page, verified)
     assert status == "verified"
     assert label(Status.VERIFIED) in inner
@@ -492,3 +494,35 @@ def test_japanese_is_the_default_whatever_the_browser_language(client):
     assert response["Content-Language"] == "ja"
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert client.get("/", HTTP_ACCEPT_LANGUAGE="ja")["Content-Language"] == "en"
+
+
+# ---------------------------------------------------------------------------------------------
+# Small things readers meet
+
+
+def test_the_tags_index_lists_the_public_tags_with_their_counts(client, article, verified):
+    verified.tags.add("地理")
+    hidden = make_article(slug="draft", published=False)
+    claim_for(hidden, "富士山は日本一高い山です。").tags.add("下書きだけ")
+    response = client.get("/tags/")
+    assert response.status_code == 200
+    page = html(response)
+    assert "地理" in page and "下書きだけ" not in page
+    tag = verified.tags.get()
+    assert f'href="{reverse("claims:tag", args=[tag.slug])}"' in page
+
+
+def test_the_essays_date_is_its_own_not_the_day_it_was_loaded(client):
+    call_command("load_essay", stdout=io.StringIO())
+    essay = Article.objects.get(slug="hundred-model-war")
+    assert timezone.localdate(essay.published_at) == datetime.date(2023, 10, 1)
+    listing = html(client.get(reverse("claims:article_list")))
+    assert '<time datetime="2023-10-01">' in listing
+    [node] = [g for g in json_ld_of(html(client.get("/"))) if g.get("@type") == "Article"]
+    assert node["datePublished"].startswith("2023-10-01")
+
+
+def json_ld_of(page):
+    return [
+        json.loads(block) for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    ]

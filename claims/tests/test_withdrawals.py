@@ -201,7 +201,8 @@ def test_import_claims_under_sign_off_needs_a_staff_user(claim, chief, tmp_path)
         call_command("import_claims", str(path), user="reader", stdout=io.StringIO())
 
 
-def test_import_claims_counts_proposals_alike_in_the_dry_run_and_the_import(claim, chief, tmp_path):
+def test_import_claims_counts_proposals_alike_in_the_dry_run_and_the_import(claim, chief, tmp_path, monkeypatch):
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")  # the command speaks the terminal's language
     add_evidence(claim, stance="context", url="https://example.org/other", title="別資料")
     data = csv_text()
     data = data.replace(",verified,", ",disputed,").replace(OLD_NOTE, NEW_NOTE)

@@ -1,5 +1,7 @@
 // The claim form: a new evidence row takes the stance the chosen status needs, and a status change
-// whose public verdict note was not touched asks for confirmation before saving.
+// whose public verdict note was not touched asks the server to confirm it: the server checks the
+// rules first, and stops the save once with the question only if it would otherwise go through
+// (claims/admin/forms.py, EvidenceFormSet), so no question comes before a save that fails.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   const status = document.getElementById("id_status");
@@ -7,8 +9,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const form = status && status.form;
   if (!status || !form) return;
   const stances = JSON.parse(document.getElementById("stance-for-status")?.textContent || "{}");
-  const initialStatus = status.value;
-  const initialNote = note ? note.value : "";
+  // The stored claim's status and note (not the page's: after a refused save the page shows what
+  // was sent), and whether this page is the question itself (then saving again saves).
+  const stored = JSON.parse(document.getElementById("claim-stored")?.textContent || "null");
 
   // Blank new rows (no id, no URL yet) follow the status; rows the editor filled in are left alone.
   status.addEventListener("change", () => {
@@ -23,9 +26,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
-  const question = document.getElementById("status-note-confirm");
-  form.addEventListener("submit", (event) => {
-    if (!question || !note || status.value === initialStatus || note.value !== initialNote) return;
-    if (!window.confirm(question.textContent)) event.preventDefault();
+  form.addEventListener("submit", () => {
+    form.querySelector("input[name='note_unchanged']")?.remove();
+    if (!stored || stored.asked || !note || status.value === stored.status) return;
+    if (note.value.replace(/\r\n/g, "\n") !== stored.note.replace(/\r\n/g, "\n")) return;
+    const ask = document.createElement("input");
+    ask.type = "hidden";
+    ask.name = "note_unchanged";
+    ask.value = "ask";
+    form.appendChild(ask);
   });
 });

@@ -8,6 +8,7 @@ from django.utils.translation import gettext, ngettext
 
 from claims.csv import format as csvformat
 from claims.csv import importing
+from claims.management.language import in_terminal_language
 from claims.models import StatusChange
 from claims.services import sign_off_applies
 
@@ -32,7 +33,8 @@ class Progress:
             return
         self.last = (label, tenth)
         filled = self.WIDTH * done // total
-        line = f"{label:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{total:,} rows"
+        rows = gettext("%(done)s/%(total)s rows") % {"done": f"{done:,}", "total": f"{total:,}"}
+        line = f"{label:<9} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {rows}"
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done >= total else ""))
         else:
@@ -55,6 +57,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress meter, even for long files.")
 
+    @in_terminal_language
     def handle(self, *args, file, dry_run, user, no_progress, **options):
         who = None
         if user:
