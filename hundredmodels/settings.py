@@ -262,6 +262,8 @@ if EDGE_PURGE_BACKEND not in ("", "varnish", "fastly", "cloudflare"):
 # Two-person verdicts: a change to what readers see of a claim waits for another chief editor.
 # CLAIMS_SIGN_OFF=0 turns it off for a one-person desk.
 CLAIMS_SIGN_OFF = os.environ.get("CLAIMS_SIGN_OFF", "1") != "0"
+# Approving or sending back more proposals than this at once runs in the task worker, with a progress page.
+CLAIMS_SIGN_OFF_BACKGROUND = int(os.environ.get("CLAIMS_SIGN_OFF_BACKGROUND", "200"))
 
 # Readers' error reports: within how many days the desk answers (the corrections policy says so),
 # and how many reports one client may send in an hour.
