@@ -132,13 +132,17 @@ class TrackedRevisions:
 
         self._stop()
         self.name = name = f"revisions-{os.getpid()}-{secrets.token_hex(4)}"
-        # RESP2: Redis sends the news to a RESP2 subscriber as messages on the channel.
+        # RESP2 on both: Redis sends the news to a RESP2 subscriber as messages on the channel
+        # (and Redis 7.0 writes the news of a FLUSHDB in the reading connection's protocol).
         listener = redis.Redis.from_url(self.url, client_name=name, protocol=2, **self.options)
         self.pubsub = listener.pubsub()
         self.pubsub.subscribe(self.CHANNEL)
-        while self.pubsub.get_message(timeout=self.options.get("socket_timeout", 0.5)) is None:
-            pass  # the subscription's confirmation
-        reader = redis.Redis.from_url(self.url, **self.options)
+        for _attempt in range(3):  # the subscription's confirmation
+            if self.pubsub.get_message(timeout=self.options.get("socket_timeout", 0.5)) is not None:
+                break
+        else:
+            raise TimeoutError("no confirmation of the subscription")
+        reader = redis.Redis.from_url(self.url, protocol=2, **self.options)
         listener_id = next(client["id"] for client in reader.client_list() if client.get("name") == name)
         self.connection = reader.connection_pool.get_connection()
         self.connection.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", listener_id)
