@@ -82,6 +82,9 @@ def in_background(modeladmin, request, queryset, *, action, total):
     task worker and its page. Returns the response, or None for a selection small enough for the request."""
     if total <= settings.CLAIMS_SIGN_OFF_BACKGROUND:
         return None
+    # "Select all" of an unfiltered list takes the reviewed ones too: only the open ones are handled.
+    queryset = queryset.filter(state=State.OPEN)
+    chosen = queryset.count()
     form = SendBackForm(request.POST) if action == ProposalJob.Action.SEND_BACK and "confirm" in request.POST else None
     if "confirm" in request.POST and (form is None or form.is_valid()):
         job = proposal_job_start(
@@ -100,7 +103,8 @@ def in_background(modeladmin, request, queryset, *, action, total):
         if action == ProposalJob.Action.APPROVE
         else gettext("Send proposals back"),
         "opts": modeladmin.model._meta,
-        "total": total,
+        "total": chosen,
+        "left_out": total - chosen,
         "statuses": proposed_statuses(queryset),
         "form": form,
         "action": request.POST.get("action", ""),

@@ -153,12 +153,18 @@ def test_the_job_lists_what_it_refused_and_why(batch, proposer, approver):
         via=StatusChange.Via.ADMIN,
         propose=False,
     )
+    reviewed = propose(
+        list(Claim.objects.filter(article=make_article(slug="third", body=sentences(2)))), proposer, batch="old.csv"
+    )
+    for proposal in reviewed:
+        services.proposal_send_back(proposal=proposal, user=approver, comment="出典が足りません。")
     client = signed_in(approver)
     url = reverse(CHANGELIST)
-    chosen = Proposal.objects.open()
+    chosen = Proposal.objects.all()
     data = {"action": "approve_action", "select_across": "1", "index": "0", "_selected_action": [chosen[0].pk]}
     confirmation = client.post(url, data)
     assert about_to_approve(8) in text_of(confirmation, ".proposal-batch-total")
+    assert str(len(reviewed)) in text_of(confirmation, ".proposal-batch-left-out")
     client.post(url, post_data(page_form(confirmation, having="confirm"), confirm="yes"))
     run_tasks()
 
