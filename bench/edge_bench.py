@@ -27,6 +27,7 @@ database 12), wrk and varnishd.
 """
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -71,6 +72,10 @@ def start_varnish(workdir, port, backend_port):
             "malloc,256m",
             "-T",
             "none",
+            # EDGE_VARNISH_JAIL=none keeps varnishd's child as the user who started it (a machine
+            # whose /dev/null its own user cannot open, say).
+            "-j",
+            os.environ.get("EDGE_VARNISH_JAIL", "unix"),
             "-p",
             "http_resp_hdr_len=64k",
             "-p",
@@ -194,12 +199,16 @@ def static_copies(paths):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         (folder / f"page-{number}.html").write_bytes(response.content)
+        # WhiteNoise serves a .gz beside a file to clients that accept gzip, as the app does its pages.
+        (folder / f"page-{number}.html.gz").write_bytes(gzip.compress(response.content, mtime=0))
         urls.append(f"{settings.STATIC_URL.rstrip('/')}/bench/edge/page-{number}.html".replace("//", "/"))
     return [url if url.startswith("/") else "/" + url for url in urls]
 
 
-def run_wrk(url, args, script=None):
+def run_wrk(url, args, script=None, headers=()):
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     if script:
         command += ["-s", script]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -255,6 +264,10 @@ def main():
         quiet = run_wrk(edge + "/", args, str(script))
         static = run_wrk(edge + static_paths[0], args, str(static_script))
         quiet_counters = varnish_counters(varnish.name)
+        # As a browser asks: Varnish keeps the compressed copy of both and sends it as it is.
+        gzipped = ("Accept-Encoding: gzip",)
+        quiet_gz = run_wrk(edge + "/", args, str(script), gzipped)
+        static_gz = run_wrk(edge + static_paths[0], args, str(static_script), gzipped)
         css = run_wrk(edge + "/static/css/site.css", args)
     finally:
         if varnish is not None and varnish.poll() is None:
@@ -298,6 +311,11 @@ def main():
         ),
         ("pages ÷ their static copies, nobody editing (throughput)", f"{quiet['rps'] / static['rps']:.2f}"),
         ("pages while editing ÷ their static copies (throughput)", f"{pages['rps'] / static['rps']:.2f}"),
+        (
+            "with Accept-Encoding: gzip, nobody editing: pages, static copies (req/s)",
+            f"{quiet_gz['rps']:.0f}, {static_gz['rps']:.0f}",
+        ),
+        ("pages ÷ their static copies, gzip (throughput)", f"{quiet_gz['rps'] / static_gz['rps']:.2f}"),
         (
             "for comparison: /static/css/site.css (a small file) through Varnish: req/s",
             f"{css['rps']:.0f} (pages ÷ it: {pages['rps'] / css['rps']:.2f})",
