@@ -16,8 +16,10 @@ app purging it (EDGE_PURGE_BACKEND=varnish). Everything listens on 127.0.0.1 onl
   claim's page and `/` through Varnish, as a reader, every 5 ms until both show the save (the
   time from the save to the first fresh read of each, at most 5 s), then reads each 5 more times:
   any of those showing an older verdict is a stale read after the purge;
-- then Varnish's counters give the hit ratio of the run, and wrk -c64 on a static file through
-  the same Varnish gives the baseline the page throughput is compared with.
+- then Varnish's counters give the hit ratio of the run; the fair baseline follows: the same mix
+  with nobody editing, then the same pages' bytes saved as static files (rendered before gunicorn
+  starts) through the same Varnish, in the same Lua mix; their ratio is the edge's cost of a page
+  over a file of the same size. /static/css/site.css (a small file) is measured last, as before.
 
 Exits 1 if a save was refused or lost, a read was stale, a save took more than 1 s to be seen,
 or wrk saw errors. Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (it empties
@@ -25,6 +27,7 @@ database 12), wrk and varnishd.
 """
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -69,6 +72,10 @@ def start_varnish(workdir, port, backend_port):
             "malloc,256m",
             "-T",
             "none",
+            # EDGE_VARNISH_JAIL=none keeps varnishd's child as the user who started it (a machine
+            # whose /dev/null its own user cannot open, say).
+            "-j",
+            os.environ.get("EDGE_VARNISH_JAIL", "unix"),
             "-p",
             "http_resp_hdr_len=64k",
             "-p",
@@ -178,8 +185,30 @@ class EdgeEditor(base_bench.Editor):
                 self.stale.append((save.claim, path, "older verdict after a fresh read"))
 
 
-def run_wrk(url, args, script=None):
+def static_copies(paths):
+    """Each page's bytes, rendered here before gunicorn starts, saved as a static file (WhiteNoise
+    indexes the static files when it starts); returns their URLs."""
+    from django.conf import settings
+    from django.test import Client
+
+    folder = Path(settings.STATIC_ROOT) / "bench" / "edge"
+    folder.mkdir(parents=True, exist_ok=True)
+    client = Client(HTTP_HOST="127.0.0.1")
+    urls = []
+    for number, path in enumerate(paths):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        (folder / f"page-{number}.html").write_bytes(response.content)
+        # WhiteNoise serves a .gz beside a file to clients that accept gzip, as the app does its pages.
+        (folder / f"page-{number}.html.gz").write_bytes(gzip.compress(response.content, mtime=0))
+        urls.append(f"{settings.STATIC_URL.rstrip('/')}/bench/edge/page-{number}.html".replace("//", "/"))
+    return [url if url.startswith("/") else "/" + url for url in urls]
+
+
+def run_wrk(url, args, script=None, headers=()):
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     if script:
         command += ["-s", script]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -203,6 +232,8 @@ def main():
     password = base_bench.secrets.token_urlsafe(16)
     base_bench.create_database(DATABASE_URL)
     claim_pks = base_bench.prepare(password)
+    paths = ["/", "/claims/", *(f"/claims/{pk}/" for pk in claim_pks)]
+    static_paths = static_copies(paths)
     # gunicorn purges this Varnish (the load above ran before it was there).
     os.environ.update(EDGE_PURGE_BACKEND="varnish", EDGE_PURGE_URLS=f"http://127.0.0.1:{varnish_port}/")
     started = time.time()
@@ -211,11 +242,12 @@ def main():
     try:
         varnish = start_varnish(workdir, varnish_port, gunicorn_port)
         edge = f"http://127.0.0.1:{varnish_port}"
-        paths = ["/", "/claims/", *(f"/claims/{pk}/" for pk in claim_pks)]
-        for path in paths:
+        for path in paths + static_paths:
             urllib.request.urlopen(edge + path, timeout=base_bench.HTTP_TIMEOUT).read()
         script = Path(workdir) / "mix.lua"
         script.write_text(base_bench.MIX_SCRIPT % ", ".join(f'"{p}"' for p in paths))
+        static_script = Path(workdir) / "static-mix.lua"
+        static_script.write_text(base_bench.MIX_SCRIPT % ", ".join(f'"{p}"' for p in static_paths))
         before = varnish_counters(varnish.name)
         stop = threading.Event()
         editor = EdgeEditor(f"http://127.0.0.1:{gunicorn_port}", password, claim_pks, stop, edge=edge)
@@ -227,7 +259,16 @@ def main():
             stop.set()
         thread.join(timeout=2 * base_bench.HTTP_TIMEOUT + 10)
         after = varnish_counters(varnish.name)
-        static = run_wrk(edge + "/static/css/site.css", args)
+        # The fair baseline: the same pages' bytes as static files through the same Varnish, and
+        # the pages again with nobody editing, taking turns.
+        quiet = run_wrk(edge + "/", args, str(script))
+        static = run_wrk(edge + static_paths[0], args, str(static_script))
+        quiet_counters = varnish_counters(varnish.name)
+        # As a browser asks: Varnish keeps the compressed copy of both and sends it as it is.
+        gzipped = ("Accept-Encoding: gzip",)
+        quiet_gz = run_wrk(edge + "/", args, str(script), gzipped)
+        static_gz = run_wrk(edge + static_paths[0], args, str(static_script), gzipped)
+        css = run_wrk(edge + "/static/css/site.css", args)
     finally:
         if varnish is not None and varnish.poll() is None:
             varnish.terminate()
@@ -240,6 +281,10 @@ def main():
     hits, misses = delta.get("MAIN.cache_hit", 0), delta.get("MAIN.cache_miss", 0)
     passes = delta.get("MAIN.cache_hitpass", 0) + delta.get("MAIN.cache_hitmiss", 0)
     lookups = hits + misses + passes
+    quiet_delta = {key: quiet_counters[key] - after.get(key, 0) for key in quiet_counters}
+    quiet_hits = quiet_delta.get("MAIN.cache_hit", 0)
+    quiet_lookups = quiet_hits + quiet_delta.get("MAIN.cache_miss", 0) + quiet_delta.get("MAIN.cache_hitpass", 0)
+    quiet_ratio = f"{quiet_hits / quiet_lookups:.4f} over both runs" if quiet_lookups else "—"
     visible_ms = [seconds * 1000 for seconds in editor.visible]
     checks = {
         "wrk: no socket errors, no non-2xx/3xx": not sum(pages["errors"].values()) and not pages["non2xx"],
@@ -257,10 +302,24 @@ def main():
         ("latency p50 / p99 (ms)", f"{pages['p50']:.2f} / {pages['p99']:.2f}"),
         ("socket errors / non-2xx", f"{sum(pages['errors'].values())} / {pages['non2xx']}"),
         (
-            "static file through Varnish: req/s, p50 / p99 (ms)",
+            "the same mix with nobody editing: req/s, p50 / p99 (ms)",
+            f"{quiet['rps']:.0f}, {quiet['p50']:.2f} / {quiet['p99']:.2f} (hit ratio {quiet_ratio})",
+        ),
+        (
+            "the same pages' bytes as static files through Varnish (same mix): req/s, p50 / p99 (ms)",
             f"{static['rps']:.0f}, {static['p50']:.2f} / {static['p99']:.2f}",
         ),
-        ("pages ÷ static (throughput)", f"{pages['rps'] / static['rps']:.2f}"),
+        ("pages ÷ their static copies, nobody editing (throughput)", f"{quiet['rps'] / static['rps']:.2f}"),
+        ("pages while editing ÷ their static copies (throughput)", f"{pages['rps'] / static['rps']:.2f}"),
+        (
+            "with Accept-Encoding: gzip, nobody editing: pages, static copies (req/s)",
+            f"{quiet_gz['rps']:.0f}, {static_gz['rps']:.0f}",
+        ),
+        ("pages ÷ their static copies, gzip (throughput)", f"{quiet_gz['rps'] / static_gz['rps']:.2f}"),
+        (
+            "for comparison: /static/css/site.css (a small file) through Varnish: req/s",
+            f"{css['rps']:.0f} (pages ÷ it: {pages['rps'] / css['rps']:.2f})",
+        ),
         (
             "hit ratio (hits ÷ lookups, during the page run)",
             f"{hits / lookups:.4f} ({hits:,} hits, {misses:,} misses, {passes:,} pass)" if lookups else "—",

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SIZES = [10, 100, 1000]
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 COLD_ROUNDS = 9
 ENV = {
     "DJANGO_SETTINGS_MODULE": "hundredmodels.settings",

@@ -273,6 +273,8 @@ CLAIMS_SHOW_ROLES_NOT_NAMES = os.environ.get("CLAIMS_SHOW_ROLES_NOT_NAMES", "0")
 CLAIMS_PUBLISHER_NAME = os.environ.get("CLAIMS_PUBLISHER_NAME", "")
 # A font file with Japanese glyphs for the share cards (claims/share_cards.py); empty: found on the machine.
 CLAIMS_CARD_FONT = os.environ.get("CLAIMS_CARD_FONT", "")
+# Approving or sending back more proposals than this at once runs in the task worker, with a progress page.
+CLAIMS_SIGN_OFF_BACKGROUND = int(os.environ.get("CLAIMS_SIGN_OFF_BACKGROUND", "200"))
 
 # Readers' error reports: within how many days the desk answers (the corrections policy says so),
 # and how many reports one client may send in an hour.

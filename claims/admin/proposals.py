@@ -9,19 +9,23 @@ import copy
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
+from django.db.models.fields.json import KT
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from claims import services
-from claims.models import EVIDENCE_FIELDS, Claim, Evidence, Proposal
+from claims.models import EVIDENCE_FIELDS, Claim, Evidence, Proposal, ProposalJob
+from claims.services.proposal_jobs import proposal_job_start
 from claims.services.withdrawals import snapshot_values
 from claims.templatetags.claims_tags import status_badge
 from claims.validators import VisibleTextField
@@ -98,8 +102,66 @@ def proposal_preview(proposal):
     return now, _as_public(after, links_after), note_diff
 
 
+def proposed_statuses(queryset):
+    """(label, how many) of the verdicts the proposals would set, "no new verdict" for the rest."""
+    rows = (
+        queryset.order_by()
+        .annotate(proposed=KT("values__status"))
+        .values("proposed")
+        .annotate(count=Count("pk"))
+        .order_by("proposed")
+    )
+    return [
+        (Claim.Status(row["proposed"]).label if row["proposed"] else gettext("no new verdict"), row["count"])
+        for row in rows
+    ]
+
+
+def in_background(modeladmin, request, queryset, *, action, total):
+    """Many proposals at once: a confirmation page (how many, which verdicts), then a job for the
+    task worker and its page. Returns the response, or None for a selection small enough for the request."""
+    if total <= settings.CLAIMS_SIGN_OFF_BACKGROUND:
+        return None
+    # "Select all" of an unfiltered list takes the reviewed ones too: only the open ones are handled.
+    queryset = queryset.filter(state=State.OPEN)
+    chosen = queryset.count()
+    form = SendBackForm(request.POST) if action == ProposalJob.Action.SEND_BACK and "confirm" in request.POST else None
+    if "confirm" in request.POST and (form is None or form.is_valid()):
+        job = proposal_job_start(
+            proposal_ids=queryset.order_by("pk").values_list("pk", flat=True),
+            action=action,
+            user=request.user,
+            comment=form.cleaned_data["comment"] if form else "",
+            language=translation.get_language(),
+        )
+        return HttpResponseRedirect(job.get_absolute_url())
+    if action == ProposalJob.Action.SEND_BACK and form is None:
+        form = SendBackForm()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Approve proposals")
+        if action == ProposalJob.Action.APPROVE
+        else gettext("Send proposals back"),
+        "opts": modeladmin.model._meta,
+        "total": chosen,
+        "left_out": total - chosen,
+        "statuses": proposed_statuses(queryset),
+        "form": form,
+        "action": request.POST.get("action", ""),
+        "job_action": action,
+        "select_across": request.POST.get("select_across", "0"),
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/claims/proposal/confirm_many.html", context)
+
+
 @admin.action(description=_("Approve selected proposals"), permissions=["approve"])
 def approve_action(modeladmin, request, queryset):
+    total = queryset.count()
+    response = in_background(modeladmin, request, queryset, action=ProposalJob.Action.APPROVE, total=total)
+    if response is not None:
+        return response
     approved = 0
     for proposal in queryset.select_related("claim"):
         try:
@@ -128,6 +190,10 @@ def approve_action(modeladmin, request, queryset):
 
 @admin.action(description=_("Send selected proposals back…"), permissions=["approve"])
 def send_back_action(modeladmin, request, queryset):
+    total = queryset.count()
+    response = in_background(modeladmin, request, queryset, action=ProposalJob.Action.SEND_BACK, total=total)
+    if response is not None:
+        return response
     proposals = list(queryset.select_related("claim", "proposed_by"))
     form = SendBackForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
@@ -182,6 +248,8 @@ class ProposalAdmin(admin.ModelAdmin):
     search_fields = ["claim__statement", "note", "batch"]
     actions = [approve_action, send_back_action]
     list_per_page = 100
+    # No count of every proposal on each page (the counts above the list come from the state index).
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
@@ -192,13 +260,35 @@ class ProposalAdmin(admin.ModelAdmin):
     def has_approve_permission(self, request):
         return request.user.has_perm("claims.approve_proposal")
 
+    def get_urls(self):
+        return [
+            path("jobs/<int:pk>/", self.admin_site.admin_view(self.job_view), name="claims_proposal_job"),
+            *super().get_urls(),
+        ]
+
+    def job_view(self, request, pk):
+        """A background approval or sending back: how far it got, then what came of it."""
+        if not self.has_approve_permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(ProposalJob, pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": str(job),
+            "job": job,
+            "refused_hidden": job.refused_count - len(job.refused),
+            "changelist_url": reverse("admin:claims_proposal_changelist"),
+        }
+        return TemplateResponse(request, "admin/claims/proposal/job.html", context)
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("claim", "claim__article", "proposed_by", "reviewed_by")
 
     def changelist_view(self, request, extra_context=None):
-        counts = Proposal.objects.aggregate(
-            open=Count("pk", filter=Q(state=State.OPEN)), sent_back=Count("pk", filter=Q(state=State.SENT_BACK))
-        )
+        counts = {
+            "open": Proposal.objects.filter(state=State.OPEN).count(),
+            "sent_back": Proposal.objects.filter(state=State.SENT_BACK).count(),
+        }
         return super().changelist_view(request, {**(extra_context or {}), "proposal_counts": counts})
 
     @admin.display(description=_("statement"))

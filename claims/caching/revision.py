@@ -193,6 +193,8 @@ def publish_scopes(rows):
     if shared is None or not rows:
         return
     shared.offer_revisions({SCOPE_KEY + scope: value for scope, value in rows.items()}, SHARED_REVISION_TIMEOUT)
+    # Keep this second command after the first: once Redis answers it, it has written the news of
+    # the first to every process that holds these revisions (claims/caching/backend.py TrackedRevisions).
     shared.offer_revisions({SCOPE_LAST_KNOWN_KEY + scope: value for scope, value in rows.items()}, LAST_KNOWN_TIMEOUT)
 
 
@@ -280,3 +282,4 @@ def unpublish(scopes, *, last_known=False):
         shared.delete_many(
             [SCOPE_KEY + scope for scope in scopes] + ([SCOPE_LAST_KNOWN_KEY + s for s in scopes] if last_known else [])
         )
+        shared.ping()  # a second command: the deletion's news is on every tracking process's socket now

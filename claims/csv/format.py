@@ -497,23 +497,54 @@ def _megabytes(size):
 
 
 def read_table(data):
-    """Read the bytes of a claims CSV file into a Table, or raise FileRefused."""
-    text, encoding = decode(data)
-    return table_from_rows(csv.reader(io.StringIO(text, newline="")), encoding=encoding)
+    """Read the bytes of a claims CSV file into a Table, or raise FileRefused.
+
+    The file is read through once here (every CSV error and the header refused now); its rows are
+    then read again from the bytes at each pass over ``Table.rows``, so a big file's cells are
+    never all in memory at once (issue 28: an import of 100,000 rows in flat memory).
+    """
+    _text, encoding = decode(data)
+    del _text
+    records = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+    columns = _read_header(records)
+    extra = {}
+    count = sum(1 for _row in _table_rows(records, columns, extra))
+    if not count:
+        raise FileRefused(_("The file has a header but no rows of claims."), code="no_rows")
+    return Table(columns=columns, rows=StreamedRows(data, encoding, columns, count), extra=extra, encoding=encoding)
 
 
-def table_from_rows(records, *, encoding=""):
-    """A Table from an iterable of lists of cells, the first being the header."""
-    records = iter(records)
+class StreamedRows:
+    """The rows of a read file, (row number, {column: cell}), parsed again from its bytes at each pass."""
+
+    def __init__(self, data, encoding, columns, count):
+        self.data = data
+        self.encoding = encoding
+        self.columns = columns
+        self.count = count
+
+    def __len__(self):
+        return self.count
+
+    def __iter__(self):
+        records = csv.reader(io.TextIOWrapper(io.BytesIO(self.data), encoding=self.encoding, newline=""))
+        next(records)
+        return _table_rows(records, self.columns, {})
+
+
+def _read_header(records):
     try:
         header = next(records, None)
     except csv.Error as error:
         raise FileRefused(_("The header row is not valid CSV: %(error)s") % {"error": error}, code="csv") from error
     if header is None:
         raise FileRefused(_("The file is empty."), code="empty")
-    columns = _check_header([str(cell if cell is not None else "") for cell in header])
+    return _check_header([str(cell if cell is not None else "") for cell in header])
+
+
+def _table_rows(records, columns, extra):
+    """(row number, {column: cell}) of each non-blank record; surplus cells go to ``extra``."""
     width = len(columns)
-    rows, extra = [], {}
     number = 1
     try:
         for record in records:
@@ -527,11 +558,19 @@ def table_from_rows(records, *, encoding=""):
                     extra[number] = surplus
                 cells = cells[:width]
             # A short row (a spreadsheet drops trailing blank cells) leaves the missing columns blank.
-            rows.append((number, dict(zip(columns, (unescape_formula(cell.strip()) for cell in cells), strict=False))))
+            yield number, dict(zip(columns, (unescape_formula(cell.strip()) for cell in cells), strict=False))
     except csv.Error as error:
         raise FileRefused(
             _("Row %(row)d is not valid CSV: %(error)s") % {"row": number + 1, "error": error}, code="csv"
         ) from error
+
+
+def table_from_rows(records, *, encoding=""):
+    """A Table from an iterable of lists of cells, the first being the header."""
+    records = iter(records)
+    columns = _read_header(records)
+    extra = {}
+    rows = list(_table_rows(records, columns, extra))
     if not rows:
         raise FileRefused(_("The file has a header but no rows of claims."), code="no_rows")
     return Table(columns=columns, rows=rows, extra=extra, encoding=encoding)

@@ -16,7 +16,7 @@ from itertools import islice
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from taggit.models import Tag, TaggedItem
@@ -31,6 +31,9 @@ Status = Claim.Status
 NEW, UPDATED, PROPOSED, UNCHANGED = services.NEW, services.UPDATED, services.PROPOSED, services.UNCHANGED
 # Ids per ``__in`` query: SQLite allows at most 32,766 query parameters.
 QUERY_CHUNK = 5000
+# Rows read, checked and written together, in the one transaction of the whole file: memory holds
+# one chunk's rows, changes and model objects, and only small indexes across chunks.
+ROWS_CHUNK = 2000
 PROGRESS_EVERY = 1000
 TEXT_COLUMNS = {"verdict_note": "verdict_note", "internal_note": "internal_note"}
 DATE_COLUMNS = {"as_of": "as_of", "recheck_after": "recheck_after"}
@@ -73,11 +76,14 @@ class RowOutcome:
 
 @dataclass
 class ImportReport:
+    # Each row's outcome (kept unless the import was asked not to: a big file keeps only the counts).
     outcomes: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     dry_run: bool = False
     proposals: list = field(default_factory=list)  # with sign-off on: what waits for a second person
+    proposal_count: int = 0
     batch: str = ""
+    counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, PROPOSED: 0, UNCHANGED: 0})
 
     @property
     def ok(self):
@@ -85,16 +91,7 @@ class ImportReport:
 
     @property
     def written(self):
-        return self.ok and not self.dry_run and any(o.action != UNCHANGED for o in self.outcomes)
-
-    @property
-    def counts(self):
-        """New, updated, proposed (with sign-off: waits for a second person) and unchanged rows,
-        counted alike in the preview, the dry run and the import."""
-        counts = {NEW: 0, UPDATED: 0, PROPOSED: 0, UNCHANGED: 0}
-        for outcome in self.outcomes:
-            counts[outcome.action] += 1
-        return counts
+        return self.ok and not self.dry_run and (self.counts[NEW] or self.counts[UPDATED] or self.counts[PROPOSED])
 
 
 def count_summary(counts):
@@ -120,15 +117,18 @@ def import_table(
     today=None,
     propose=None,
     via=StatusChange.Via.IMPORT,
+    keep_outcomes=True,
 ):
     """Import a ``csvformat.Table``. Writes nothing unless every row is valid (and not ``dry_run``).
 
     With sign-off on (``propose``, by default the site's setting) the verdicts the file changes
-    become one batch of proposals that another chief editor approves together.
+    become one batch of proposals that another chief editor approves together. Without
+    ``keep_outcomes`` the report keeps only the counts, not each row's outcome and proposal.
     """
     importer = _Importer(table=table, user=user, dry_run=dry_run, file_name=file_name, progress=progress, today=today)
     importer.propose = propose
     importer.via = via
+    importer.keep_outcomes = keep_outcomes
     return importer.run()
 
 
@@ -179,51 +179,78 @@ class _Importer:
         self.via = StatusChange.Via.IMPORT
         self.progress = progress or (lambda label, done, total: None)
         self.field_checks = {}
+        self.keep_outcomes = True
 
     # -----------------------------------------------------------------------------------------
     # The steps
 
     def run(self):
-        self.articles = {
-            a.slug: a for a in Article.objects.filter(slug__in={c.get("article", "") for _n, c in self.table.rows})
-        }
+        """Read, check and write the file a chunk of rows at a time, all in one transaction.
+
+        What a row needs of the rows before it (the claims and the sentences they took) is kept
+        in ``taken`` and the article indexes across chunks. Chunks are written while every row so
+        far is valid; after the first problem the rest are only checked, and the transaction is
+        rolled back at the end: nothing of the file is written unless every row is valid.
+        """
+        slugs = {cells.get("article", "") for _number, cells in self.table.rows}
+        self.articles = {a.slug: a for a in Article.objects.filter(slug__in=slugs)}
         self.slugs = {a.pk: a.slug for a in self.articles.values()}
         self.ratings = Rating.objects.select_related("scale").in_bulk()  # a claim may keep a former scale's rating
         self.active_ratings = [r for r in sorted(self.ratings.values(), key=lambda r: r.order) if r.scale.is_active]
-        total = len(self.table.rows)
+        if self.propose is None:
+            self.propose = services.sign_off_applies(self.via)
+        self.taken = {}
+        self.indexes = {}
+        self.batch = _("Import of %(file)s by %(user)s, %(when)s") % {
+            "file": self.file_name or "CSV",
+            "user": self.user or "—",
+            "when": timezone.localtime(self.now).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        self.total = len(self.table.rows)
+        self.parsed = 0
+        self.changes = 0
+        with transaction.atomic():
+            for chunk in _chunks(self.table.rows, ROWS_CHUNK):
+                self._chunk(chunk)
+            self.progress(_("Checking"), self.total, self.total)
+            for number, surplus in self.table.extra.items():
+                self._error_at(
+                    number,
+                    str(len(self.table.columns) + 1),
+                    _("This row has more cells than the header has columns: %(cells)s")
+                    % {"cells": ", ".join(surplus)[:200]},
+                )
+            if self.report.errors or self.report.dry_run:
+                transaction.set_rollback(True)
+        order = {name: i for i, name in enumerate(csvformat.COLUMNS)}
+        self.report.errors.sort(key=lambda e: (e.row or 0, order.get(e.column, len(order))))
+        if self.report.errors:
+            self.report.proposals, self.report.proposal_count = [], 0
+        elif not self.report.dry_run:
+            self.report.batch = self.batch
+            self.progress(_("Writing"), self.total, self.total)
+        return self.report
+
+    def _chunk(self, records):
         rows = []
-        for i, (number, cells) in enumerate(self.table.rows, start=1):
+        for number, cells in records:
             rows.append(self._parse(number, cells))
-            if i % PROGRESS_EVERY == 0:
-                self.progress(_("Checking"), i, total)
-        self.progress(_("Checking"), total, total)
-        for number, surplus in self.table.extra.items():
-            self._error_at(
-                number,
-                str(len(self.table.columns) + 1),
-                _("This row has more cells than the header has columns: %(cells)s")
-                % {"cells": ", ".join(surplus)[:200]},
-            )
+            self.parsed += 1
+            if self.parsed % PROGRESS_EVERY == 0:
+                self.progress(_("Checking"), self.parsed, self.total)
         self._load(rows)
         self._match(rows)
         self._parse_ratings(rows)
         self._anchor(rows)
         changes = self._changes(rows)
-        if self.propose is None:
-            self.propose = services.sign_off_applies(self.via)
-        checked = services.claims_check(changes=changes, today=self.today, propose=self.propose)
-        self._problems(checked.problems)
-        order = {name: i for i, name in enumerate(csvformat.COLUMNS)}
-        self.report.errors.sort(key=lambda e: (e.row or 0, order.get(e.column, len(order))))
         if self.report.errors or self.report.dry_run:
+            checked = services.claims_check(changes=changes, today=self.today, propose=self.propose)
+            self._problems(checked.problems)
             self._outcomes(checked)
-            return self.report
-        self.progress(_("Writing"), 0, len(changes))
-        self.report.batch = _("Import of %(file)s by %(user)s, %(when)s") % {
-            "file": self.file_name or "CSV",
-            "user": self.user or "—",
-            "when": timezone.localtime(self.now).strftime("%Y-%m-%d %H:%M:%S"),
-        }
+            return
+        if not changes:
+            return
+        self.progress(_("Writing"), self.parsed, self.total)
         try:
             result = services.claims_apply(
                 changes=changes,
@@ -232,11 +259,11 @@ class _Importer:
                 note=self.note,
                 today=self.today,
                 propose=self.propose,
-                batch=self.report.batch,
+                batch=self.batch,
             )
         except services.ChangeRefused as refused:
             self._problems(refused.problems)
-            return self.report
+            return
         except IntegrityError as error:
             self.report.errors.append(
                 RowError(
@@ -248,11 +275,15 @@ class _Importer:
                     % {"error": error},
                 )
             )
-            return self.report
-        self.progress(_("Writing"), len(changes), len(changes))
+            return
+        self.changes += len(changes)
+        for outcome in result.outcomes:
+            # A claim this file made or changed is taken: a later row with its statement is a duplicate.
+            self.taken.setdefault(outcome.claim.pk, outcome.change.ref.number)
         self._outcomes(result)
-        self.report.proposals = result.proposals
-        return self.report
+        self.report.proposal_count += len(result.proposals)
+        if self.keep_outcomes:
+            self.report.proposals.extend(result.proposals)
 
     def _error(self, row, column, message):
         row.ok = False
@@ -458,18 +489,25 @@ class _Importer:
     # Finding each row's claim and sentence
 
     def _load(self, rows):
-        article_ids = {row.article.pk for row in rows if row.article}
-        self.claims = {c.pk: c for c in Claim.objects.filter(article_id__in=article_ids)}
-        missing = sorted({row.pk for row in rows if row.pk} - self.claims.keys())
-        for chunk in _chunks(missing):
+        """The stored claims these rows name: by id, or by article and statement."""
+        ids = {row.pk for row in rows if row.pk}
+        by_text = defaultdict(set)
+        for row in rows:
+            if not row.cells.get("id") and row.article and row.statement:
+                by_text[row.article.pk].add(row.statement)
+        self.claims = {}
+        for chunk in _chunks(sorted(ids)):
             self.claims.update((c.pk, c) for c in Claim.objects.filter(pk__in=chunk))
-            self.slugs.update(
-                Article.objects.filter(claims__pk__in=chunk).values_list("pk", "slug").distinct().order_by()
-            )
+        for article_id, statements in by_text.items():
+            for chunk in _chunks(sorted(statements)):
+                self.claims.update((c.pk, c) for c in Claim.objects.filter(article_id=article_id, statement__in=chunk))
+        missing = {c.article_id for c in self.claims.values()} - self.slugs.keys()
+        if missing:
+            self.slugs.update(Article.objects.filter(pk__in=missing).values_list("pk", "slug"))
 
     def _match(self, rows):
         """Rows with an id take that claim; the others the claims of their article and statement."""
-        taken = {}
+        taken = self.taken
         for row in rows:
             if not row.pk:
                 continue
@@ -494,38 +532,42 @@ class _Importer:
                     taken[claim.pk] = row.number
                     row.claim = claim
                     break
-        self.taken = taken
 
-    def _index(self, article):
+    def _index(self, article, moving):
+        """The article's sentences and which are taken (by a stored claim, or by an earlier row),
+        read once per import and kept across chunks."""
         if article.pk not in self.indexes:
             by_text = defaultdict(list)
             for sentence in text.sentences(article.body):
                 by_text[sentence.text].append(sentence)
-            self.indexes[article.pk] = _ArticleIndex(by_text=by_text, occupied={})
+            anchored = Claim.objects.filter(article=article, is_anchored=True).values_list("position", "pk")
+            occupied = {position: ("claim", pk) for position, pk in anchored if pk not in moving}
+            self.indexes[article.pk] = _ArticleIndex(by_text=by_text, occupied=occupied)
         return self.indexes[article.pk]
 
     def _anchor(self, rows):
         """A sentence for each new claim and each claim whose statement or article changes."""
-        self.indexes = {}
         moving = {
-            row.claim.pk
+            row.claim.pk: row.claim
             for row in rows
             if row.claim
             and row.article
             and (row.claim.article_id != row.article.pk or row.claim.statement != row.statement)
         }
-        self.moving = moving
+        # A claim this chunk moves frees its sentence in an index an earlier chunk read.
+        for claim in moving.values():
+            index = self.indexes.get(claim.article_id)
+            if index is not None and claim.is_anchored and index.occupied.get(claim.position) == ("claim", claim.pk):
+                del index.occupied[claim.position]
         needing = [
             row
             for row in rows
             if row.article and row.statement and not row.duplicate and (row.claim is None or row.claim.pk in moving)
         ]
-        articles = {row.article.pk: row.article for row in needing}
-        for claim in self.claims.values():
-            if claim.article_id in articles and claim.is_anchored and claim.pk not in moving:
-                self._index(articles[claim.article_id]).occupied[claim.position] = ("claim", claim.pk)
         for row in needing:
-            index = self._index(row.article)
+            self._index(row.article, moving)
+        for row in needing:
+            index = self._index(row.article, moving)
             sentences = index.by_text.get(row.statement)
             if not sentences:
                 self._error(row, "statement", not_a_sentence_message(row.article))
@@ -652,7 +694,9 @@ class _Importer:
                     rating=self._rating_code(outcome.claim),
                 )
                 before = {column: old[column] for column in csvformat.COLUMNS[1:] if old[column] != new[column]}
-            self.report.outcomes.append(RowOutcome(row.number, outcome.kind, outcome.claim, row.cells, before))
+            self.report.counts[outcome.kind] += 1
+            if self.keep_outcomes:
+                self.report.outcomes.append(RowOutcome(row.number, outcome.kind, outcome.claim, row.cells, before))
 
     def _rating_code(self, claim):
         rating = self.ratings.get(claim.rating_id)

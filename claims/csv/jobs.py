@@ -227,7 +227,8 @@ class _Progress:
 
     def __call__(self, label, done, total):
         if label == self.writing:
-            _write_progress(self.upload, state=State.WRITING, rows=self.rows, rows_checked=self.rows)
+            # The rows checked so far are valid and being written (a chunk at a time, one transaction).
+            _write_progress(self.upload, state=State.WRITING, rows=self.rows, rows_checked=min(done, self.rows))
             return
         now = time.monotonic()
         if done < total and now - self.last < PROGRESS_SECONDS:
@@ -256,7 +257,9 @@ def _run(upload, file_name, user_id):
         return {"state": State.FAILED, "message": _("The uploaded file is no longer available. Upload it again.")}
     rows = len(table.rows)
     _write_progress(upload, state=State.CHECKING, rows=rows, rows_checked=0)
-    report = importing.import_table(table=table, user=user, file_name=file_name, progress=_Progress(upload, rows))
+    report = importing.import_table(
+        table=table, user=user, file_name=file_name, progress=_Progress(upload, rows), keep_outcomes=False
+    )
     if report.errors:
         return {
             "state": State.REFUSED,
@@ -277,8 +280,8 @@ def _run(upload, file_name, user_id):
             "proposed": counts[importing.PROPOSED],
             "unchanged": counts[importing.UNCHANGED],
         },
-        "batch": report.batch if report.proposals else "",
-        "proposals": len(report.proposals),
+        "batch": report.batch if report.proposal_count else "",
+        "proposals": report.proposal_count,
     }
 
 

@@ -9,142 +9,319 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('lead', models.TextField(blank=True, max_length=2000, verbose_name='lead')),
-                ('body', models.TextField(help_text='Paragraphs separated by blank lines; a line starting with “## ” is a section heading.', verbose_name='body')),
-                ('language', models.CharField(choices=[('ja', 'Japanese'), ('en', 'English')], default='ja', max_length=8, verbose_name='language')),
-                ('is_published', models.BooleanField(default=False, verbose_name='published')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='publication date')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("lead", models.TextField(blank=True, max_length=2000, verbose_name="lead")),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Paragraphs separated by blank lines; a line starting with “## ” is a section heading.",
+                        verbose_name="body",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ja", "Japanese"), ("en", "English")],
+                        default="ja",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                ("is_published", models.BooleanField(default=False, verbose_name="published")),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="publication date")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'article',
-                'verbose_name_plural': 'articles',
-                'ordering': ['-published_at', 'title'],
+                "verbose_name": "article",
+                "verbose_name_plural": "articles",
+                "ordering": ["-published_at", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('statement', models.TextField(max_length=2000, verbose_name='statement')),
-                ('prefix', models.CharField(blank=True, max_length=64, verbose_name='text before')),
-                ('suffix', models.CharField(blank=True, max_length=64, verbose_name='text after')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Offset of the statement in the article body.', verbose_name='position')),
-                ('is_anchored', models.BooleanField(default=True, help_text='Off when the statement can no longer be found in the article text.', verbose_name='anchored')),
-                ('section', models.CharField(blank=True, max_length=200, verbose_name='section')),
-                ('is_claim', models.BooleanField(default=True, help_text='Off for opinion, rhetoric or scene-setting: not checked and not proposed again.', verbose_name='is a claim')),
-                ('status', models.CharField(choices=[('pending', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('outdated', 'Outdated')], default='pending', max_length=16, verbose_name='status')),
-                ('verdict_note', models.TextField(blank=True, help_text='Public: why this status.', max_length=4000, verbose_name='verdict note')),
-                ('internal_note', models.TextField(blank=True, help_text='Editors only; never shown to readers.', max_length=4000, verbose_name='internal note')),
-                ('as_of', models.DateField(blank=True, help_text='When the statement was true (month precision).', null=True, verbose_name='as of')),
-                ('recheck_after', models.DateField(blank=True, null=True, verbose_name='recheck after')),
-                ('last_checked', models.DateField(blank=True, null=True, verbose_name='last checked')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.article', verbose_name='article')),
-                ('tags', taggit.managers.TaggableManager(blank=True, help_text='A comma-separated list of tags.', through='taggit.TaggedItem', to='taggit.Tag', verbose_name='tags')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("statement", models.TextField(max_length=2000, verbose_name="statement")),
+                ("prefix", models.CharField(blank=True, max_length=64, verbose_name="text before")),
+                ("suffix", models.CharField(blank=True, max_length=64, verbose_name="text after")),
+                (
+                    "position",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Offset of the statement in the article body.", verbose_name="position"
+                    ),
+                ),
+                (
+                    "is_anchored",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Off when the statement can no longer be found in the article text.",
+                        verbose_name="anchored",
+                    ),
+                ),
+                ("section", models.CharField(blank=True, max_length=200, verbose_name="section")),
+                (
+                    "is_claim",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Off for opinion, rhetoric or scene-setting: not checked and not proposed again.",
+                        verbose_name="is a claim",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Unverified"),
+                            ("verified", "Verified"),
+                            ("disputed", "Disputed"),
+                            ("outdated", "Outdated"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "verdict_note",
+                    models.TextField(
+                        blank=True, help_text="Public: why this status.", max_length=4000, verbose_name="verdict note"
+                    ),
+                ),
+                (
+                    "internal_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Editors only; never shown to readers.",
+                        max_length=4000,
+                        verbose_name="internal note",
+                    ),
+                ),
+                (
+                    "as_of",
+                    models.DateField(
+                        blank=True,
+                        help_text="When the statement was true (month precision).",
+                        null=True,
+                        verbose_name="as of",
+                    ),
+                ),
+                ("recheck_after", models.DateField(blank=True, null=True, verbose_name="recheck after")),
+                ("last_checked", models.DateField(blank=True, null=True, verbose_name="last checked")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="claims.article",
+                        verbose_name="article",
+                    ),
+                ),
+                (
+                    "tags",
+                    taggit.managers.TaggableManager(
+                        blank=True,
+                        help_text="A comma-separated list of tags.",
+                        through="taggit.TaggedItem",
+                        to="taggit.Tag",
+                        verbose_name="tags",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'claim',
-                'verbose_name_plural': 'claims',
-                'ordering': ['article', 'position', 'pk'],
-                'permissions': [('import_claim', 'Can import claims from CSV')],
+                "verbose_name": "claim",
+                "verbose_name_plural": "claims",
+                "ordering": ["article", "position", "pk"],
+                "permissions": [("import_claim", "Can import claims from CSV")],
             },
         ),
         migrations.CreateModel(
-            name='ReviewQueueItem',
-            fields=[
-            ],
+            name="ReviewQueueItem",
+            fields=[],
             options={
-                'verbose_name': 'review queue item',
-                'verbose_name_plural': 'review queue',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "review queue item",
+                "verbose_name_plural": "review queue",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('claims.claim',),
+            bases=("claims.claim",),
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', claims.models.WebURLField(max_length=2000, verbose_name='URL')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('publisher', models.CharField(blank=True, max_length=200, verbose_name='publisher')),
-                ('published', models.CharField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD.', max_length=10, validators=[claims.models.validate_partial_date], verbose_name='published')),
-                ('stance', models.CharField(choices=[('supports', 'Supports'), ('refutes', 'Refutes'), ('context', 'Context')], default='context', max_length=16, verbose_name='stance')),
-                ('archive_url', claims.models.WebURLField(blank=True, max_length=2000, verbose_name='archived copy')),
-                ('excerpt', models.TextField(blank=True, max_length=1000, verbose_name='excerpt')),
-                ('accessed', models.DateField(blank=True, null=True, verbose_name='accessed')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='claims.claim', verbose_name='claim')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("url", claims.models.WebURLField(max_length=2000, verbose_name="URL")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("publisher", models.CharField(blank=True, max_length=200, verbose_name="publisher")),
+                (
+                    "published",
+                    models.CharField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD.",
+                        max_length=10,
+                        validators=[claims.models.validate_partial_date],
+                        verbose_name="published",
+                    ),
+                ),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[("supports", "Supports"), ("refutes", "Refutes"), ("context", "Context")],
+                        default="context",
+                        max_length=16,
+                        verbose_name="stance",
+                    ),
+                ),
+                ("archive_url", claims.models.WebURLField(blank=True, max_length=2000, verbose_name="archived copy")),
+                ("excerpt", models.TextField(blank=True, max_length=1000, verbose_name="excerpt")),
+                ("accessed", models.DateField(blank=True, null=True, verbose_name="accessed")),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="claims.claim",
+                        verbose_name="claim",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evidence link',
-                'verbose_name_plural': 'evidence links',
-                'ordering': ['claim', 'stance', 'pk'],
+                "verbose_name": "evidence link",
+                "verbose_name_plural": "evidence links",
+                "ordering": ["claim", "stance", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('pending', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('outdated', 'Outdated')], max_length=16, verbose_name='from')),
-                ('to_status', models.CharField(choices=[('pending', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('outdated', 'Outdated')], max_length=16, verbose_name='to')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('via', models.CharField(choices=[('admin', 'admin form'), ('bulk', 'bulk action'), ('import', 'import'), ('command', 'command')], max_length=16, verbose_name='how')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='claims.claim', verbose_name='claim')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Unverified"),
+                            ("verified", "Verified"),
+                            ("disputed", "Disputed"),
+                            ("outdated", "Outdated"),
+                        ],
+                        max_length=16,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Unverified"),
+                            ("verified", "Verified"),
+                            ("disputed", "Disputed"),
+                            ("outdated", "Outdated"),
+                        ],
+                        max_length=16,
+                        verbose_name="to",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("admin", "admin form"),
+                            ("bulk", "bulk action"),
+                            ("import", "import"),
+                            ("command", "command"),
+                        ],
+                        max_length=16,
+                        verbose_name="how",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="history",
+                        to="claims.claim",
+                        verbose_name="claim",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'status change',
-                'verbose_name_plural': 'status history',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "status change",
+                "verbose_name_plural": "status history",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['status'], name='claims_clai_status_b4f911_idx'),
+            model_name="claim",
+            index=models.Index(fields=["status"], name="claims_clai_status_b4f911_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['recheck_after'], name='claims_clai_recheck_7526b8_idx'),
+            model_name="claim",
+            index=models.Index(fields=["recheck_after"], name="claims_clai_recheck_7526b8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'verified', 'disputed', 'outdated'])), name='claim_status_known'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "verified", "disputed", "outdated"])),
+                name="claim_status_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('statement', ''), _negated=True), name='claim_statement_not_empty'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("statement", ""), _negated=True), name="claim_statement_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_anchored', True)), fields=('article', 'position'), name='claim_one_per_anchored_statement'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_anchored", True)),
+                fields=("article", "position"),
+                name="claim_one_per_anchored_statement",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.CheckConstraint(condition=models.Q(('stance__in', ['supports', 'refutes', 'context'])), name='evidence_stance_known'),
+            model_name="evidence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stance__in", ["supports", "refutes", "context"])), name="evidence_stance_known"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.CheckConstraint(condition=models.Q(('url__startswith', 'http://'), ('url__startswith', 'https://'), _connector='OR'), name='evidence_url_is_web'),
+            model_name="evidence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("url__startswith", "http://"), ("url__startswith", "https://"), _connector="OR"),
+                name="evidence_url_is_web",
+            ),
         ),
     ]

@@ -5,22 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0002_roles'),
+        ("claims", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContentRevision',
+            name="ContentRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveBigIntegerField(default=1)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveBigIntegerField(default=1)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'content revision',
+                "verbose_name": "content revision",
             },
         ),
-        migrations.RunPython(lambda apps, schema_editor: apps.get_model("claims", "ContentRevision").objects.get_or_create(pk=1), migrations.RunPython.noop),
+        migrations.RunPython(
+            lambda apps, schema_editor: apps.get_model("claims", "ContentRevision").objects.get_or_create(pk=1),
+            migrations.RunPython.noop,
+        ),
     ]

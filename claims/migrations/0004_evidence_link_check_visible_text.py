@@ -6,90 +6,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0003_content_revision'),
+        ("claims", "0003_content_revision"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='evidence',
-            name='link_checked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='link checked'),
+            model_name="evidence",
+            name="link_checked_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="link checked"),
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='link_error',
-            field=models.CharField(blank=True, max_length=200, verbose_name='link problem'),
+            model_name="evidence",
+            name="link_error",
+            field=models.CharField(blank=True, max_length=200, verbose_name="link problem"),
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='link_failures',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Consecutive checks that found the link broken.', verbose_name='failed checks in a row'),
+            model_name="evidence",
+            name="link_failures",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="Consecutive checks that found the link broken.",
+                verbose_name="failed checks in a row",
+            ),
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='link_status',
-            field=models.CharField(choices=[('unchecked', 'Not checked yet'), ('ok', 'Working'), ('failing', 'Failed once'), ('dead', 'Dead')], db_index=True, default='unchecked', max_length=16, verbose_name='link status'),
+            model_name="evidence",
+            name="link_status",
+            field=models.CharField(
+                choices=[
+                    ("unchecked", "Not checked yet"),
+                    ("ok", "Working"),
+                    ("failing", "Failed once"),
+                    ("dead", "Dead"),
+                ],
+                db_index=True,
+                default="unchecked",
+                max_length=16,
+                verbose_name="link status",
+            ),
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='link_status_code',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='HTTP status'),
+            model_name="evidence",
+            name="link_status_code",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="HTTP status"),
         ),
         migrations.AlterField(
-            model_name='article',
-            name='body',
-            field=models.TextField(help_text='Paragraphs separated by blank lines; a line starting with “## ” is a section heading.', validators=[claims.validators.VisibleTextValidator()], verbose_name='body'),
+            model_name="article",
+            name="body",
+            field=models.TextField(
+                help_text="Paragraphs separated by blank lines; a line starting with “## ” is a section heading.",
+                validators=[claims.validators.VisibleTextValidator()],
+                verbose_name="body",
+            ),
         ),
         migrations.AlterField(
-            model_name='article',
-            name='lead',
-            field=models.TextField(blank=True, max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name='lead'),
+            model_name="article",
+            name="lead",
+            field=models.TextField(
+                blank=True, max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name="lead"
+            ),
         ),
         migrations.AlterField(
-            model_name='article',
-            name='title',
-            field=models.CharField(max_length=200, validators=[claims.validators.VisibleTextValidator()], verbose_name='title'),
+            model_name="article",
+            name="title",
+            field=models.CharField(
+                max_length=200, validators=[claims.validators.VisibleTextValidator()], verbose_name="title"
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='internal_note',
-            field=models.TextField(blank=True, help_text='Editors only; never shown to readers.', max_length=4000, validators=[claims.validators.VisibleTextValidator()], verbose_name='internal note'),
+            model_name="claim",
+            name="internal_note",
+            field=models.TextField(
+                blank=True,
+                help_text="Editors only; never shown to readers.",
+                max_length=4000,
+                validators=[claims.validators.VisibleTextValidator()],
+                verbose_name="internal note",
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='statement',
-            field=models.TextField(max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name='statement'),
+            model_name="claim",
+            name="statement",
+            field=models.TextField(
+                max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name="statement"
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='verdict_note',
-            field=models.TextField(blank=True, help_text='Public: why this status.', max_length=4000, validators=[claims.validators.VisibleTextValidator()], verbose_name='verdict note'),
+            model_name="claim",
+            name="verdict_note",
+            field=models.TextField(
+                blank=True,
+                help_text="Public: why this status.",
+                max_length=4000,
+                validators=[claims.validators.VisibleTextValidator()],
+                verbose_name="verdict note",
+            ),
         ),
         migrations.AlterField(
-            model_name='evidence',
-            name='archive_url',
-            field=claims.models.WebURLField(blank=True, max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name='archived copy'),
+            model_name="evidence",
+            name="archive_url",
+            field=claims.models.WebURLField(
+                blank=True,
+                max_length=2000,
+                validators=[claims.validators.VisibleTextValidator()],
+                verbose_name="archived copy",
+            ),
         ),
         migrations.AlterField(
-            model_name='evidence',
-            name='excerpt',
-            field=models.TextField(blank=True, max_length=1000, validators=[claims.validators.VisibleTextValidator()], verbose_name='excerpt'),
+            model_name="evidence",
+            name="excerpt",
+            field=models.TextField(
+                blank=True,
+                max_length=1000,
+                validators=[claims.validators.VisibleTextValidator()],
+                verbose_name="excerpt",
+            ),
         ),
         migrations.AlterField(
-            model_name='evidence',
-            name='publisher',
-            field=models.CharField(blank=True, max_length=200, validators=[claims.validators.VisibleTextValidator()], verbose_name='publisher'),
+            model_name="evidence",
+            name="publisher",
+            field=models.CharField(
+                blank=True,
+                max_length=200,
+                validators=[claims.validators.VisibleTextValidator()],
+                verbose_name="publisher",
+            ),
         ),
         migrations.AlterField(
-            model_name='evidence',
-            name='title',
-            field=models.CharField(max_length=300, validators=[claims.validators.VisibleTextValidator()], verbose_name='title'),
+            model_name="evidence",
+            name="title",
+            field=models.CharField(
+                max_length=300, validators=[claims.validators.VisibleTextValidator()], verbose_name="title"
+            ),
         ),
         migrations.AlterField(
-            model_name='evidence',
-            name='url',
-            field=claims.models.WebURLField(max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name='URL'),
+            model_name="evidence",
+            name="url",
+            field=claims.models.WebURLField(
+                max_length=2000, validators=[claims.validators.VisibleTextValidator()], verbose_name="URL"
+            ),
         ),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0004_evidence_link_check_visible_text'),
+        ("claims", "0004_evidence_link_check_visible_text"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='evidence',
-            name='title',
-            field=models.CharField(blank=True, max_length=300, validators=[claims.validators.VisibleTextValidator()], verbose_name='title'),
+            model_name="evidence",
+            name="title",
+            field=models.CharField(
+                blank=True, max_length=300, validators=[claims.validators.VisibleTextValidator()], verbose_name="title"
+            ),
         ),
     ]

@@ -6,35 +6,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0005_evidence_title_optional'),
+        ("claims", "0005_evidence_title_optional"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='article',
-            name='lead',
-            field=models.TextField(blank=True, max_length=2000, validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(2000)], verbose_name='lead'),
+            model_name="article",
+            name="lead",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="lead",
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='internal_note',
-            field=models.TextField(blank=True, help_text='Editors only; never shown to readers.', max_length=4000, validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(4000)], verbose_name='internal note'),
+            model_name="claim",
+            name="internal_note",
+            field=models.TextField(
+                blank=True,
+                help_text="Editors only; never shown to readers.",
+                max_length=4000,
+                validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(4000)],
+                verbose_name="internal note",
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='statement',
-            field=models.TextField(max_length=2000, validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(2000)], verbose_name='statement'),
+            model_name="claim",
+            name="statement",
+            field=models.TextField(
+                max_length=2000,
+                validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="statement",
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='verdict_note',
-            field=models.TextField(blank=True, help_text='Public: why this status.', max_length=4000, validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(4000)], verbose_name='verdict note'),
+            model_name="claim",
+            name="verdict_note",
+            field=models.TextField(
+                blank=True,
+                help_text="Public: why this status.",
+                max_length=4000,
+                validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(4000)],
+                verbose_name="verdict note",
+            ),
         ),
         migrations.AlterField(
-            model_name='evidence',
-            name='excerpt',
-            field=models.TextField(blank=True, max_length=1000, validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(1000)], verbose_name='excerpt'),
+            model_name="evidence",
+            name="excerpt",
+            field=models.TextField(
+                blank=True,
+                max_length=1000,
+                validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(1000)],
+                verbose_name="excerpt",
+            ),
         ),
     ]

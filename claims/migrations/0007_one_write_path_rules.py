@@ -26,21 +26,39 @@ def send_broken_outdated_back_to_review(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0006_text_length_limits_in_the_model'),
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("claims", "0006_text_length_limits_in_the_model"),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='statuschange',
-            name='via',
-            field=models.CharField(choices=[('admin', 'admin form'), ('bulk', 'bulk action'), ('import', 'import'), ('command', 'command'), ('article', 'article edit'), ('restore', 'version restore')], max_length=16, verbose_name='how'),
+            model_name="statuschange",
+            name="via",
+            field=models.CharField(
+                choices=[
+                    ("admin", "admin form"),
+                    ("bulk", "bulk action"),
+                    ("import", "import"),
+                    ("command", "command"),
+                    ("article", "article edit"),
+                    ("restore", "version restore"),
+                ],
+                max_length=16,
+                verbose_name="how",
+            ),
         ),
         migrations.RunPython(send_broken_outdated_back_to_review, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'outdated'), _negated=True), models.Q(('as_of__isnull', False), models.Q(('verdict_note', ''), _negated=True)), _connector='OR'), name='claim_outdated_has_as_of_and_note', violation_error_message='Outdated needs an “as of” date and a verdict note that says what has changed.'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "outdated"), _negated=True),
+                    models.Q(("as_of__isnull", False), models.Q(("verdict_note", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="claim_outdated_has_as_of_and_note",
+                violation_error_message="Outdated needs an “as of” date and a verdict note that says what has changed.",
+            ),
         ),
     ]

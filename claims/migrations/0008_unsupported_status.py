@@ -35,41 +35,81 @@ def apply_the_honest_scale(apps, schema_editor):
     StatusChange.objects.bulk_create(rows)
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0007_one_write_path_rules'),
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("claims", "0007_one_write_path_rules"),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='claim',
-            name='claim_status_known',
+            model_name="claim",
+            name="claim_status_known",
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('unsupported', 'Unsupported'), ('outdated', 'Outdated')], default='pending', max_length=16, verbose_name='status'),
+            model_name="claim",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Unverified"),
+                    ("verified", "Verified"),
+                    ("disputed", "Disputed"),
+                    ("unsupported", "Unsupported"),
+                    ("outdated", "Outdated"),
+                ],
+                default="pending",
+                max_length=16,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='statuschange',
-            name='from_status',
-            field=models.CharField(choices=[('pending', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('unsupported', 'Unsupported'), ('outdated', 'Outdated')], max_length=16, verbose_name='from'),
+            model_name="statuschange",
+            name="from_status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Unverified"),
+                    ("verified", "Verified"),
+                    ("disputed", "Disputed"),
+                    ("unsupported", "Unsupported"),
+                    ("outdated", "Outdated"),
+                ],
+                max_length=16,
+                verbose_name="from",
+            ),
         ),
         migrations.AlterField(
-            model_name='statuschange',
-            name='to_status',
-            field=models.CharField(choices=[('pending', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('unsupported', 'Unsupported'), ('outdated', 'Outdated')], max_length=16, verbose_name='to'),
+            model_name="statuschange",
+            name="to_status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Unverified"),
+                    ("verified", "Verified"),
+                    ("disputed", "Disputed"),
+                    ("unsupported", "Unsupported"),
+                    ("outdated", "Outdated"),
+                ],
+                max_length=16,
+                verbose_name="to",
+            ),
         ),
         migrations.RunPython(apply_the_honest_scale, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'verified', 'disputed', 'unsupported', 'outdated'])), name='claim_status_known'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "verified", "disputed", "unsupported", "outdated"])),
+                name="claim_status_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['disputed', 'unsupported']), _negated=True), models.Q(('verdict_note', ''), _negated=True), _connector='OR'), name='claim_disputed_or_unsupported_has_note', violation_error_message='Disputed and unsupported need a verdict note.'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["disputed", "unsupported"]), _negated=True),
+                    models.Q(("verdict_note", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="claim_disputed_or_unsupported_has_note",
+                violation_error_message="Disputed and unsupported need a verdict note.",
+            ),
         ),
     ]

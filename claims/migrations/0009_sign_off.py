@@ -16,42 +16,130 @@ def update_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0008_unsupported_status'),
+        ("claims", "0008_unsupported_status"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='statuschange',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, help_text='The second person who signed the change off.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approved by'),
+            model_name="statuschange",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The second person who signed the change off.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="approved by",
+            ),
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('open', 'awaiting sign-off'), ('approved', 'approved'), ('sent_back', 'sent back'), ('withdrawn', 'replaced by a newer proposal')], db_index=True, default='open', max_length=16, verbose_name='state')),
-                ('values', models.JSONField(blank=True, default=dict, verbose_name='proposed values')),
-                ('evidence', models.JSONField(blank=True, null=True, verbose_name='proposed evidence')),
-                ('base_version', models.PositiveIntegerField(verbose_name='claim version proposed against')),
-                ('note', models.TextField(blank=True, verbose_name='note for the history')),
-                ('via', models.CharField(choices=[('admin', 'admin form'), ('bulk', 'bulk action'), ('import', 'import'), ('command', 'command'), ('article', 'article edit'), ('restore', 'version restore')], max_length=16, verbose_name='how')),
-                ('batch', models.CharField(blank=True, db_index=True, help_text='The import a proposal came with.', max_length=200, verbose_name='batch')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='proposed')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed')),
-                ('review_comment', models.TextField(blank=True, validators=[claims.validators.VisibleTextValidator(), django.core.validators.MaxLengthValidator(2000)], verbose_name='comment for the proposer')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='claims.claim', verbose_name='claim')),
-                ('proposed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='proposals', to=settings.AUTH_USER_MODEL, verbose_name='proposed by')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "awaiting sign-off"),
+                            ("approved", "approved"),
+                            ("sent_back", "sent back"),
+                            ("withdrawn", "replaced by a newer proposal"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("values", models.JSONField(blank=True, default=dict, verbose_name="proposed values")),
+                ("evidence", models.JSONField(blank=True, null=True, verbose_name="proposed evidence")),
+                ("base_version", models.PositiveIntegerField(verbose_name="claim version proposed against")),
+                ("note", models.TextField(blank=True, verbose_name="note for the history")),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("admin", "admin form"),
+                            ("bulk", "bulk action"),
+                            ("import", "import"),
+                            ("command", "command"),
+                            ("article", "article edit"),
+                            ("restore", "version restore"),
+                        ],
+                        max_length=16,
+                        verbose_name="how",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The import a proposal came with.",
+                        max_length=200,
+                        verbose_name="batch",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="proposed"),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="reviewed")),
+                (
+                    "review_comment",
+                    models.TextField(
+                        blank=True,
+                        validators=[
+                            claims.validators.VisibleTextValidator(),
+                            django.core.validators.MaxLengthValidator(2000),
+                        ],
+                        verbose_name="comment for the proposer",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proposals",
+                        to="claims.claim",
+                        verbose_name="claim",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="proposals",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="proposed by",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal',
-                'verbose_name_plural': 'proposals',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('approve_proposal', "Can sign off other people's proposals")],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state', 'open')), fields=('claim',), name='proposal_one_open_per_claim')],
+                "verbose_name": "proposal",
+                "verbose_name_plural": "proposals",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [("approve_proposal", "Can sign off other people's proposals")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "open")), fields=("claim",), name="proposal_one_open_per_claim"
+                    )
+                ],
             },
         ),
         migrations.RunPython(update_roles, migrations.RunPython.noop),

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0012_edge_purge_repeat'),
+        ("claims", "0012_edge_purge_repeat"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='evidence',
-            name='published',
-            field=models.CharField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD.', max_length=10, validators=[claims.models.validate_partial_date], verbose_name='date of the source'),
+            model_name="evidence",
+            name="published",
+            field=models.CharField(
+                blank=True,
+                help_text="YYYY, YYYY-MM or YYYY-MM-DD.",
+                max_length=10,
+                validators=[claims.models.validate_partial_date],
+                verbose_name="date of the source",
+            ),
         ),
     ]

@@ -281,7 +281,7 @@ def test_running_load_essay_again_keeps_what_the_editors_did():
         changes=[
             services.ClaimChange(
                 claim=claim,
-                values={"status": "verified", "verdict_note": "編集者が確認。"},
+                values={"status": "verified", "verdict_note": "編集者が確認。", "rating": None},
                 evidence=[link],
                 tags=["編集"],
             )
@@ -1080,6 +1080,7 @@ def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_
     noted = next(r for r in rows[1:] if r[col["status"]] == "verified")
     pending[col["status"]] = "検証済み"
     pending[col["verdict_note"]] = "教科書で確認した。"
+    pending[col["rating"]] = "accurate"  # the 根拠不明 rating went with the old status
     pending[col["evidence"]] = "supports | https://example.com/textbook | 自然言語処理の教科書 | 出版社 | 2020"
     noted[col["internal_note"]] = "=再確認する"  # typed into a spreadsheet cell as text
     bad = rows[5]
@@ -1132,4 +1133,54 @@ def test_an_export_with_japanese_headers_and_labels_imports_back_unchanged(tmp_p
     report = importing.import_bytes(path.read_bytes(), file_name="japanese.csv")
     assert report.ok, messages_of(report)
     assert counts(report) == (0, 0, len(report.outcomes))
+    assert database_state() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# A big file: read, checked and written a chunk of rows at a time, still all or nothing
+
+
+@pytest.fixture
+def chunks_of_two(monkeypatch):
+    monkeypatch.setattr(importing, "ROWS_CHUNK", 2)
+
+
+def test_a_file_in_chunks_writes_every_row(article, chunks_of_two):
+    report = run(
+        [row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement=QUOTE)],
+        keep_outcomes=False,
+    )
+    assert messages_of(report) == []
+    assert counts(report) == (4, 0, 0) and report.outcomes == []
+    assert set(Claim.objects.values_list("statement", flat=True)) == {TOKYO, FUJI, LAST, QUOTE}
+    again = run([row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement=QUOTE)])
+    assert counts(again) == (0, 0, 4)
+
+
+def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(article, chunks_of_two):
+    before = database_state()
+    report = run([row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement="本文にない文。")])
+    assert [e.row for e in report.errors] == [5]
+    assert database_state() == before and not Claim.objects.exists()
+
+
+def test_a_statement_repeated_in_a_later_chunk_is_a_duplicate(article, chunks_of_two):
+    # TOKYO is in the article twice: the third row takes the second sentence, the fourth has none left.
+    report = run([row(statement=TOKYO), row(statement=FUJI), row(statement=TOKYO), row(statement=TOKYO)])
+    assert messages_of(report) == ["row 5, column statement: Duplicate row: row 2 has the same statement."]
+    assert not Claim.objects.exists()
+
+
+def test_a_claim_id_repeated_in_a_later_chunk_is_a_duplicate(article, chunks_of_two):
+    claim = claim_for(make_article(slug="other"), FUJI)
+    before = database_state()
+    report = run(
+        [
+            row(id=str(claim.pk), article="other", statement=FUJI),
+            row(statement=TOKYO),
+            row(statement=LAST),
+            row(id=str(claim.pk), article="other", statement=FUJI),
+        ]
+    )
+    assert messages_of(report) == [f"row 5, column id: Duplicate row: claim #{claim.pk} is also on row 2."]
     assert database_state() == before

@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -155,3 +156,50 @@ def test_with_the_database_down_cached_pages_are_still_served(client, claim):
         uncached = client.get("/claims/")
     assert cached.status_code == 200 and cached.content == page.content
     assert uncached.status_code == 503
+
+
+def test_a_warm_page_reads_no_revision_from_redis_until_one_changes(client, claim):
+    import redis
+
+    client.get("/")
+    client.get("/")  # the revisions read once, then held while Redis says nothing changed
+    with mock.patch.object(redis.Redis, "mget", side_effect=AssertionError("a round trip to Redis")):
+        page = client.get("/")
+    assert page.status_code == 200
+    edit(claim, verdict_note="追跡していた判定メモ")
+    assert "追跡していた判定メモ" in client.get("/").content.decode()
+
+
+def test_a_revision_written_by_another_connection_is_seen_on_the_next_read(shared_redis):
+    import redis
+
+    from claims.caching.backend import TrackedRevisions
+
+    key = f"test-tracked-{uuid.uuid4().hex}"
+    other = redis.Redis.from_url(REDIS_URL)
+    other.set(key, "1:1", px=10_000)
+    tracked = TrackedRevisions(REDIS_URL, {"socket_timeout": 0.5}, retry_after=5)
+    assert tracked.get([key]) == [b"1:1"]
+    for value in ("2:2", "3:3"):
+        other.set(key, value, px=10_000)  # the writer's answer: the news is on our socket already
+        assert tracked.get([key]) == [value.encode()]
+    other.delete(key)
+    assert tracked.get([key]) == [None]
+
+
+def test_a_lost_connection_forgets_every_tracked_revision(shared_redis):
+    import redis
+
+    from claims.caching.backend import TrackedRevisions
+
+    key = f"test-tracked-{uuid.uuid4().hex}"
+    other = redis.Redis.from_url(REDIS_URL)
+    other.set(key, "1:1", px=10_000)
+    tracked = TrackedRevisions(REDIS_URL, {"socket_timeout": 0.5}, retry_after=0)
+    assert tracked.get([key]) == [b"1:1"]
+    listener = next(c for c in other.client_list() if c.get("name") == tracked.name)
+    other.client_kill_filter(_id=listener["id"])  # the news of changes no longer reaches this process
+    other.set(key, "2:2", px=10_000)
+    assert tracked.get([key]) is None  # tracking off: the caller reads Redis itself
+    assert tracked.values == {}, tracked.values
+    assert tracked.get([key]) == [b"2:2"]  # and tracks again on a new pair of connections

@@ -96,7 +96,9 @@ class Command(BaseCommand):
         progress = None
         if not no_progress and len(table.rows) >= PROGRESS_FROM_ROWS:
             progress = Progress(getattr(self.stderr, "_out", sys.stderr))
-        report = importing.import_table(table=table, user=who, dry_run=dry_run, file_name=path.name, progress=progress)
+        report = importing.import_table(
+            table=table, user=who, dry_run=dry_run, file_name=path.name, progress=progress, keep_outcomes=False
+        )
         if report.errors:
             for error in report.errors:
                 self.stderr.write(str(error))
