@@ -31,6 +31,7 @@ from .rendering import (
 )
 from .search import search_claims
 from .structured_data import article_graph, claim_graph, ld_json_script
+from .templatetags.claims_tags import public_name
 
 Status = Claim.Status
 ISSUE_STATUSES = (Status.DISPUTED, Status.UNSUPPORTED, Status.OUTDATED)
@@ -203,17 +204,6 @@ def statement_in_context(claim, before=CONTEXT_SENTENCES, after=CONTEXT_SENTENCE
                 [s.text for s in paragraph[here + 1 : here + 1 + after]],
             )
     return None
-
-
-def public_name(user):
-    """How readers see an editor: their profile's display name, or its role where the desk shows
-    roles (CLAIMS_SHOW_ROLES_NOT_NAMES); None for an account without a profile."""
-    profile = getattr(user, "editor_profile", None) if user is not None else None
-    if profile is None:
-        return None
-    if settings.CLAIMS_SHOW_ROLES_NOT_NAMES and profile.role:
-        return profile.role
-    return profile.display_name
 
 
 def decision_of(claim):
