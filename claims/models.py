@@ -1,4 +1,5 @@
 import re
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -186,15 +187,19 @@ class RatingScale(models.Model):
         form does not refuse it: the database constraint still holds at the write."""
         super().validate_constraints(exclude={*(exclude or ()), "is_active"})
 
+    @cached_property
+    def _review_values(self):
+        return [value for value in self.ratings.values_list("review_value", flat=True) if value is not None]
+
     @property
     def best_value(self):
-        values = [r.review_value for r in self.ratings.all() if r.review_value is not None]
-        return max(values, default=None)
+        """The highest ClaimReview value of the scale (ClaimReview's bestRating)."""
+        return max(self._review_values, default=None)
 
     @property
     def worst_value(self):
-        values = [r.review_value for r in self.ratings.all() if r.review_value is not None]
-        return min(values, default=None)
+        """The lowest ClaimReview value of the scale (ClaimReview's worstRating)."""
+        return min(self._review_values, default=None)
 
 
 class RatingQuerySet(models.QuerySet):

@@ -49,6 +49,7 @@ from .rendering import (
 from .search import is_search_cancelled, search_claims, search_deadline, validate_query
 from .security import client_ip
 from .structured_data import article_graph, claim_graph, ld_json_script
+from .templatetags.claims_tags import public_name
 from .validators import visible_text
 
 Status = Claim.Status
@@ -229,17 +230,6 @@ def statement_in_context(claim, before=CONTEXT_SENTENCES, after=CONTEXT_SENTENCE
                 [s.text for s in paragraph[here + 1 : here + 1 + after]],
             )
     return None
-
-
-def public_name(user):
-    """How readers see an editor: their profile's display name, or its role where the desk shows
-    roles (CLAIMS_SHOW_ROLES_NOT_NAMES); None for an account without a profile."""
-    profile = getattr(user, "editor_profile", None) if user is not None else None
-    if profile is None:
-        return None
-    if settings.CLAIMS_SHOW_ROLES_NOT_NAMES and profile.role:
-        return profile.role
-    return profile.display_name
 
 
 def decision_of(claim):

@@ -4,6 +4,7 @@ import html
 from urllib.parse import urlsplit
 
 from django import template
+from django.conf import settings
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -15,6 +16,19 @@ from claims.models import Claim, Evidence
 from claims.validators import visible_text
 
 register = template.Library()
+
+
+@register.filter
+def public_name(user):
+    """How readers see an editor: their profile's display name, or its role where the desk shows
+    roles (CLAIMS_SHOW_ROLES_NOT_NAMES); None for an account without a profile (never the
+    account's user name)."""
+    profile = getattr(user, "editor_profile", None) if user is not None else None
+    if profile is None:
+        return None
+    if settings.CLAIMS_SHOW_ROLES_NOT_NAMES and profile.role:
+        return profile.role
+    return profile.display_name
 
 
 @register.filter

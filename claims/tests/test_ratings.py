@@ -372,6 +372,8 @@ def test_a_signed_off_verdict_names_who_checked_and_who_approved_it(client, arti
     people = page.cssselect(".verdict-people")[0].text_content()
     assert "山田花子" in people and "佐藤太郎" in people
     assert "hanako" not in people and "taro" not in people
+    timeline = page.cssselect(".timeline .timeline-people")[0].text_content()
+    assert "山田花子" in timeline and "佐藤太郎" in timeline
     assert "正確" in page.cssselect(".verdict .rating")[0].text_content()
 
 
