@@ -13,7 +13,7 @@ kept. ``manage.py archive_evidence`` does the same synchronously.
 Drift: :func:`check_sources` (``manage.py check_links``) fetches each source again and compares
 it with its snapshot: gone (an HTTP error or no answer), moved (it now ends at another address),
 the excerpt no longer in its text (compared after NFKC, whitespace ignored) or its text changed
-beyond CLAIMS_DRIFT_MIN_RATIO. A change is kept as a ``check`` snapshot and waits in the review
+beyond CLAIMS_DRIFT_MIN_RATIO (a source that only timed out is asked again next time). A change is kept as a ``check`` snapshot and waits in the review
 queue (出典の変化) until an editor has looked; nothing about the claim changes by itself.
 """
 
@@ -271,6 +271,8 @@ def check_source(evidence):
     if old is None:
         return None
     page = fetch(evidence.url)
+    if page.timed_out:
+        return None  # slow today is not gone: the next check asks again
     new = snapshot_of(evidence, page, kind=Snapshot.Kind.CHECK)
     new.drift = drift_of(evidence, old, page, new)
     if not new.drift:

@@ -373,6 +373,7 @@ class Page:
     headers: tuple = ()
     body: bytes = b""
     error: str = ""
+    timed_out: bool = False
 
     @property
     def content_type(self):
@@ -392,7 +393,8 @@ def fetch_page(url, *, timeout, max_bytes):
         def read(response):
             body = response.read(max_bytes + 1)
             if deadline.expired:
-                return Page(url, error=problem_text(LinkResult(url, None, False, timed_out_after=timeout)))
+                result = LinkResult(url, None, False, timed_out_after=timeout)
+                return Page(url, error=problem_text(result), timed_out=True)
             page = Page(
                 url,
                 final_url=response.geturl(),
@@ -415,7 +417,7 @@ def fetch_page(url, *, timeout, max_bytes):
                 return read(error)
         except (OSError, ValueError, http.client.HTTPException) as error:
             result = fetch_failure(url, error, timeout=timeout, expired=deadline.expired)
-            return Page(url, error=problem_text(result))
+            return Page(url, error=problem_text(result), timed_out=result.timed_out_after is not None)
 
 
 def fetch_failure(url, error, *, timeout, expired):

@@ -447,11 +447,24 @@ class Evidence(models.Model):
         return self.claim.get_absolute_url()
 
 
+class SnapshotKind(models.TextChoices):
+    ARCHIVE = "archive", _("taken when cited")
+    CHECK = "check", _("taken by a link check")
+
+
+class SnapshotDrift(models.TextChoices):
+    NONE = "", _("unchanged")
+    GONE = "gone", _("the source is gone")
+    MOVED = "moved", _("the source moved to another address")
+    EXCERPT = "excerpt", _("the excerpt is no longer in the source")
+    CHANGED = "changed", _("the source's text changed")
+
+
 class SnapshotQuerySet(models.QuerySet):
     def kept(self):
         """The copies readers are offered: taken when the source was cited, with text or a Wayback URL."""
         readable = Q(status_code__gte=200, status_code__lt=300) & ~Q(text="")
-        return self.filter(readable | ~Q(wayback_url=""), kind=Snapshot.Kind.ARCHIVE)
+        return self.filter(readable | ~Q(wayback_url=""), kind=SnapshotKind.ARCHIVE)
 
     def drifted(self):
         """Changes of a source that no editor has looked at yet (the review queue's 出典の変化)."""
@@ -464,20 +477,12 @@ class Snapshot(models.Model):
     ``archive`` snapshots are taken when the source is cited (and by ``archive_evidence``); readers
     are offered the latest one. ``check`` snapshots are kept only when ``check_links`` found the
     source changed, gone or moved since; they wait in the review queue until an editor has looked.
-    The text is the page's main text as a extractor found it, shown to readers as plain text; the
+    The text is the page's main text as an extractor found it, shown to readers as plain text; the
     response itself is kept as a WARC record in the default storage.
     """
 
-    class Kind(models.TextChoices):
-        ARCHIVE = "archive", _("taken when cited")
-        CHECK = "check", _("taken by a link check")
-
-    class Drift(models.TextChoices):
-        NONE = "", _("unchanged")
-        GONE = "gone", _("the source is gone")
-        MOVED = "moved", _("the source moved to another address")
-        EXCERPT = "excerpt", _("the excerpt is no longer in the source")
-        CHANGED = "changed", _("the source's text changed")
+    Kind = SnapshotKind
+    Drift = SnapshotDrift
 
     evidence = models.ForeignKey(
         Evidence, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("evidence link")
@@ -515,10 +520,8 @@ class Snapshot(models.Model):
         verbose_name = _("snapshot")
         verbose_name_plural = _("snapshots")
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["archive", "check"]), name="snapshot_kind_known"),
-            models.CheckConstraint(
-                condition=Q(drift__in=["", "gone", "moved", "excerpt", "changed"]), name="snapshot_drift_known"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=SnapshotKind.values), name="snapshot_kind_known"),
+            models.CheckConstraint(condition=Q(drift__in=SnapshotDrift.values), name="snapshot_drift_known"),
         ]
         indexes = [models.Index(fields=["evidence", "kind", "-fetched_at"])]
 

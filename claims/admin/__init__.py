@@ -82,11 +82,16 @@ class EvidenceInline(admin.StackedInline):
         """The latest snapshot of the source (claims/archiving.py): its page, or why there is none."""
         if not obj or not obj.pk:
             return "—"
-        latest = obj.snapshots.filter(kind=Snapshot.Kind.ARCHIVE, url=obj.url).defer("text").first()
+        latest = (
+            obj.snapshots.filter(kind=Snapshot.Kind.ARCHIVE, url=obj.url)
+            .annotate(readable=Exists(Snapshot.objects.kept().filter(pk=OuterRef("pk"))))
+            .defer("text")
+            .first()
+        )
         if latest is None:
             return gettext("Not archived yet")
         when = timezone.localtime(latest.fetched_at).strftime("%Y-%m-%d %H:%M")
-        if Snapshot.objects.kept().filter(pk=latest.pk).exists():
+        if latest.readable:
             return format_html('<a href="{}">{}</a>', latest.reader_url, when)
         return format_html("{} · {}", when, latest.error or gettext("no text found in the page"))
 

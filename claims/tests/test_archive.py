@@ -8,6 +8,7 @@ import contextlib
 import datetime
 import io
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import lxml.html
@@ -71,6 +72,9 @@ class Source(BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.seen.append(self.path)
         status, body, headers = self.server.pages.get(self.path, (404, "<html><body>Not here</body></html>", {}))
+        if "sleep" in headers:  # a server that does not answer in time
+            time.sleep(headers["sleep"])
+            headers = {}
         data = body.encode()
         self.send_response(status)
         for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
@@ -308,6 +312,14 @@ def test_a_source_that_redirects_elsewhere_has_moved(source, article):
 def test_a_source_that_answers_404_is_gone(source, article):
     _claim, found = drift_after(source, article)
     assert [(s.drift, s.status_code) for s in found] == [(Snapshot.Drift.GONE, 404)]
+
+
+def test_a_source_that_only_timed_out_is_not_a_change(source, article, settings):
+    claim = claim_for(article, FUJI)
+    archiving.archive(cite(claim, source.url("/fuji")))
+    settings.CLAIMS_ARCHIVE_TIMEOUT = 0.5
+    source.pages["/fuji"] = (200, CHANGED, {"sleep": 1.5})
+    assert archiving.check_sources() == [] and not Snapshot.objects.drifted().exists()
 
 
 def test_an_unchanged_source_or_a_change_already_waiting_adds_nothing(source, article):
