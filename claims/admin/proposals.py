@@ -117,16 +117,37 @@ def proposed_statuses(queryset):
     ]
 
 
+PREVIEWS_SHOWN = 20
+
+
+def previews(queryset):
+    """The first proposals as readers will see them once approved, beside what they see now."""
+    shown = []
+    for proposal in queryset.select_related("claim", "claim__article", "claim__rating").order_by("pk")[:PREVIEWS_SHOWN]:
+        now, after, note_diff = proposal_preview(proposal)
+        sides = [(gettext("Readers see now"), now), (gettext("Readers will see once approved"), after)]
+        shown.append((proposal, sides, note_diff))
+    return shown
+
+
 def in_background(modeladmin, request, queryset, *, action, total):
     """Many proposals at once: a confirmation page (how many, which verdicts), then a job for the
     task worker and its page. Returns the response, or None for a selection small enough for the request."""
     if total <= settings.CLAIMS_SIGN_OFF_BACKGROUND:
         return None
+    return confirm_page(modeladmin, request, queryset, action=action, total=total, background=True)
+
+
+def confirm_page(modeladmin, request, queryset, *, action, total, background):
+    """The confirmation of many proposals at once: how many, which verdicts, the first of them as
+    readers will see them; confirmed, a background job (``background``) or None (do it now)."""
     # "Select all" of an unfiltered list takes the reviewed ones too: only the open ones are handled.
     queryset = queryset.filter(state=State.OPEN)
     chosen = queryset.count()
     form = SendBackForm(request.POST) if action == ProposalJob.Action.SEND_BACK and "confirm" in request.POST else None
     if "confirm" in request.POST and (form is None or form.is_valid()):
+        if not background:
+            return None
         job = proposal_job_start(
             proposal_ids=queryset.order_by("pk").values_list("pk", flat=True),
             action=action,
@@ -146,6 +167,9 @@ def in_background(modeladmin, request, queryset, *, action, total):
         "total": chosen,
         "left_out": total - chosen,
         "statuses": proposed_statuses(queryset),
+        "background": background,
+        "previews": previews(queryset) if action == ProposalJob.Action.APPROVE else [],
+        "previews_hidden": max(0, chosen - PREVIEWS_SHOWN) if action == ProposalJob.Action.APPROVE else 0,
         "form": form,
         "action": request.POST.get("action", ""),
         "job_action": action,
@@ -160,6 +184,11 @@ def in_background(modeladmin, request, queryset, *, action, total):
 def approve_action(modeladmin, request, queryset):
     total = queryset.count()
     response = in_background(modeladmin, request, queryset, action=ProposalJob.Action.APPROVE, total=total)
+    if response is None:
+        # A few: the same confirmation, showing each as readers will see it; approved in this request.
+        response = confirm_page(
+            modeladmin, request, queryset, action=ProposalJob.Action.APPROVE, total=total, background=False
+        )
     if response is not None:
         return response
     approved = 0

@@ -161,7 +161,8 @@ def render_text(html):
     parser = Visible()
     parser.feed(str(html))
     parser.close()
-    return "".join(parser.out)
+    # The word joiner that keeps a badge on its sentence's line is layout, not the article's text.
+    return "".join(parser.out).replace("\u2060", "")
 
 
 def in_rollback(function):

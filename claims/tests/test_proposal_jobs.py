@@ -213,7 +213,10 @@ def test_sending_a_batch_back_needs_a_comment_and_runs_in_the_background(batch, 
 def test_a_selection_within_the_threshold_is_approved_in_the_request(batch, approver, settings):
     settings.CLAIMS_SIGN_OFF_BACKGROUND = 10
     client = signed_in(approver)
-    url, response = choose_all(client, "approve_action", batch)
+    url, confirmation = choose_all(client, "approve_action", batch)
+    assert confirmation.status_code == 200 and not Proposal.objects.filter(state="approved").exists()
+    assert len(html(confirmation).cssselect(".proposal-preview")) == len(batch)  # each as readers will see it
+    response = client.post(url, post_data(page_form(confirmation, having="confirm"), confirm="yes"))
     assert response.status_code == 302
     assert not ProposalJob.objects.exists()
     assert not Proposal.objects.open().exists()

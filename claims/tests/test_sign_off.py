@@ -145,7 +145,7 @@ def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_agai
     )
     changelist = reverse("admin:claims_proposal_changelist")
     response = signed_in(chief).post(
-        changelist, {"action": "approve_action", "_selected_action": [proposal.pk]}, follow=True
+        changelist, {"action": "approve_action", "_selected_action": [proposal.pk], "confirm": "yes"}, follow=True
     )
     assert any("error" in css for css, _text in page_messages(response))
     claim.refresh_from_db()
@@ -221,7 +221,8 @@ def test_an_import_by_a_chief_editor_waits_for_another_chief_editor(claim, chief
     batch = signed_in(second_chief).get(reverse("admin:claims_proposal_changelist"), {"batch": proposal.batch})
     assert str(proposal.pk) in batch.content.decode()
     signed_in(second_chief).post(
-        reverse("admin:claims_proposal_changelist"), {"action": "approve_action", "_selected_action": [proposal.pk]}
+        reverse("admin:claims_proposal_changelist"),
+        {"action": "approve_action", "_selected_action": [proposal.pk], "confirm": "yes"},
     )
     claim.refresh_from_db()
     assert claim.verdict_note == NEW_NOTE

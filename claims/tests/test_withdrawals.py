@@ -306,7 +306,11 @@ def test_lengthening_one_sentence_leaves_the_other_claims_proposals_and_history_
     assert {c.pk: c.history.count() for c in claims[1:]} == history_before
     changelist = reverse("admin:claims_proposal_changelist")
     others = list(Proposal.objects.open().exclude(claim=claims[0]).values_list("pk", flat=True))
-    run_action(signed_in(second_chief), changelist, "approve_action", others)
+    client = signed_in(second_chief)
+    confirmation = run_action(client, changelist, "approve_action", others)
+    # Asked first, each shown as readers will see it once approved.
+    assert len(html.fromstring(confirmation.content.decode()).cssselect(".proposal-preview")) == 2
+    run_action(client, changelist, "approve_action", others, confirm="yes")
     assert Proposal.objects.filter(pk__in=others, state="approved").count() == 2
 
 
