@@ -132,3 +132,10 @@ def test_a_public_page_still_answers_304_rendered_or_stored(reader, essay, edge)
     stored = reader.get("/articles/test-article/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert rendered.status_code == stored.status_code == 304
     assert reader.get("/articles/test-article/", HTTP_IF_NONE_MATCH="*").status_code == 304
+
+
+@pytest.mark.parametrize("method", ["options", "delete", "post"])
+def test_other_methods_on_a_url_with_a_line_break_carry_no_key_from_it(reader, essay, edge, method):
+    response = getattr(reader, method)("/api/v1/articles/x%0Ay")
+    assert response.status_code in (200, 404, 405)
+    assert "xkey" not in response and "ETag" not in response
