@@ -7,6 +7,7 @@ number of claims, evidence links and tags.
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import Count, Min, Prefetch
 from django.http import HttpResponseRedirect
@@ -20,6 +21,8 @@ from taggit.models import Tag
 
 from . import ratelimit, text
 from .accountability import report_counts
+from .caching.pages import PAGE_TIMEOUT, code_release, page_scopes
+from .caching.revision import scope_labels
 from .models import Article, Claim, Evidence, StatusChange
 from .rendering import (
     article_body_html,
@@ -299,13 +302,26 @@ def public_sections():
     return [row["section"] for row in rows]
 
 
+def filter_choices(request):
+    """The claims list's tag and section choices: two aggregates over every public claim (half a
+    second at 100,000 claims on PostgreSQL), kept in the cache under the code release and the
+    revisions the list is keyed by, so a search page, which is not stored, does not pay them."""
+    key = f"claim-filter-choices:{code_release()}:{'.'.join(scope_labels(page_scopes(request)))}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = (list(public_tags()), public_sections())
+        cache.set(key, choices, PAGE_TIMEOUT)
+    return choices
+
+
 class ClaimListView(PublicMixin, ListView):
     template_name = "claims/claim_list.html"
     context_object_name = "claims"
     paginate_by = 50
 
     def get_form(self):
-        return ClaimFilterForm(self.request.GET or None, tags=public_tags(), sections=public_sections())
+        tags, sections = filter_choices(self.request)
+        return ClaimFilterForm(self.request.GET or None, tags=tags, sections=sections)
 
     def get_queryset(self):
         self.form = self.get_form()
