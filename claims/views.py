@@ -8,6 +8,7 @@ number of claims, evidence links and tags.
 from csp.decorators import csp
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -25,6 +26,8 @@ from taggit.models import Tag
 from . import ratelimit, share_cards, text
 from .accountability import report_counts
 from .api.annotations import plain_text
+from .caching.pages import PAGE_TIMEOUT, code_release, page_scopes
+from .caching.revision import scope_labels
 from .models import (
     AboutPage,
     Article,
@@ -394,13 +397,26 @@ def public_sections():
     return [row["section"] for row in rows]
 
 
+def filter_choices(request):
+    """The claims list's tag and section choices: two aggregates over every public claim (half a
+    second at 100,000 claims on PostgreSQL), kept in the cache under the code release and the
+    revisions the list is keyed by, so a search page, which is not stored, does not pay them."""
+    key = f"claim-filter-choices:{code_release()}:{'.'.join(scope_labels(page_scopes(request)))}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = (list(public_tags()), public_sections())
+        cache.set(key, choices, PAGE_TIMEOUT)
+    return choices
+
+
 class ClaimListView(PublicMixin, ListView):
     template_name = "claims/claim_list.html"
     context_object_name = "claims"
     paginate_by = 50
 
     def get_form(self):
-        return ClaimFilterForm(self.request.GET or None, tags=public_tags(), sections=public_sections())
+        tags, sections = filter_choices(self.request)
+        return ClaimFilterForm(self.request.GET or None, tags=tags, sections=sections)
 
     def get_queryset(self):
         self.form = self.get_form()

@@ -4,8 +4,11 @@ Every field is named here; nothing is serialized by ``fields = "__all__"``, so a
 a model (an internal note, a proposal, a reporter's address) never reaches the API by accident.
 """
 
+import datetime
+
 from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -165,19 +168,23 @@ class FilterText(serializers.CharField):
 
 
 class TimeInRange(serializers.DateTimeField):
-    """A time between the years 1900 and 9998: far enough from the calendar's ends that moving it
-    between time zones (which the field does) cannot overflow, and every real update is inside."""
+    """A time, held between the years 1900 and 9998: any time the schema allows is accepted, and
+    one nearer the calendar's ends (where moving it between time zones, as the field does,
+    overflowed into a 500) is taken as the nearest bound, which selects the same claims."""
 
-    default_error_messages = {"range": "Enter a time between the years 1900 and 9998."}
+    EARLIEST = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+    LATEST = datetime.datetime(9998, 12, 31, tzinfo=datetime.UTC)
 
     def to_internal_value(self, value):
         try:
-            time = super().to_internal_value(value)
-        except OverflowError:
-            self.fail("range")
-        if not 1900 <= time.year <= 9998:
-            self.fail("range")
-        return time
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.year < self.EARLIEST.year:
+            return self.EARLIEST
+        if parsed is not None and parsed.year > self.LATEST.year:
+            return self.LATEST
+        return super().to_internal_value(value)
 
 
 class ClaimFilterSerializer(serializers.Serializer):
@@ -193,7 +200,7 @@ class ClaimFilterSerializer(serializers.Serializer):
     tag = FilterText(max_length=100, help_text="A tag's slug.")
     section = FilterText(max_length=200, help_text="A section heading, exactly.")
     updated_since = TimeInRange(
-        required=False, help_text="Only claims saved at or after this time (ISO 8601, years 1900 to 9998)."
+        required=False, help_text="Only claims saved at or after this time (ISO 8601; before 1900 counts as 1900)."
     )
 
 

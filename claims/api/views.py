@@ -79,10 +79,12 @@ class PublicAPIView(generics.GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the rate limit first: a 304 counts too
+        if request.method not in ("GET", "HEAD"):
+            return  # a preflight or a refused method: no ETag, no keys
         self.check_public()
         self.answer_scopes = self.scopes()
         self.etag = content_etag("api", self.answer_scopes)
-        if request.method in ("GET", "HEAD") and etag_matches(request, self.etag):
+        if etag_matches(request, self.etag):
             raise NotModified
 
     def handle_exception(self, exc):

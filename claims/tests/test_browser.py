@@ -321,6 +321,7 @@ def page_paths(site):
         "claim": capital.get_absolute_url(),
         "lost-claim": site["lost"].get_absolute_url(),
         "index": "/claims/?q=%E9%A6%96%E9%83%BD",
+        "index-refused-search": "/claims/?q=" + urllib.request.quote(" ".join("あいうえおかきくけ")),
         "tag": f"/tags/{urllib.request.quote(tag.slug)}/",
         "not-found": "/no/such/page/",
         "method": "/method/",

@@ -91,3 +91,17 @@ def test_health_reports_a_cache_that_refuses_writes(settings):
     response = reader().get("/health/")
     assert response.status_code == 200
     assert response.json()["cache"] == "failing"
+
+
+def test_the_claims_lists_filter_choices_are_kept_until_an_edit_changes_them(claim):
+    import lxml.html
+
+    from claims.tests.factories import edit
+
+    def tag_choices():
+        page = lxml.html.fromstring(reader().get("/claims/", {"q": "富士山"}).content)
+        return [option.text_content() for option in page.cssselect("#id_tag option")][1:]
+
+    assert tag_choices() == []
+    edit(claim, tags=["地理"])
+    assert tag_choices() == ["地理"]

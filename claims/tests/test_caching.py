@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
@@ -124,7 +125,8 @@ def test_public_pages_run_a_fixed_number_of_queries(client, size, django_assert_
         (article.get_absolute_url(), 4),
         (reverse("claims:claim", args=[claim.pk]), 6),
         (reverse("claims:claim_list"), 7),
-        (reverse("claims:claim_list") + "?q=首都&status=verified", 7),
+        # A search on PostgreSQL runs under its own statement timeout: a savepoint, SET LOCAL, release.
+        (reverse("claims:claim_list") + "?q=首都&status=verified", 10 if connection.vendor == "postgresql" else 7),
         (reverse("claims:tag", args=[tag.slug]), 7),
     ]:
         cache.clear()

@@ -144,7 +144,7 @@ def test_a_thousand_query_strings_store_no_page_beyond_the_canonical_ones(home):
 
 
 def test_searches_and_invalid_filters_are_answered_but_not_stored(home, settings):
-    settings.CLAIMS_SEARCHES_PER_MINUTE = "1000/minute"  # many searches here; the search limit is test_ratelimit's
+    settings.CLAIMS_SEARCHES_PER_MINUTE = "1000/minute"  # the rate limit is test_search.py's
     client = reader()
     client.get("/claims/")
     before = stored_pages()

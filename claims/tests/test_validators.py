@@ -75,3 +75,19 @@ def test_a_csv_row_with_tag_characters_is_refused_and_writes_nothing():
         messages = [str(error) for error in report.errors]
     assert any("verdict_note" in m and "U+E0069" in m for m in messages), messages
     assert not Claim.objects.exists()
+
+
+def test_the_admins_article_form_refuses_tag_characters_naming_the_first():
+    from claims.roles import CHIEF_EDITORS
+    from claims.tests.factories import make_user
+
+    article = make_article()
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("chief", groups=[CHIEF_EDITORS]))
+    url = reverse("admin:claims_article_change", args=[article.pk])
+    data = {"title": f"題名{HIDDEN}", "slug": article.slug, "body": article.body, "language": "ja"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "U+E0069" in response.context["adminform"].form.errors["title"][0]
+    article.refresh_from_db()
+    assert article.title == "テスト記事"
