@@ -56,9 +56,12 @@ def create_roles(apps):
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # create_permissions skips an app without a models module; a migration's registry has none.
+        # Put back what was there, so the live registry (tests call this too) keeps its modules.
+        kept = app_config.models_module
+        app_config.models_module = kept or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = kept
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codes in ROLES.items():
