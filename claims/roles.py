@@ -58,7 +58,7 @@ def create_roles(apps):
     for app_config in apps.get_app_configs():
         # create_permissions skips an app without a models module; a migration's registry has none.
         # Put back what was there, so the live registry (tests call this too) keeps its modules.
-        kept = app_config.models_module
+        kept = getattr(app_config, "models_module", None)
         app_config.models_module = kept or True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = kept

@@ -19,7 +19,7 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, CharField, F, Func, Q, Value
+from django.db.models import BooleanField, CharField, F, Func, Value
 from django.utils.translation import gettext_lazy as _
 
 MAX_WORDS = 8
@@ -124,17 +124,12 @@ class ContainsAll(Func):
 
 
 def search_claims(queryset, query):
-    """Claims whose statement or verdict note (or rating label) contains every word of ``query``, widths folded.
+    """Claims whose statement or verdict note contains every word of ``query``, widths folded.
     ``query`` is one that :func:`validate_query` accepted."""
     words = search_words(query)
     if not words:
         return queryset
-    # A rating's label (Japanese or English) names a rating, not words of the text: a search for
-    # ほぼ正確 also finds the claims so rated (in the same query, through the rating's row).
-    rated = Q()
-    for word in words:
-        rated &= Q(rating__label_ja__icontains=word) | Q(rating__label_en__icontains=word)
-    return queryset.filter(ContainsAll(words) | rated)
+    return queryset.filter(ContainsAll(words))
 
 
 @contextlib.contextmanager

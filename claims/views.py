@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -346,14 +347,11 @@ class ClaimFilterForm(forms.Form):
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     section = forms.ChoiceField(label=_("Section"), required=False)
 
-    def __init__(self, *args, tags=(), sections=(), **kwargs):
+    def __init__(self, *args, tags=(), sections=(), ratings=(), **kwargs):
         super().__init__(*args, **kwargs)
         everything = ("", _("All"))
         self.fields["status"].choices = [everything, *Status.choices]
-        self.fields["rating"].choices = [
-            everything,
-            *((r.code, r.label) for r in Rating.objects.active().exclude(status=Rating.NOT_A_CLAIM)),
-        ]
+        self.fields["rating"].choices = [everything, *ratings]
         self.fields["tag"].choices = [everything, *((tag.slug, tag.name) for tag in tags)]
         self.fields["section"].choices = [everything, *((section, section) for section in sections)]
 
@@ -397,14 +395,21 @@ def public_sections():
     return [row["section"] for row in rows]
 
 
+def public_ratings():
+    """The active scale's ratings a claim can carry, as (code, label) in the page's language."""
+    return [(r.code, r.label) for r in Rating.objects.active().exclude(status=Rating.NOT_A_CLAIM)]
+
+
 def filter_choices(request):
-    """The claims list's tag and section choices: two aggregates over every public claim (half a
-    second at 100,000 claims on PostgreSQL), kept in the cache under the code release and the
-    revisions the list is keyed by, so a search page, which is not stored, does not pay them."""
-    key = f"claim-filter-choices:{code_release()}:{'.'.join(scope_labels(page_scopes(request)))}"
+    """The claims list's tag, section and rating choices: two aggregates over every public claim
+    (half a second at 100,000 claims on PostgreSQL) and the scale, kept in the cache under the code
+    release, the language and the revisions the list is keyed by (a scale's change moves them all),
+    so a search page, which is not stored, does not pay them."""
+    scopes = ".".join(scope_labels(page_scopes(request)))
+    key = f"claim-filter-choices:{code_release()}:{translation.get_language()}:{scopes}"
     choices = cache.get(key)
     if choices is None:
-        choices = (list(public_tags()), public_sections())
+        choices = (list(public_tags()), public_sections(), public_ratings())
         cache.set(key, choices, PAGE_TIMEOUT)
     return choices
 
@@ -415,8 +420,8 @@ class ClaimListView(PublicMixin, ListView):
     paginate_by = 50
 
     def get_form(self):
-        tags, sections = filter_choices(self.request)
-        return ClaimFilterForm(self.request.GET or None, tags=tags, sections=sections)
+        tags, sections, ratings = filter_choices(self.request)
+        return ClaimFilterForm(self.request.GET or None, tags=tags, sections=sections, ratings=ratings)
 
     def get_queryset(self):
         self.form = self.get_form()
