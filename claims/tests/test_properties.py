@@ -161,7 +161,8 @@ def render_text(html):
     parser = Visible()
     parser.feed(str(html))
     parser.close()
-    return "".join(parser.out)
+    # The word joiner before each badge is the badge's: it keeps the badge on its sentence's line.
+    return "".join(parser.out).replace("\u2060", "")
 
 
 def in_rollback(function):
