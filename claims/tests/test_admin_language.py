@@ -9,7 +9,6 @@ import re
 import lxml.html
 import pytest
 from axes.models import AccessAttempt
-from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.test import Client
@@ -18,7 +17,7 @@ from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from claims.models import Evidence
-from claims.roles import CHIEF_EDITORS, EDITORS, create_roles
+from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import add_evidence, claim_for, csv_bytes, csv_row, make_article, make_user
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +44,6 @@ ENGLISH_NAMES = [
 
 @pytest.fixture
 def root():
-    create_roles(apps)
     client = Client(raise_request_exception=False)
     client.force_login(make_user("root", superuser=True))
     client.cookies["django_language"] = "ja"
