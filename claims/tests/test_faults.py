@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def article():
+    """The essay itself: the home page shows the article with this slug."""
     return make_article(slug="hundred-model-war")
 
 
