@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from claims.models import EVIDENCE_FIELDS, Claim, Evidence
+from claims.models import Claim, Evidence
 
 COLUMNS = [
     "id",
@@ -635,11 +635,6 @@ class Echo:
 
 # ---------------------------------------------------------------------------------------------
 # Rows
-
-
-def evidence_values(link):
-    """The CSV-carried fields of an Evidence object as a dict."""
-    return {name: getattr(link, name) for name in EVIDENCE_FIELDS}
 
 
 def japanese_cells(cells):
