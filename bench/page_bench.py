@@ -63,7 +63,7 @@ def prepare():
     django.setup()
     from django.core.management import call_command
 
-    from claims.sampledata import make_sample_article
+    from claims.tests.sampledata import make_sample_article
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/render_bench.py [--sizes 10,100,1000] [--rounds 20]
 
-For each size the same generated text (claims.sampledata) is rendered with no claims ("bare") and
+For each size the same generated text (claims.tests.sampledata) is rendered with no claims ("bare") and
 with a claim on every sentence, through the whole middleware stack with the test client; each
 case is the fastest of ``--rounds``, the cases taking turns within a round:
 
@@ -86,7 +86,7 @@ def main():
         from claims import rendering, services, text
         from claims.caching.pages import local_pages
         from claims.caching.revision import content_changed
-        from claims.sampledata import make_sample_article
+        from claims.tests.sampledata import make_sample_article
 
         def empty():  # as after a deploy: nothing stored, nothing in this process
             cache.clear()

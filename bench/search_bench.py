@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/search_bench.py [--sqlite-claims 5000] [--pg-claims 100000] [--rounds 9] [--skip-pg]
 
-Two databases, each built afresh with the sample-data builders (claims/sampledata.py, articles of
+Two databases, each built afresh with the sample-data builders (claims/tests/sampledata.py, articles of
 5,000 claims, every sentence a claim with a verdict note):
 - SQLite: the essay (manage.py load_essay) plus --sqlite-claims claims;
 - PostgreSQL (127.0.0.1:5432, database hm_search_bench, dropped and made again): --pg-claims
@@ -56,7 +56,7 @@ def build(claims, *, essay):
     from django.core.management import call_command
 
     from claims.models import Claim
-    from claims.sampledata import make_sample_article
+    from claims.tests.sampledata import make_sample_article
 
     call_command("collectstatic", interactive=False, verbosity=0)  # the pages name hashed static files
     call_command("migrate", verbosity=0)

@@ -61,7 +61,7 @@ def main():
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
 
-    from claims.sampledata import make_sample_article
+    from claims.tests.sampledata import make_sample_article
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)

@@ -53,12 +53,6 @@ def correction_entries(*, claim=None, article=None):
     return sorted(entries, key=lambda entry: entry["when"], reverse=True)
 
 
-def last_correction(article):
-    """When the article (its text or one of its verdicts) was last corrected, or None."""
-    entries = correction_entries(article=article)
-    return entries[0]["when"] if entries else None
-
-
 class CorrectionsView(TemplateView):
     template_name = "claims/corrections.html"
 

@@ -65,10 +65,6 @@ class VisibleTextValidator:
 validate_visible_text = VisibleTextValidator()
 
 
-def has_hidden_chars(value):
-    return bool(HIDDEN_CHARS.search(str(value or "")))
-
-
 def char_name(char):
     """ "U+202E RIGHT-TO-LEFT OVERRIDE": the code point and, when it has one, the Unicode name."""
     name = unicodedata.name(char, "")

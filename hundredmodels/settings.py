@@ -197,7 +197,7 @@ DATABASES = {
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            # A Redis that is down is a cache miss, never an error page (claims/cache.py).
+            # A Redis that is down is a cache miss, never an error page (claims/caching/backend.py).
             "BACKEND": "claims.caching.backend.ResilientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": "hundredmodels",

@@ -1,28 +1,24 @@
-"""The editors' workspace: claims, the review queue, the status history, articles and tags.
+"""The editors' workspace: claims, the review queue and the status history.
 
 Every save here hands its change to the services (``claims.services``): the claim form and its
 evidence inline together as one ``ClaimChange``, the bulk actions as a batch, an article's text
-through ``article_update``, which re-anchors its claims. Forms, filters, actions, versions and
-CSV import/export live in the modules beside this one.
+through ``article_update``, which re-anchors its claims. The claim form's inlines, articles, tags,
+forms, filters, actions, versions and CSV import/export live in the modules beside this one.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.forms import Textarea
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from claims import services
 from claims.models import (
-    EVIDENCE_FIELDS,
-    Article,
     Claim,
     Evidence,
     Proposal,
@@ -30,11 +26,11 @@ from claims.models import (
     Snapshot,
     StatusChange,
 )
-from claims.services.tags import tag_save, tags_delete
 from claims.templatetags.claims_tags import status_badge
 from claims.text import sentences
 
-from .actions import change_status_action, create_claims_action, mark_claim_action, mark_not_claim_action
+from .actions import change_status_action, mark_claim_action, mark_not_claim_action
+from .articles import ArticleAdmin  # noqa: F401 - registers the article admin
 from .filters import (
     DueForRecheckFilter,
     EvidenceFilter,
@@ -43,115 +39,20 @@ from .filters import (
     SectionFilter,
     UnratedFilter,
 )
-from .forms import ArticleAdminForm, ClaimAdminForm, EvidenceFormSet, TagForm, formset_evidence
+from .forms import ClaimAdminForm, formset_evidence
 from .importexport import ClaimImportExportMixin
+from .inlines import STANCE_FOR_STATUS, EvidenceInline, StatusChangeInline
 from .libraries import DeskUserAdmin  # noqa: F401 - registers the libraries' screens with our labels
 from .notices import proposal_message
 from .proposals import ProposalAdmin  # noqa: F401 - registers the sign-off list
 from .reports import ReportAdmin, open_reports  # noqa: F401 - ReportAdmin registers the readers' reports
 from .sources import SnapshotAdmin  # noqa: F401 - registers the changes of sources (出典の変化)
 from .standards import AboutPageAdmin, EditorProfileAdmin, RatingScaleAdmin  # noqa: F401 - registers them
-from .versions import ArticleVersionAdmin, ClaimVersionAdmin, GuardedVersionAdmin, delete_selected
+from .tags import TagAdmin  # noqa: F401 - registers the tag admin
+from .versions import ClaimVersionAdmin, delete_selected
 
 Status = Claim.Status
 Stance = Evidence.Stance
-
-# The stance a new evidence row starts with when the claim's status needs one (the workflow's rules:
-# verified needs a supporting link, disputed a refuting or context link).
-STANCE_FOR_STATUS = {Status.VERIFIED: Stance.SUPPORTS, Status.DISPUTED: Stance.REFUTES}
-
-
-class EvidenceInline(admin.StackedInline):
-    model = Evidence
-    formset = EvidenceFormSet
-    extra = 1
-    fields = [
-        ("stance", "url"),
-        ("title", "publisher"),
-        ("published", "accessed"),
-        "archive_url",
-        "excerpt",
-        "link_check",
-        "saved_copy",
-    ]
-    readonly_fields = ["link_check", "saved_copy"]
-    show_change_link = False
-
-    @admin.display(description=_("Saved copy"))
-    def saved_copy(self, obj):
-        """The latest snapshot of the source (claims/archiving.py): its page, or why there is none."""
-        if not obj or not obj.pk:
-            return "—"
-        latest = (
-            obj.snapshots.filter(kind=Snapshot.Kind.ARCHIVE, url=obj.url)
-            .annotate(readable=Exists(Snapshot.objects.kept().filter(pk=OuterRef("pk"))))
-            .defer("text")
-            .first()
-        )
-        if latest is None:
-            return gettext("Not archived yet")
-        when = timezone.localtime(latest.fetched_at).strftime("%Y-%m-%d %H:%M")
-        if latest.readable:
-            return format_html('<a href="{}">{}</a>', latest.reader_url, when)
-        return format_html("{} · {}", when, latest.error or gettext("no text found in the page"))
-
-    @admin.display(description=_("link check"))
-    def link_check(self, obj):
-        """What manage.py check_links last found, and the archived copy to use when the link is dead."""
-        if not obj or not obj.pk or obj.link_status == Evidence.LinkStatus.UNCHECKED:
-            return gettext("Not checked yet")
-        found = format_html(
-            '<span class="link-{}">{}</span>{} · {}',
-            obj.link_status,
-            obj.get_link_status_display(),
-            format_html(" ({})", obj.link_status_code or obj.link_error) if obj.link_status != "ok" else "",
-            timezone.localtime(obj.link_checked_at).strftime("%Y-%m-%d %H:%M") if obj.link_checked_at else "—",
-        )
-        if obj.link_status == Evidence.LinkStatus.OK:
-            return found
-        if obj.archive_url:
-            return format_html(
-                '{} — {} <a href="{}" rel="noopener noreferrer">{}</a>',
-                found,
-                gettext("use the archived copy:"),
-                obj.archive_url,
-                obj.archive_url,
-            )
-        return format_html("{} — {}", found, gettext("no archived copy: find one or replace the link."))
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-
-        class EvidenceForm(formset.form):
-            def has_changed(self):
-                """A new row with nothing typed in it is untouched, whichever stance it shows (the
-                stance follows the claim's status, on the page and in claim-form.js)."""
-                if not self.instance.pk and self.is_bound:
-                    typed = [self.data.get(self.add_prefix(name), "") for name in EVIDENCE_FIELDS if name != "stance"]
-                    if not any(str(value).strip() for value in typed):
-                        return False
-                return super().has_changed()
-
-        formset.form = EvidenceForm
-        EvidenceForm.base_fields["excerpt"].widget = Textarea(attrs={"rows": 2})
-        return formset
-
-
-class StatusChangeInline(admin.TabularInline):
-    """The status history, read-only: it is never edited or deleted through the admin."""
-
-    model = StatusChange
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "from_status", "to_status", "note", "user", "via"]
-    readonly_fields = fields
-    ordering = ["-created_at", "-pk"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,174 +440,3 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# ---------------------------------------------------------------------------------------------
-# Articles
-
-
-@admin.register(Article)
-class ArticleAdmin(ArticleVersionAdmin):
-    list_display = ["title", "slug", "is_published", "published_at", "claim_count", "updated_at"]
-    list_filter = ["is_published", "language"]
-    search_fields = ["title", "lead", "body"]
-    readonly_fields = ["preview", "coverage"]
-    actions = [create_claims_action]
-    form = ArticleAdminForm
-    fields = [
-        "title",
-        "slug",
-        "lead",
-        "body",
-        "preview",
-        "correction_note",
-        "language",
-        "is_published",
-        "published_at",
-        "written",
-        "coverage",
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(claim_total=Count("claims", filter=Q(claims__is_claim=True)))
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        """The slug is not filled in from the title: a Japanese title would give ``ai`` or nothing.
-        The editor writes one, with a hint beside the field."""
-        form = super().get_form(request, obj, change=change, **kwargs)
-        slug = form.base_fields.get("slug")
-        if slug is not None:
-            slug.help_text = gettext(
-                "The article’s address: lower-case Latin letters, digits and hyphens, for example "
-                "hundred-model-war for /articles/hundred-model-war/. Write it yourself: it is not made from a "
-                "Japanese title."
-            )
-            slug.widget.attrs.setdefault("placeholder", "hundred-model-war")
-        return form
-
-    @admin.display(description=_("preview"))
-    def preview(self, obj):
-        """The saved article as readers will see it, badges included; a draft opens for editors only."""
-        if not obj or not obj.pk:
-            return gettext("Save the article to preview it.")
-        text = (
-            gettext("Open the saved article as readers see it")
-            if obj.is_published
-            else gettext("Preview the saved draft (only editors can open it)")
-        )
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), text)
-
-    @admin.display(description=_("claims"), ordering="claim_total")
-    def claim_count(self, obj):
-        return obj.claim_total
-
-    @admin.display(description=_("coverage"))
-    def coverage(self, obj):
-        if not obj.pk:
-            return "—"
-        cov = services.article_coverage(obj)
-        changelist = reverse("admin:claims_claim_changelist")
-        cells = [
-            format_html(
-                '<li><a href="{}?article__id__exact={}&status__exact={}">{}</a>: {}</li>',
-                changelist,
-                obj.pk,
-                status,
-                status_badge(status),
-                count,
-            )
-            for status, count in cov.by_status.items()
-        ]
-        return format_html(
-            '<ul class="coverage"><li>{}: {}</li>{}<li>{}: {}</li><li><strong>{}: {}</strong></li><li>{}: {}</li>'
-            '<li><a href="{}?why=sign_off&article__id__exact={}">{}</a>: {}</li>'
-            '<li><a href="{}?rated=no&article__id__exact={}">{}</a>: {}</li></ul>',
-            gettext("Statements"),
-            cov.statements,
-            format_html_join("", "{}", ((cell,) for cell in cells)),
-            gettext("Not a claim"),
-            cov.not_claims,
-            gettext("Statements not yet decided"),
-            cov.undecided,
-            gettext("Unanchored claims"),
-            cov.unanchored,
-            reverse("admin:claims_reviewqueueitem_changelist"),
-            obj.pk,
-            gettext("Awaiting sign-off"),
-            cov.awaiting_sign_off,
-            changelist,
-            obj.pk,
-            gettext("Decided but not rated"),
-            cov.unrated,
-        )
-
-    def save_model(self, request, obj, form, change):
-        report = services.article_update(
-            article=obj, user=request.user, correction_note=form.cleaned_data.get("correction_note")
-        )
-        self._report_edit(request, report)
-
-    def _report_edit(self, request, report):
-        """Exactly what this save did to the article's claims."""
-
-        def listing(claims):
-            return ", ".join(f"#{claim.pk}" for claim in claims)
-
-        if report.moved:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d claim moved with its sentence: %(claims)s.",
-                    "%(count)d claims moved with their sentences: %(claims)s.",
-                    len(report.moved),
-                )
-                % {"count": len(report.moved), "claims": listing(report.moved)},
-                messages.INFO,
-            )
-        if report.reworded:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d claim’s sentence was reworded, so it went back to review: %(claims)s.",
-                    "%(count)d claims’ sentences were reworded, so they went back to review: %(claims)s.",
-                    len(report.reworded),
-                )
-                % {"count": len(report.reworded), "claims": listing(report.reworded)},
-                messages.WARNING,
-            )
-        if report.unanchored:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d claim lost its place in the text and is now unanchored; see the review queue: %(claims)s.",
-                    "%(count)d claims lost their place in the text and are now unanchored; see the review queue: %(claims)s.",
-                    len(report.unanchored),
-                )
-                % {"count": len(report.unanchored), "claims": listing(report.unanchored)},
-                messages.WARNING,
-            )
-
-
-# ---------------------------------------------------------------------------------------------
-# Tags: versioned like claims (deleting keeps a version to recover, with the tag's uses), and
-# names refuse invisible control characters like every other text readers see.
-
-
-admin.site.unregister(Tag)
-
-
-@admin.register(Tag)
-class TagAdmin(GuardedVersionAdmin, TaggitTagAdmin):
-    form = TagForm
-
-    def save_model(self, request, obj, form, change):
-        tag_save(tag=obj)
-
-    def delete_model(self, request, obj):
-        self._snapshot_before_delete(request, [obj])
-        tags_delete(tags=[obj])
-
-    def delete_queryset(self, request, queryset):
-        tags = list(queryset)
-        self._snapshot_before_delete(request, tags)
-        tags_delete(tags=tags)

@@ -253,7 +253,7 @@ class ResilientRedisCache(RedisCache):
             return fallback
 
     # The content revision that every app server reads before serving a cached page
-    # (claims/freshness.py): kept as a plain string, outside the pickled values.
+    # (claims/caching/revision.py): kept as a plain string, outside the pickled values.
 
     def get_revision(self, key):
         """The stored revision value, or None when there is none or Redis cannot be reached."""

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from taggit.models import TaggedItem
 
 from claims.csv import format as csvformat
-from claims.models import Claim, Evidence
+from claims.models import EVIDENCE_FIELDS, Claim, Evidence
 
 CHUNK = 2000
 CLAIM_FIELDS = [
@@ -48,9 +48,7 @@ def claim_rows(queryset=None, *, japanese=False):
     for batch in _batches(claims.iterator(chunk_size=CHUNK), CHUNK):
         ids = [claim.pk for claim in batch]
         links, tags = defaultdict(list), defaultdict(list)
-        for link in (
-            Evidence.objects.filter(claim_id__in=ids).order_by("pk").values("claim_id", *csvformat.EVIDENCE_FIELDS)
-        ):
+        for link in Evidence.objects.filter(claim_id__in=ids).order_by("pk").values("claim_id", *EVIDENCE_FIELDS):
             links[link["claim_id"]].append(link)
         for object_id, name in (
             TaggedItem.objects.filter(content_type=content_type, object_id__in=ids)

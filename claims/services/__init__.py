@@ -1,7 +1,8 @@
 """The write path: every change readers could see goes through these functions.
 
-``workflow`` holds the claims' rules and :func:`claims_apply`, the one function that writes
-claims, evidence, tags, history and versions; ``anchoring`` decides where a claim sits in its
+``workflow`` holds :func:`claims_apply`, the one function that writes claims, evidence, tags,
+history and versions, whose steps live beside it by job (``rules``, ``plan``, ``write``,
+``proposals``); ``anchoring`` decides where a claim sits in its
 article's text; ``articles`` saves articles and re-anchors their claims through the workflow.
 """
 

@@ -4,7 +4,7 @@ A deletion keeps a snapshot (a django-reversion revision of the claim, its evide
 history) and leaves a :class:`Withdrawal`, so the claim's address says what happened to it and
 訂正履歴 lists it. A recovery takes only a claim's own deletion snapshot, brings it back through
 the write path and writes a history row. With sign-off on, both are proposals another chief editor
-approves (:func:`claims.services.workflow.proposal_approve`).
+approves (:func:`claims.services.proposals.proposal_approve`).
 """
 
 from django.contrib.contenttypes.models import ContentType

@@ -1,4 +1,43 @@
+"""Fixtures shared by the test modules: an article, a claim on it and the editors' roles.
+
+Users are built with the roles function (claims.tests.factories.make_user calls it), never taken
+from what a migration left behind, so the tests pass in any order (pytest-randomly shuffles them).
+"""
+
 import pytest
+
+from claims.roles import CHIEF_EDITORS, EDITORS
+from claims.tests.factories import claim_for, make_article, make_user
+
+FUJI = "富士山は日本一高い山です。"
+
+
+@pytest.fixture
+def article(db):
+    """A published article (slug test-article, as csv_row names it), a claim on each statement."""
+    return make_article()
+
+
+@pytest.fixture
+def claim(article):
+    """The pending claim on the Fuji sentence."""
+    return claim_for(article, FUJI)
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("hanako", groups=[EDITORS])
+
+
+@pytest.fixture
+def chief(db):
+    return make_user("taro", groups=[CHIEF_EDITORS])
+
+
+@pytest.fixture
+def second_chief(db):
+    """Another chief editor, for the two-person sign-off."""
+    return make_user("jiro", groups=[CHIEF_EDITORS])
 
 
 @pytest.fixture(scope="module")

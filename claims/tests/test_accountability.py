@@ -37,6 +37,7 @@ def no_rate_left_over():
 
 @pytest.fixture
 def article():
+    """The essay itself: the home page shows the article with this slug."""
     return make_article(slug="hundred-model-war")
 
 

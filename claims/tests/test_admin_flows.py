@@ -25,13 +25,11 @@ from claims import services
 from claims.csv import exporting, importing
 from claims.csv import format as csvformat
 from claims.models import Claim, Evidence, StatusChange
-from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import (
     add_evidence,
     claim_for,
     edit,
     links_of,
-    make_article,
     make_status,
     make_user,
     rating,
@@ -70,21 +68,6 @@ def levels(response):
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures
-
-
-@pytest.fixture
-def article():
-    return make_article()
-
-
-@pytest.fixture
-def editor():
-    return make_user("hanako", groups=[EDITORS])
-
-
-@pytest.fixture
-def chief():
-    return make_user("chief", groups=[CHIEF_EDITORS])
 
 
 def browser_client(user):

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from claims.csv.format import parse_date
 from claims.models import Claim, Evidence
-from claims.roles import EDITORS
 from claims.tests.factories import add_evidence, claim_for, make_article, make_user, make_verified, page_data
 from claims.tests.pages import page_form, parse, post_data
 
@@ -20,19 +19,10 @@ Status = Claim.Status
 
 
 @pytest.fixture
-def article():
-    return make_article()
-
-
-@pytest.fixture
-def claim(article):
-    return claim_for(article, "富士山は日本一高い山です。")
-
-
-@pytest.fixture
-def editor():
+def as_editor(editor):
+    """A browser signed in as the editor of conftest.py."""
     client = Client(raise_request_exception=False)
-    client.force_login(make_user("hanako", groups=[EDITORS]))
+    client.force_login(editor)
     return client
 
 
@@ -48,21 +38,21 @@ def text_of(html):
 # 1. Tags as Japanese is typed
 
 
-def test_japanese_commas_separate_tags_in_the_admin_as_in_the_csv(editor, claim):
-    form = page_form(editor.get(change_url(claim)), having="tags")
-    response = editor.post(change_url(claim), post_data(form, tags="研究史、日本，モデル, 研究史"))
+def test_japanese_commas_separate_tags_in_the_admin_as_in_the_csv(as_editor, claim):
+    form = page_form(as_editor.get(change_url(claim)), having="tags")
+    response = as_editor.post(change_url(claim), post_data(form, tags="研究史、日本，モデル, 研究史"))
     assert response.status_code == 302, response.content.decode()[:2000]
     claim.refresh_from_db()
     assert sorted(claim.tags.names()) == ["モデル", "日本", "研究史"]
     # The form shows them back so that saving again changes nothing.
-    form = page_form(editor.get(change_url(claim)), having="tags")
+    form = page_form(as_editor.get(change_url(claim)), having="tags")
     assert form["tags"] == ["モデル、日本、研究史"]
-    editor.post(change_url(claim), post_data(form))
+    as_editor.post(change_url(claim), post_data(form))
     assert sorted(claim.tags.names()) == ["モデル", "日本", "研究史"]
 
 
-def test_the_tag_autocomplete_splits_on_japanese_commas(editor, claim):
-    page = editor.get(change_url(claim)).content.decode()
+def test_the_tag_autocomplete_splits_on_japanese_commas(as_editor, claim):
+    page = as_editor.get(change_url(claim)).content.decode()
     assert "admin-extra/tags.js" in page and 'data-tag-input="1"' in page
     from django.contrib.staticfiles import finders
 
@@ -75,9 +65,9 @@ def test_the_tag_autocomplete_splits_on_japanese_commas(editor, claim):
 # 2. Errors where the eye is
 
 
-def test_a_refused_save_names_the_rule_at_the_top_and_beside_the_status(editor, claim):
-    form = page_form(editor.get(change_url(claim)), having="status")
-    response = editor.post(change_url(claim), post_data(form, status="verified"))
+def test_a_refused_save_names_the_rule_at_the_top_and_beside_the_status(as_editor, claim):
+    form = page_form(as_editor.get(change_url(claim)), having="status")
+    response = as_editor.post(change_url(claim), post_data(form, status="verified"))
     assert response.status_code == 200
     page = response.content.decode()
     rule = response.context["inline_admin_formsets"][0].formset.non_form_errors()[0]
@@ -91,39 +81,39 @@ def test_a_refused_save_names_the_rule_at_the_top_and_beside_the_status(editor, 
     assert claim.status == Status.PENDING
 
 
-def test_a_new_evidence_row_starts_with_the_stance_the_status_needs(editor, claim):
+def test_a_new_evidence_row_starts_with_the_stance_the_status_needs(as_editor, claim):
     make_verified(claim)
-    response = editor.get(change_url(claim))
+    response = as_editor.get(change_url(claim))
     extra = response.context["inline_admin_formsets"][0].formset.forms[-1]
     assert not extra.instance.pk
     assert extra["stance"].value() == Evidence.Stance.SUPPORTS
     assert re.search(r'<option value="supports" selected>', response.content.decode())
     # Saving the page untouched does not turn the blank row into a link.
-    response = editor.post(change_url(claim), page_data(response))
+    response = as_editor.post(change_url(claim), page_data(response))
     assert response.status_code == 302
     assert claim.evidence.count() == 1
 
 
-def test_the_blank_row_the_script_followed_to_the_new_status_counts_as_untouched(editor, claim):
+def test_the_blank_row_the_script_followed_to_the_new_status_counts_as_untouched(as_editor, claim):
     add_evidence(claim, stance=Evidence.Stance.SUPPORTS)
-    response = editor.get(change_url(claim))
+    response = as_editor.get(change_url(claim))
     data = page_data(response)
     blank = int(data["evidence-TOTAL_FORMS"]) - 1
     # The editor picks verified; claim-form.js sets the blank row's stance to supports.
     data.update({"status": "verified", f"evidence-{blank}-stance": "supports"})
-    response = editor.post(change_url(claim), data)
+    response = as_editor.post(change_url(claim), data)
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     claim.refresh_from_db()
     assert claim.status == Status.VERIFIED and claim.evidence.count() == 1
 
 
-def test_a_pending_claim_keeps_the_ordinary_default_stance(editor, claim):
-    extra = editor.get(change_url(claim)).context["inline_admin_formsets"][0].formset.forms[-1]
+def test_a_pending_claim_keeps_the_ordinary_default_stance(as_editor, claim):
+    extra = as_editor.get(change_url(claim)).context["inline_admin_formsets"][0].formset.forms[-1]
     assert extra["stance"].value() == Evidence.Stance.CONTEXT
 
 
-def test_the_claim_form_gives_its_script_the_stored_status_and_note(editor, claim):
-    page = editor.get(change_url(claim)).content.decode()
+def test_the_claim_form_gives_its_script_the_stored_status_and_note(as_editor, claim):
+    page = as_editor.get(change_url(claim)).content.decode()
     assert "admin-extra/claim-form.js" in page
     assert '"verified": "supports"' in page  # the stances the script applies
     assert '<script id="claim-stored" type="application/json">' in page
@@ -133,29 +123,29 @@ def test_the_claim_form_gives_its_script_the_stored_status_and_note(editor, clai
 NOTE_QUESTION = "公開の判定メモは変更されていません"
 
 
-def test_an_untouched_note_is_asked_about_only_once_a_save_would_go_through(editor, claim):
-    data = page_data(editor.get(change_url(claim)))
+def test_an_untouched_note_is_asked_about_only_once_a_save_would_go_through(as_editor, claim):
+    data = page_data(as_editor.get(change_url(claim)))
     blank = int(data["evidence-TOTAL_FORMS"]) - 1
     # verified without a supporting link: the rule is named, and no question comes before it.
     data.update({"status": "verified", "note_unchanged": "ask"})
-    refused = editor.post(change_url(claim), data)
+    refused = as_editor.post(change_url(claim), data)
     assert refused.status_code == 200
     assert NOTE_QUESTION not in refused.content.decode() and "claim-stored" in refused.content.decode()
     # With the link the save would go through: the question, once, and nothing is saved.
     data.update({f"evidence-{blank}-stance": "supports", f"evidence-{blank}-url": "https://example.com/a"})
-    asked = editor.post(change_url(claim), data)
+    asked = as_editor.post(change_url(claim), data)
     assert asked.status_code == 200 and NOTE_QUESTION in asked.content.decode()
     assert '"asked": true' in asked.content.decode()
     claim.refresh_from_db()
     assert claim.status == Status.PENDING and not claim.evidence.exists()
     # Saving again (the script sends no question on the question's page) saves.
     del data["note_unchanged"]
-    assert editor.post(change_url(claim), data).status_code == 302
+    assert as_editor.post(change_url(claim), data).status_code == 302
     assert claim.evidence.count() == 1
 
 
-def test_a_touched_note_or_no_script_is_never_asked(editor, claim):
-    data = page_data(editor.get(change_url(claim)))
+def test_a_touched_note_or_no_script_is_never_asked(as_editor, claim):
+    data = page_data(as_editor.get(change_url(claim)))
     blank = int(data["evidence-TOTAL_FORMS"]) - 1
     data.update(
         {
@@ -166,7 +156,7 @@ def test_a_touched_note_or_no_script_is_never_asked(editor, claim):
             f"evidence-{blank}-url": "https://example.com/a",
         }
     )
-    assert editor.post(change_url(claim), data).status_code == 302
+    assert as_editor.post(change_url(claim), data).status_code == 302
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,12 +188,12 @@ def test_a_date_that_is_none_says_which_forms_are_read(cell):
 # 5. A list to triage; 6. the anchor's place
 
 
-def test_the_claim_list_shows_kind_and_flags_only_what_is_due(editor, claim, article):
+def test_the_claim_list_shows_kind_and_flags_only_what_is_due(as_editor, claim, article):
     not_due = claim_for(article, "東京は日本の首都です。")
     Claim.objects.filter(pk=claim.pk).update(recheck_after=datetime.date(2000, 1, 1))
     Claim.objects.filter(pk=not_due.pk).update(is_claim=False)
-    editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    response = editor.get(reverse("admin:claims_claim_changelist"))
+    as_editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = as_editor.get(reverse("admin:claims_claim_changelist"))
     page = response.content.decode()
     assert "column-kind" in page
     assert "icon-no.svg" not in page  # no red ✗ for a claim that is merely not due
@@ -212,15 +202,15 @@ def test_the_claim_list_shows_kind_and_flags_only_what_is_due(editor, claim, art
     assert 'class="statement-cell"' in page
 
 
-def test_the_anchor_reads_as_paragraph_and_sentence(editor, claim):
-    editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    page = text_of(editor.get(change_url(claim)).content.decode())
+def test_the_anchor_reads_as_paragraph_and_sentence(as_editor, claim):
+    as_editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = text_of(as_editor.get(change_url(claim)).content.decode())
     assert "paragraph 1, sentence 2" in page
     assert "offset" not in page
 
 
-def test_parse_helper_reads_the_change_form(editor, claim):
-    assert parse(editor.get(change_url(claim))).forms
+def test_parse_helper_reads_the_change_form(as_editor, claim):
+    assert parse(as_editor.get(change_url(claim))).forms
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,11 +218,10 @@ def test_parse_helper_reads_the_change_form(editor, claim):
 
 
 @pytest.fixture
-def chief():
-    from claims.roles import CHIEF_EDITORS
-
+def as_chief(chief):
+    """A browser signed in as the chief editor of conftest.py, in Japanese."""
     client = Client(raise_request_exception=False)
-    client.force_login(make_user("chief", groups=[CHIEF_EDITORS]))
+    client.force_login(chief)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
     return client
 
@@ -243,11 +232,11 @@ def upload(data):
     return {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("claims.csv", data)}
 
 
-def test_the_import_preview_prints_each_error_as_row_column_and_reason_in_japanese(chief, article):
+def test_the_import_preview_prints_each_error_as_row_column_and_reason_in_japanese(as_chief, article):
     from claims.tests.factories import csv_bytes, csv_row
 
     data = csv_bytes([csv_row(statement="富士山は日本一高い山です。", status="done", as_of="昨日")])
-    response = chief.post(reverse("admin:claims_claim_import"), upload(data))
+    response = as_chief.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
     page = response.content.decode()
     table = page[page.index('<table class="import-errors">') : page.index("</table>", page.index("import-errors"))]
@@ -260,7 +249,7 @@ def test_the_import_preview_prints_each_error_as_row_column_and_reason_in_japane
     assert not Claim.objects.filter(status="done").exists()
 
 
-def test_the_import_preview_shows_a_changed_cell_as_a_character_diff(chief, article, claim):
+def test_the_import_preview_shows_a_changed_cell_as_a_character_diff(as_chief, article, claim):
     from claims.csv.exporting import claim_rows
     from claims.tests.factories import csv_bytes
 
@@ -269,7 +258,7 @@ def test_the_import_preview_shows_a_changed_cell_as_a_character_diff(chief, arti
     rows = list(claim_rows(Claim.objects.filter(pk=claim.pk)))
     header, cells = rows[0], dict(zip(rows[0], rows[1], strict=True))
     cells["verdict_note"] = long_note.replace("三七七六", "3776", 1)
-    response = chief.post(reverse("admin:claims_claim_import"), upload(csv_bytes([cells], header=header)))
+    response = as_chief.post(reverse("admin:claims_claim_import"), upload(csv_bytes([cells], header=header)))
     assert response.status_code == 200
     page = response.content.decode()
     assert "<del>三七七六</del><ins>3776</ins>" in page
@@ -324,9 +313,9 @@ def test_a_new_article_gets_no_slug_made_from_its_japanese_title_but_a_hint():
     assert "/articles/hundred-model-war/" in text_of(page)
 
 
-def test_the_evidence_date_is_not_labelled_like_a_published_article(editor, claim):
-    editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    page = editor.get(change_url(claim)).content.decode()
+def test_the_evidence_date_is_not_labelled_like_a_published_article(as_editor, claim):
+    as_editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = as_editor.get(change_url(claim)).content.decode()
     label = re.search(r'<label for="id_evidence-0-published">(.*?)</label>', page).group(1)
     assert "Date of the source" in label
 

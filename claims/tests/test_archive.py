@@ -33,7 +33,6 @@ from claims.tests.factories import (
     csv_row,
     edit,
     links_of,
-    make_article,
     make_user,
     run_tasks,
 )
@@ -102,16 +101,6 @@ def source(settings, tmp_path):
     yield server
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def article():
-    return make_article()
-
-
-@pytest.fixture
-def editor():
-    return make_user("hanako", groups=[EDITORS])
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from claims.sampledata import make_sample_article
 from claims.tests.factories import claim_for, edit, make_article, settle_revision
 from claims.tests.factories import reader_visible_edits as edits
+from claims.tests.sampledata import make_sample_article
 
 pytestmark = pytest.mark.django_db
 FUJI = "富士山は日本一高い山です。"

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def article():
+    """The essay itself: the home page shows the article with this slug."""
     return make_article(slug="hundred-model-war")
 
 
@@ -173,7 +174,7 @@ def desk_file():
         "claims.models.Evidence.objects.bulk_create",  # after the claims are written
         "taggit.models.TaggedItem.objects.bulk_create",  # after claims and evidence
         "claims.models.StatusChange.objects.bulk_create",  # after everything but the history
-        "claims.services.workflow.content_changed",  # the very last step
+        "claims.services.write.content_changed",  # the very last step
     ],
 )
 def test_an_import_that_fails_midway_leaves_the_database_unchanged(desk_file, failing_step):

@@ -6,8 +6,8 @@ from django.urls import reverse
 from reversion.models import Version
 
 from claims.models import Article, Claim, Evidence, StatusChange
-from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import SOURCE_LINK, admin_save, claim_for, ja, make_article, make_user, page_data
+from claims.roles import EDITORS
+from claims.tests.factories import SOURCE_LINK, admin_save, ja, make_user, page_data
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -16,20 +16,10 @@ SOURCE = SOURCE_LINK
 
 
 @pytest.fixture
-def article():
-    return make_article()
-
-
-@pytest.fixture
-def claim(article):
-    return claim_for(article, FUJI)
-
-
-@pytest.fixture
-def chief(client):
-    user = make_user("chief", groups=[CHIEF_EDITORS])
-    client.force_login(user)
-    return user
+def chief(client, chief):
+    """The chief editor of conftest.py, signed in on the test client."""
+    client.force_login(chief)
+    return chief
 
 
 def versions_of(obj):

@@ -796,10 +796,10 @@ def english_pages(client):
 
 
 @pytest.fixture
-def chief(client):
-    user = make_user("chief", groups=[CHIEF_EDITORS])
-    client.force_login(user)
-    return user
+def chief(client, chief):
+    """The chief editor of conftest.py, signed in on the test client."""
+    client.force_login(chief)
+    return chief
 
 
 def upload(data, name="claims.csv"):

@@ -61,11 +61,6 @@ def article():
     return make_article(claims=False)
 
 
-@pytest.fixture
-def chief():
-    return make_user("chief", groups=[CHIEF_EDITORS])
-
-
 def signed_in(user):
     client = Client(raise_request_exception=False)
     client.cookies["django_language"] = "en"

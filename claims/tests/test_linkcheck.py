@@ -12,7 +12,7 @@ from django.utils import translation
 from claims import linkcheck
 from claims.models import Evidence
 from claims.roles import EDITORS
-from claims.tests.factories import add_evidence, claim_for, make_article, make_user
+from claims.tests.factories import add_evidence, make_user
 
 pytestmark = pytest.mark.django_db
 LinkStatus = Evidence.LinkStatus
@@ -81,11 +81,6 @@ def server(monkeypatch, settings):
 
 def url(server, path):
     return f"http://127.0.0.1:{server.server_address[1]}{path}"
-
-
-@pytest.fixture
-def claim():
-    return claim_for(make_article(), "富士山は日本一高い山です。")
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from claims.sampledata import make_sample_article
 from claims.tests.factories import make_user
+from claims.tests.sampledata import make_sample_article
 
 pytestmark = pytest.mark.django_db
 SIZES = [10, 100, 1000]

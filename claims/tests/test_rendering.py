@@ -12,8 +12,8 @@ from claims import rendering, services
 from claims.caching.pages import local_pages
 from claims.caching.revision import content_changed
 from claims.models import Claim, Evidence
-from claims.sampledata import make_sample_article
 from claims.tests.factories import edit, links_of, make_status
+from claims.tests.sampledata import make_sample_article
 
 pytestmark = pytest.mark.django_db
 

@@ -16,11 +16,6 @@ FUJI = "富士山は日本一高い山です。"
 
 
 @pytest.fixture
-def article():
-    return make_article()
-
-
-@pytest.fixture
 def claim(article):
     claim = claim_for(article, FUJI)
     claim.tags.add("地理")

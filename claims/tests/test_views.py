@@ -16,9 +16,9 @@ from django.utils import timezone, translation
 
 from claims import services
 from claims.models import Article, Claim, Evidence
-from claims.sampledata import make_sample_article
 from claims.structured_data import REVIEW_RATINGS
 from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
+from claims.tests.sampledata import make_sample_article
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status

@@ -15,7 +15,6 @@ from reversion.models import Version
 from claims import services
 from claims.csv import exporting
 from claims.models import Claim, Evidence, Proposal, StatusChange, Withdrawal
-from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import add_evidence, claim_for, ja, make_article, make_status, make_user
 from claims.tests.pages import page_form, page_messages, post_data
 
@@ -41,27 +40,13 @@ def signed_in(user):
 
 @pytest.fixture
 def article():
+    """The essay itself: the home page shows the article with this slug."""
     return make_article(slug="hundred-model-war")
 
 
 @pytest.fixture
 def claim(article):
     return make_status(claim_for(article, FUJI), Status.VERIFIED, note=OLD_NOTE)
-
-
-@pytest.fixture
-def editor():
-    return make_user("hanako", groups=[EDITORS])
-
-
-@pytest.fixture
-def chief():
-    return make_user("taro", groups=[CHIEF_EDITORS])
-
-
-@pytest.fixture
-def second_chief():
-    return make_user("jiro", groups=[CHIEF_EDITORS])
 
 
 def claim_page(pk):

@@ -7,7 +7,7 @@ from django.utils import translation
 
 from claims import services
 from claims.models import EVIDENCE_FIELDS, Claim, Evidence, StatusChange
-from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
+from claims.tests.factories import add_evidence, claim_for, make_status, make_user
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -18,16 +18,6 @@ def english():
     """These tests read the rules' messages in English (Japanese is checked in the admin tests)."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def article():
-    return make_article()
-
-
-@pytest.fixture
-def claim(article):
-    return claim_for(article, "富士山は日本一高い山です。")
 
 
 def change(claim, to, **kwargs):

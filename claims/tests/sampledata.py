@@ -4,9 +4,9 @@ from django.db import transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
-from . import services
-from .caching.revision import content_changed
-from .models import Article, Claim, Evidence, StatusChange
+from claims import services
+from claims.caching.revision import content_changed
+from claims.models import Article, Claim, Evidence, StatusChange
 
 STATUSES = [Claim.Status.VERIFIED, Claim.Status.DISPUTED, Claim.Status.OUTDATED, Claim.Status.PENDING]
 

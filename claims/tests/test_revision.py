@@ -5,14 +5,9 @@ from claims import services
 from claims.caching.revision import current_revision
 from claims.models import Claim, StatusChange
 from claims.services.tags import tag_save
-from claims.tests.factories import add_evidence, claim_for, edit, links_of, make_article
+from claims.tests.factories import add_evidence, edit, links_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def claim():
-    return claim_for(make_article(), "富士山は日本一高い山です。")
 
 
 def moves(action):
