@@ -90,6 +90,9 @@ def wait_for(driver, condition):
 
 def open_page(driver, url):
     driver.delete_all_cookies()
+    # Reading the console log empties it: what an earlier test's pages logged (a 404 it visited on
+    # purpose, in whatever order the tests run) is not this page's.
+    driver.get_log("browser")
     driver.get(url)
     wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete")
 
