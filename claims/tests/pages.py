@@ -145,3 +145,12 @@ def upload_csv(client, data, name="claims.csv"):
     response = client.post(url, post_data(form, import_file=SimpleUploadedFile(name, data, "text/csv")))
     assert response.status_code == 200, response.content.decode()[:3000]
     return response
+
+
+def signed_in(user):
+    """A client signed in as ``user`` that answers a view's exception as the user would meet it (a 500 page)."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client

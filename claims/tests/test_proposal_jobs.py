@@ -5,7 +5,6 @@ import datetime
 
 import lxml.html
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
@@ -14,7 +13,7 @@ from claims import services
 from claims.models import Claim, Proposal, ProposalJob, StatusChange
 from claims.roles import CHIEF_EDITORS
 from claims.tests.factories import make_article, make_user, run_tasks
-from claims.tests.pages import page_form, post_data
+from claims.tests.pages import page_form, post_data, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sign_off]
 Status = Claim.Status
@@ -34,12 +33,6 @@ def about_to_approve(count):
     return ja(
         "You are about to approve %(counter)s proposal.", count, "You are about to approve %(counter)s proposals."
     )
-
-
-def signed_in(user):
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    return client
 
 
 def html(response):

@@ -17,7 +17,7 @@ from claims import services
 from claims.csv import exporting
 from claims.models import Claim, Proposal, StatusChange
 from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
-from claims.tests.pages import page_form, page_messages, post_data
+from claims.tests.pages import page_form, page_messages, post_data, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sign_off]
 Status = Claim.Status
@@ -30,12 +30,6 @@ NEW_NOTE = "別の測り方では二番目だという資料がある。"
 def ja(message):
     with translation.override("ja"):
         return gettext(message)
-
-
-def signed_in(user):
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from claims import services
 from claims.csv import exporting
 from claims.models import Claim, Evidence, Proposal, StatusChange, Withdrawal
 from claims.tests.factories import add_evidence, claim_for, ja, make_article, make_status, make_user
-from claims.tests.pages import page_form, page_messages, post_data
+from claims.tests.pages import page_form, page_messages, post_data, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sign_off]
 Status = Claim.Status
@@ -30,12 +30,6 @@ def csv_text():
     out = io.StringIO()
     exporting.write_csv(out, exporting.claim_rows(Claim.objects.all()))
     return out.getvalue()
-
-
-def signed_in(user):
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
