@@ -5,38 +5,26 @@ prefetches what its template touches, so a page runs a fixed number of queries w
 number of claims, evidence links and tags.
 """
 
-from csp.decorators import csp
-from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
-from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, ListView
 from taggit.models import Tag
 
-from . import ratelimit, share_cards, text
+from . import ratelimit, text
 from .accountability import report_counts
-from .api.annotations import plain_text
-from .caching.pages import PAGE_TIMEOUT, code_release, page_scopes
-from .caching.revision import scope_labels
+from .claim_filters import ClaimFilterForm, filter_choices, public_tags
 from .models import (
-    AboutPage,
     Article,
     Claim,
-    EditorProfile,
     Evidence,
-    Rating,
-    RatingScale,
     Snapshot,
     StatusChange,
     Withdrawal,
@@ -50,7 +38,7 @@ from .rendering import (
     unplaced_claims,
     with_badges,
 )
-from .search import is_search_cancelled, search_claims, search_deadline, validate_query
+from .search import is_search_cancelled, search_deadline
 from .security import client_ip
 from .structured_data import article_graph, claim_graph, ld_json_script
 from .templatetags.claims_tags import public_name
@@ -340,80 +328,6 @@ class ClaimDetailView(PublicMixin, DetailView):
 # The claims index and tag pages
 
 
-class ClaimFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, validators=[validate_query])
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    rating = forms.ChoiceField(label=_("Rating"), required=False)
-    tag = forms.ChoiceField(label=_("Tag"), required=False)
-    section = forms.ChoiceField(label=_("Section"), required=False)
-
-    def __init__(self, *args, tags=(), sections=(), ratings=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        everything = ("", _("All"))
-        self.fields["status"].choices = [everything, *Status.choices]
-        self.fields["rating"].choices = [everything, *ratings]
-        self.fields["tag"].choices = [everything, *((tag.slug, tag.name) for tag in tags)]
-        self.fields["section"].choices = [everything, *((section, section) for section in sections)]
-
-    def filter(self, queryset):
-        """The valid filters; a value that is not one of the choices is ignored on its own."""
-        if not self.is_bound:
-            return queryset
-        self.is_valid()
-        if "q" in self.errors:
-            return queryset.none()  # a search refused (too long, too many words, too many searches)
-        data = {name: self.cleaned_data.get(name) or "" for name in self.fields}
-        if data["q"].strip():
-            # A plain substring match, so two-character words such as 首都 are found, with widths
-            # folded on both sides (claims/search.py). The internal note is never searched.
-            queryset = search_claims(queryset, data["q"])
-        if data["status"]:
-            queryset = queryset.filter(status=data["status"])
-        if data["rating"]:
-            queryset = queryset.filter(rating__code=data["rating"], rating__scale__is_active=True)
-        if data["tag"]:
-            queryset = queryset.filter(tags__slug=data["tag"])
-        if data["section"]:
-            queryset = queryset.filter(section=data["section"])
-        return queryset
-
-
-def public_tags():
-    # A tag saved before every tag had a slug (claims/services/tags.py) cannot be filtered on or linked.
-    return Tag.objects.filter(claim__in=Claim.objects.public()).exclude(slug="").distinct().order_by("name")
-
-
-def public_sections():
-    rows = (
-        Claim.objects.public()
-        .exclude(section="")
-        .order_by()
-        .values("section")
-        .annotate(first=Min("position"))
-        .order_by("first")
-    )
-    return [row["section"] for row in rows]
-
-
-def public_ratings():
-    """The active scale's ratings a claim can carry, as (code, label) in the page's language."""
-    return [(r.code, r.label) for r in Rating.objects.active().exclude(status=Rating.NOT_A_CLAIM)]
-
-
-def filter_choices(request):
-    """The claims list's tag, section and rating choices: two aggregates over every public claim
-    (half a second at 100,000 claims on PostgreSQL) and the scale, kept in the cache under the code
-    release, the language and the revisions the list is keyed by (a scale's change moves them all),
-    so a search page, which is not stored, does not pay them."""
-    scopes = ".".join(scope_labels(page_scopes(request)))
-    key = f"claim-filter-choices:{code_release()}:{translation.get_language()}:{scopes}"
-    choices = cache.get(key)
-    if choices is None:
-        choices = (list(public_tags()), public_sections(), public_ratings())
-        cache.set(key, choices, PAGE_TIMEOUT)
-    return choices
-
-
 class ClaimListView(PublicMixin, ListView):
     template_name = "claims/claim_list.html"
     context_object_name = "claims"
@@ -514,122 +428,3 @@ class TagView(PublicMixin, ListView):
             ),
             **kwargs,
         )
-
-
-def article_text(request, slug):
-    """The article's plain text, UTF-8: the source whose code points the annotations' positions
-    count (claims/api/annotations.py, docs/annotations.md)."""
-    article = get_object_or_404(Article.objects.published(), slug=slug)
-    return HttpResponse(plain_text(article).text, content_type="text/plain; charset=utf-8")
-
-
-# ---------------------------------------------------------------------------------------------
-# Share cards (og:image)
-
-
-def _card(request, png, version):
-    response = HttpResponse(png, content_type="image/png")
-    # The address names the version: a current one is kept a day by any cache, another an hour.
-    response["Cache-Control"] = f"public, max-age={86400 if request.GET.get('v') == version else 3600}"
-    return response
-
-
-def claim_card(request, pk):
-    claim = get_object_or_404(Claim.objects.public().select_related("article"), pk=pk)
-    return _card(request, share_cards.claim_card(claim), str(claim.version))
-
-
-def article_card(request, slug):
-    article = get_object_or_404(Article.objects.published(), slug=slug)
-    return _card(request, share_cards.article_card(article), str(int(article.updated_at.timestamp())))
-
-
-def default_card(request):
-    return _card(request, share_cards.default_card(), request.GET.get("v"))
-
-
-def favicon(request):
-    return HttpResponseRedirect(static("favicon.svg"))
-
-
-# ---------------------------------------------------------------------------------------------
-# How we check
-
-
-class MethodView(TemplateView):
-    """方法と評価基準: each verdict, the rules the workflow enforces for it, sign-off, rechecks, sources.
-
-    The rules are the workflow's own messages for an empty claim taking each status, so the page
-    cannot drift from what the code checks; the sign-off paragraph follows the setting.
-    """
-
-    template_name = "claims/method.html"
-
-    def get_context_data(self, **kwargs):
-        from .services import status_rule_errors
-        from .structured_data import REVIEW_RATINGS
-        from .templatetags.claims_tags import STATUS_MEANINGS
-
-        statuses = [
-            {
-                "value": status,
-                "meaning": STATUS_MEANINGS[status],
-                "rules": status_rule_errors(status=status, verdict_note="", as_of=None, stances=[]),
-                "rating": REVIEW_RATINGS.get(status),
-            }
-            for status in Status.LEGEND_ORDER
-        ]
-        scale = RatingScale.objects.active()
-        return {
-            **super().get_context_data(**kwargs),
-            "statuses": statuses,
-            "sign_off": settings.CLAIMS_SIGN_OFF,
-            "scale": scale,
-            "ratings": list(scale.ratings.all()) if scale else [],
-        }
-
-
-class AboutView(TemplateView):
-    """運営者情報: publisher, ownership, funding, non-partisanship, contact, and the editors."""
-
-    template_name = "claims/about.html"
-
-    def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            "about": AboutPage.load(),
-            "editors": list(EditorProfile.objects.filter(user__is_active=True).order_by("display_name")),
-            "show_roles": settings.CLAIMS_SHOW_ROLES_NOT_NAMES,
-            "scale": RatingScale.objects.active(),
-        }
-
-
-# A snapshot's page shows a source's words as text, never its markup: nothing on it may run, load
-# or submit anything but the site's own style sheet and icon.
-SNAPSHOT_POLICY = {
-    "default-src": ["'none'"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'"],
-    "base-uri": ["'none'"],
-    "form-action": ["'none'"],
-    "frame-ancestors": ["'none'"],
-}
-
-
-@method_decorator(csp(SNAPSHOT_POLICY), name="dispatch")
-class SnapshotView(PublicMixin, DetailView):
-    """The copy of a source kept when it was cited (claims/archiving.py): its main text, title,
-    address and fetch time, as inert text; reachable however the source answers now."""
-
-    template_name = "claims/snapshot.html"
-    context_object_name = "snapshot"
-
-    def get_queryset(self):
-        return Snapshot.objects.filter(
-            kind=Snapshot.Kind.ARCHIVE, evidence__claim__in=Claim.objects.public()
-        ).select_related("evidence__claim")
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        response["X-Robots-Tag"] = "noindex"
-        return response

@@ -130,7 +130,7 @@ def test_on_postgresql_a_search_past_its_deadline_is_cancelled_with_a_message(es
     def slow_search(queryset, query):
         return queryset.filter(RawSQL("pg_sleep(1) IS NOT NULL", [], output_field=BooleanField()))
 
-    monkeypatch.setattr("claims.views.search_claims", slow_search)
+    monkeypatch.setattr("claims.claim_filters.search_claims", slow_search)
     response = reader().get("/claims/", {"q": "富士山"})
     assert response.status_code == 200  # the list, with the reason; not the database-down page
     page = lxml.html.fromstring(response.content)
