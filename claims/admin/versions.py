@@ -10,6 +10,8 @@ services (``claims_apply`` via "restore", ``claim_recover``, ``article_update``)
 the public ``revision_view`` and ``recover_view`` hooks of ``VersionAdmin``.
 """
 
+import contextlib
+
 import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
@@ -96,17 +98,15 @@ class GuardedVersionAdmin(VersionAdmin):
                 changed["fields"] = verbose_field_names(form, form.changed_data)
         return message
 
-    # Reading a list or a form writes nothing: no revision, no transaction (two queries fewer).
-    def changelist_view(self, request, extra_context=None):
+    @contextlib.contextmanager
+    def create_revision(self, request):
+        """VersionAdmin's public hook around its views: reading a list or a form writes nothing, so
+        it opens no revision and no transaction (two queries fewer); a POST does as VersionAdmin does."""
         if request.method in ("GET", "HEAD"):
-            context = {"has_change_permission": self.has_change_permission(request), **(extra_context or {})}
-            return super(VersionAdmin, self).changelist_view(request, context)
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method in ("GET", "HEAD"):
-            return super(VersionAdmin, self).change_view(request, object_id, form_url, extra_context)
-        return super().change_view(request, object_id, form_url, extra_context)
+            yield
+            return
+        with super().create_revision(request):
+            yield
 
     def _snapshot_before_delete(self, request, objects):
         with reversion.create_revision():

@@ -193,17 +193,18 @@ class TrackedRevisions:
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
-    """Django's client builds a new ``redis.Redis`` for every operation (0.2 ms here); keep one per pool."""
+    """Django's client builds a new ``redis.Redis`` for every operation (0.2 ms here); keep the one
+    its public ``get_client`` made, one for writes and one for reads. (With replicas, a process then
+    reads from the one replica it picked first, rather than from one picked anew each time.)"""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._clients = {}
+        self.clients = {}
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = self.clients.get(write)
         if client is None:
-            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+            client = self.clients.setdefault(write, super().get_client(key, write=write))
         return client
 
 

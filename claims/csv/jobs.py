@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
-from import_export.tmp_storages import TempFolderStorage
+from import_export.tmp_storages import BaseStorage
 
 from claims.csv import format as csvformat
 from claims.csv import importing
@@ -69,11 +69,12 @@ def upload_dir():
     return Path(settings.CLAIMS_IMPORT_UPLOAD_DIR)
 
 
-class UploadStorage(TempFolderStorage):
+class UploadStorage(BaseStorage):
     """django-import-export's temporary copy of an upload, in a folder that holds only these.
 
     A name comes back from the browser with the confirmation: only a name this storage made is
-    opened, never a path.
+    opened, never a path. It implements the storage's public interface (save, read, remove)
+    rather than overriding the library's temporary-folder storage's private ``_open``.
     """
 
     def get_full_path(self):
@@ -81,7 +82,7 @@ class UploadStorage(TempFolderStorage):
             raise FileNotFoundError(f"not an upload of this site: {self.name!r}")
         return str(upload_dir() / self.name)
 
-    def _open(self, mode="r"):
+    def _file(self, mode):
         if self.name:
             return open(self.get_full_path(), mode, encoding=self.encoding)
         upload_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -90,9 +91,17 @@ class UploadStorage(TempFolderStorage):
         self.name = os.path.basename(tmp_file.name)
         return tmp_file
 
+    def save(self, data):
+        with self._file("w") as file:
+            file.write(data)
+
+    def read(self):
+        with self._file(self.read_mode) as file:
+            return file.read()
+
     def remove(self):
         with contextlib.suppress(FileNotFoundError):
-            super().remove()
+            os.remove(self.get_full_path())
 
     def count_rows(self):
         """How many claim rows the stored file has (not its lines: a cell can span lines)."""
