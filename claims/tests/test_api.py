@@ -3,12 +3,17 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.models import Claim
 from claims.tests.factories import claim_for, edit, make_article, make_status, make_verified
+
+# The site's own API settings with a small allowance: everything else (the schema class above
+# all, which @extend_schema reads when the API views are first imported) stays as deployed.
+THREE_A_MINUTE = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "3/minute"}}
 
 pytestmark = pytest.mark.django_db
 
@@ -192,16 +197,7 @@ def test_any_origin_may_read_without_credentials(client, essay):
     assert client.delete(f"{CLAIMS}/{claim.pk}").status_code == 405
 
 
-@override_settings(
-    REST_FRAMEWORK={
-        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": [],
-        "DEFAULT_AUTHENTICATION_CLASSES": [],
-        "UNAUTHENTICATED_USER": None,
-        "DEFAULT_THROTTLE_RATES": {"api": "3/minute"},
-        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    }
-)
+@override_settings(REST_FRAMEWORK=THREE_A_MINUTE)
 def test_too_many_requests_from_one_client_get_429_with_retry_after(client, essay):
     for _ in range(3):
         assert client.get("/api/v1/tags").status_code == 200

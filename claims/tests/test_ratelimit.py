@@ -5,6 +5,7 @@ burst of concurrent requests from one client."""
 import threading
 
 import pytest
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -13,6 +14,10 @@ from claims import ratelimit
 from claims.models import Report
 from claims.tests.factories import claim_for, closed_port, make_article, make_status
 from claims.tests.pages import page_form, post_data
+
+# The site's own API settings with a small allowance: everything else (the schema class above
+# all, which @extend_schema reads when the API views are first imported) stays as deployed.
+THREE_A_MINUTE = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "3/minute"}}
 
 FUJI = "富士山は日本一高い山です。"
 REDIS_TEST_URL = "redis://127.0.0.1:6379/11"
@@ -90,15 +95,7 @@ def test_with_the_cache_failing_the_sixth_report_in_an_hour_is_refused(claim, fa
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-@override_settings(
-    REST_FRAMEWORK={
-        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": [],
-        "DEFAULT_AUTHENTICATION_CLASSES": [],
-        "UNAUTHENTICATED_USER": None,
-        "DEFAULT_THROTTLE_RATES": {"api": "3/minute"},
-    }
-)
+@override_settings(REST_FRAMEWORK=THREE_A_MINUTE)
 def test_with_the_cache_failing_the_api_still_answers_429(db, fault):
     with override_settings(CACHES=FAULTS[fault]()):
         client = reader()
