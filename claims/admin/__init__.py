@@ -335,6 +335,7 @@ class ClaimAdminBase(ClaimVersionAdmin):
         saved = result.outcomes[0].claim if result.outcomes else form.instance
         form.instance.pk = saved.pk
         form.instance.version = saved.version
+        request.claims_proposals = result.proposals  # response_change says so instead of "changed"
         for proposal in result.proposals:
             self.message_user(
                 request,
@@ -346,6 +347,28 @@ class ClaimAdminBase(ClaimVersionAdmin):
                 ),
                 messages.WARNING,
             )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "claims_proposals", None):
+            return self._response_proposed(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "claims_proposals", None):
+            return self._response_proposed(request, obj)
+        return super().response_change(request, obj)
+
+    def _response_proposed(self, request, obj):
+        """Under sign-off nothing readers see has changed yet: the proposal's notice is the only
+        message (Django's 「…を変更しました」 beside it would say the opposite)."""
+        if "_continue" in request.POST and obj.pk:
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk], current_app=self.admin_site.name
+                )
+            )
+        return self.response_post_save_change(request, obj)
 
 
 @admin.register(Claim)

@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
@@ -254,3 +254,27 @@ def test_the_batch_filter_lists_imports_only_without_an_empty_choice(article, cl
     ]
     choices = [link.text_content().strip() for link in batch_filter.cssselect("li a")]
     assert choices[1:] == ["import-2026-12-07"] and "" not in choices
+
+
+def test_saving_the_form_under_sign_off_says_proposed_never_changed(editor, chief):
+    verified = make_status(claim_for(make_article(), FUJI), Status.VERIFIED, note=OLD_NOTE)
+    client = signed_in(editor)
+    url = reverse("admin:claims_claim_change", args=[verified.pk])
+    form = page_form(client.get(url), having="status")
+    changed = ja("The {name} “{obj}” was changed successfully.").split("”")[-1]  # 「…を変更しました。」
+
+    saved = client.post(url, post_data(form, verdict_note=NEW_NOTE, status_note="書き直し"), follow=True)
+    assert saved.redirect_chain[-1][0] == reverse("admin:claims_claim_changelist")
+    notices = page_messages(saved)
+    assert [css for css, _text in notices] == ["warning"]
+    assert changed not in notices[0][1]
+
+    kept = client.post(url, {**post_data(form, verdict_note=NEW_NOTE), "_continue": "1"}, follow=True)
+    assert kept.redirect_chain[-1][0] == url
+    assert [css for css, _text in page_messages(kept)] == ["warning"]
+
+    # A one-person desk still hears Django's own "changed".
+    with override_settings(CLAIMS_SIGN_OFF=False):
+        form = page_form(client.get(url), having="status")
+        published = client.post(url, post_data(form, verdict_note="地図で高さを確かめ直した。"), follow=True)
+    assert any(css == "success" for css, _text in page_messages(published))
