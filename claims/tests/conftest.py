@@ -25,6 +25,12 @@ def claim(article):
 
 
 @pytest.fixture
+def home(db):
+    """The first claim of the essay's article (slug hundred-model-war: the home page shows it)."""
+    return make_article(slug="hundred-model-war").claims.first()
+
+
+@pytest.fixture
 def editor(db):
     return make_user("hanako", groups=[EDITORS])
 
