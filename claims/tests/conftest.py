@@ -48,7 +48,7 @@ def second_chief(db):
 
 @pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for a module's browser tests (claims/tests/test_browser.py starts it)."""
+    """One headless Chromium for a module's browser tests (claims/tests/browser/ starts it)."""
     from claims.tests.browser import start_browser
 
     driver = start_browser()

@@ -4,7 +4,7 @@ The admin has its own policy (claims/middleware.py); these tests log in through 
 form and use the pages' scripts (inlines, the tag list, import-export's "select all" handler,
 which is allowed by its hash alone), then read the browser's console for CSP reports. The public
 pages are checked too: their JSON-LD blocks are data, which script-src does not block.
-Skipped without Chromium unless REQUIRE_BROWSER=1, like test_browser.py.
+Skipped without Chromium unless REQUIRE_BROWSER=1, like the other browser tests.
 """
 
 import pytest

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 Status = Claim.Status
 MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
-ANNO_FILE = Path(__file__).resolve().parents[1] / "api" / "contexts" / "anno.jsonld"
+ANNO_FILE = Path(__file__).resolve().parents[2] / "api" / "contexts" / "anno.jsonld"
 # Entities, a quote and a duplicate sentence: what could shift a position between body and page.
 BODY = (
     "## 第一章\n\n"
