@@ -279,13 +279,7 @@ class ClaimDetailView(PublicMixin, DetailView):
             return super().get(request, *args, **kwargs)
         except Http404:
             # A claim readers could see that was withdrawn (not a claim, deleted): its address says so.
-            withdrawal = (
-                Withdrawal.objects.filter(
-                    claim_pk=kwargs["pk"], was_public=True, reinstated_at__isnull=True, article__is_published=True
-                )
-                .select_related("article")
-                .first()
-            )
+            withdrawal = Withdrawal.objects.at_address(kwargs["pk"])
             if withdrawal is None:
                 raise
             return TemplateResponse(request, "claims/claim_withdrawn.html", {"withdrawal": withdrawal}, status=410)

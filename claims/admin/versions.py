@@ -5,9 +5,10 @@ Restoring goes through the write path like any other change. django-reversion's 
 writes the old rows back as they were (a status without a rule check or a history row, an
 anchor on a place that may now be another statement's, an article text without re-anchoring),
 so the restore and recover pages of claims and articles are ours: they show what the version
-would change against what is stored now, and on confirmation hand the version's values to the
-services (``claims_apply`` via "restore", ``claim_recover``, ``article_update``). They override
-the public ``revision_view`` and ``recover_view`` hooks of ``VersionAdmin``.
+would change against what is stored now, and on confirmation hand the version to the services
+(claims/services/restore.py: ``claim_restore_version``, ``article_restore_version``), which
+build the change. They override the public ``revision_view`` and ``recover_view`` hooks of
+``VersionAdmin``.
 """
 
 import contextlib
@@ -32,12 +33,10 @@ from reversion.models import Version
 
 from claims import services
 from claims.caching.revision import Touched, content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Evidence, Proposal, Rating, StatusChange
+from claims.models import Article, Claim, Evidence, Proposal, StatusChange
 
 from .forms import RestoreForm
 from .notices import proposal_message
-
-RESTORED_FIELDS = ["is_claim", "status", "verdict_note", "internal_note", "as_of", "recheck_after"]
 
 
 def register_models():
@@ -227,32 +226,13 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
         if reversion.is_active():
             reversion.add_to_revision(Claim.objects.get(pk=obj.pk))
 
-    @staticmethod
-    def version_evidence(version):
-        """The evidence links saved with a claim's version, as the workflow takes them."""
-        links = []
-        for other in version.revision.version_set.filter(content_type__model="evidence"):
-            values = other.field_dict
-            if values.get("claim_id") != int(version.object_id):
-                continue
-            link = {name: values.get(name) for name in EVIDENCE_FIELDS}
-            link["pk"] = int(other.object_id)
-            links.append(link)
-        return links
-
-    @staticmethod
-    def version_rating(then):
-        """The rating a claim's version had (None for a version saved before ratings, or unrated)."""
-        rating_id = then.get("rating_id", then.get("rating"))
-        return Rating.objects.filter(pk=rating_id).first() if rating_id else None
-
     def restore_rows(self, version, current):
         then = version.field_dict
         rows = [
             (Claim._meta.get_field(name).verbose_name, getattr(current, name) if current else None, then.get(name))
-            for name in ["statement", *RESTORED_FIELDS]
+            for name in ["statement", *services.RESTORED_FIELDS]
         ]
-        rating_then = self.version_rating(then)
+        rating_then = services.version_rating(then)
         rows.append(
             (
                 Claim._meta.get_field("rating").verbose_name,
@@ -261,7 +241,7 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
             )
         )
         links_now = sorted(f"{e.stance} | {e.url} | {e.title}" for e in (current.evidence.all() if current else ()))
-        links_then = sorted(f"{e['stance']} | {e['url']} | {e['title']}" for e in self.version_evidence(version))
+        links_then = sorted(f"{e['stance']} | {e['url']} | {e['title']}" for e in services.version_evidence(version))
         rows.append((_("evidence"), "\n".join(links_now), "\n".join(links_then)))
         return rows
 
@@ -273,53 +253,21 @@ class ClaimVersionAdmin(GuardedVersionAdmin):
         return self.has_delete_permission(request)
 
     def restore_apply(self, request, version, form):
-        note = form.cleaned_data.get("status_note", "")
-        stored = Claim.objects.filter(pk=version.object_id).first()
-        if stored is None:
-            recovered = services.claim_recover_version(version_id=version.pk, user=request.user, note=note)
-            if isinstance(recovered, Proposal):
-                return None, proposal_message(1, replaced=0)
-            return recovered, _("Recovered the claim: it is public again.")
-        then = version.field_dict
-        values = {name: then.get(name) for name in RESTORED_FIELDS}
-        values["rating"] = self.version_rating(then)
-        evidence = self.version_evidence(version)
-        # Links of the version that were deleted since come back as new links.
-        existing = set(stored.evidence.values_list("pk", flat=True))
-        for link in evidence:
-            if link["pk"] not in existing:
-                link["pk"] = None
-        sentence = None
-        verdict_only = form.cleaned_data.get("verdict_only")
-        if not verdict_only and (then["statement"] != stored.statement or then["article_id"] != stored.article_id):
-            article = Article.objects.filter(pk=then["article_id"]).first() or stored.article
-            try:
-                sentence = services.claim_locate(article=article, statement=then["statement"], exclude_pk=stored.pk)
-            except ValidationError as error:
-                raise ValidationError(
-                    [
-                        *error.messages,
-                        _("To bring back the verdict alone on the sentence as it reads now, tick the box below."),
-                    ]
-                ) from error
-        if verdict_only and not note:
-            note = _("Verdict of %(date)s restored on the reworded sentence (it read: “%(before)s”).") % {
-                "date": localize(template_localtime(version.revision.date_created)),
-                "before": then["statement"],
-            }
-        change = services.ClaimChange(
-            claim=stored,
-            sentence=sentence,
-            values=values,
-            evidence=evidence,
+        restored = services.claim_restore_version(
+            version=version,
+            user=request.user,
+            note=form.cleaned_data.get("status_note", ""),
+            verdict_only=form.cleaned_data.get("verdict_only"),
             expected_version=form.cleaned_data.get("loaded_version"),
-            note=note,
         )
-        result = services.claims_apply(changes=[change], user=request.user, via=StatusChange.Via.RESTORE)
-        if result.proposals:
-            return stored, proposal_message(len(result.proposals), replaced=len(result.replaced))
+        if restored.proposals:
+            # A recovery that waits has no claim to show yet: back to the list.
+            shown = None if restored.recovered else restored.claim
+            return shown, proposal_message(restored.proposals, replaced=restored.replaced)
+        if restored.recovered:
+            return restored.claim, _("Recovered the claim: it is public again.")
         when = localize(template_localtime(version.revision.date_created))
-        return stored, _("Restored the version saved on %(datetime)s.") % {"datetime": when}
+        return restored.claim, _("Restored the version saved on %(datetime)s.") % {"datetime": when}
 
     def recover_view(self, request, version_id, extra_context=None):
         if not self.has_recover_permission(request):
@@ -387,8 +335,6 @@ def delete_selected(modeladmin, request, queryset):
 
 
 class ArticleVersionAdmin(GuardedVersionAdmin):
-    ARTICLE_FIELDS = ["title", "slug", "lead", "body", "language", "is_published", "published_at"]
-
     def deletion_touched(self, objects):
         """A deleted article (it has no claims: they protect it) leaves its page and the lists."""
         return Touched(article_slugs={article.slug for article in objects})
@@ -397,20 +343,12 @@ class ArticleVersionAdmin(GuardedVersionAdmin):
         then = version.field_dict
         return [
             (Article._meta.get_field(name).verbose_name, getattr(current, name, None), then.get(name))
-            for name in self.ARTICLE_FIELDS
+            for name in services.ARTICLE_FIELDS
         ]
 
     def restore_apply(self, request, version, form):
-        then = version.field_dict
-        article = Article.objects.select_for_update().filter(pk=version.object_id).first()
-        if article is None:
-            article = Article(pk=int(version.object_id))
-        services.article_update(
-            article=article,
-            user=request.user,
-            via=StatusChange.Via.RESTORE,
-            correction_note=form.cleaned_data.get("status_note"),
-            **{name: then.get(name) for name in self.ARTICLE_FIELDS},
+        article = services.article_restore_version(
+            version=version, user=request.user, note=form.cleaned_data.get("status_note")
         )
         when = localize(template_localtime(version.revision.date_created))
         return article, _("Restored the version saved on %(datetime)s.") % {"datetime": when}

@@ -9,11 +9,14 @@ import datetime
 from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.models import Article, Claim, Evidence, StatusChange
+from claims.models import Article, Claim, Evidence, StatusChange, Withdrawal
 
 
 def _absolute(serializer, path):
@@ -206,3 +209,37 @@ class ClaimFilterSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class WithdrawnSerializer(ErrorSerializer):
+    """A claim readers could see that was withdrawn since (410 Gone): when and why, and what readers
+    saw until then, as the claim's page says it."""
+
+    detail = serializers.SerializerMethodField()
+    id = serializers.IntegerField(source="claim_pk", help_text="The claim's id.")
+    withdrawn_at = serializers.DateTimeField(source="created_at")
+    reason = serializers.ChoiceField(
+        choices=Withdrawal.Reason.choices, help_text="`deleted`, or `not_claim`: no longer treated as a claim."
+    )
+    note = serializers.CharField(help_text="Why, as the desk wrote it for readers (may be empty).")
+    article = serializers.CharField(source="article.slug", help_text="The article's slug.")
+    statement = serializers.CharField(help_text="The statement as readers saw it until then.")
+    status = serializers.ChoiceField(choices=Claim.Status.choices, help_text="The verdict readers saw until then.")
+    verdict_note = serializers.CharField()
+    html_url = serializers.SerializerMethodField(help_text="The claim's page, which says the same.")
+    corrections_url = serializers.SerializerMethodField(help_text="Its entry in the corrections log.")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_detail(self, withdrawal):
+        when = date_format(template_localtime(withdrawal.created_at), "DATE_FORMAT")
+        return _(
+            "On %(when)s the desk withdrew this claim and its verdict: readers no longer see it in the article."
+        ) % {"when": when}
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, withdrawal):
+        return _absolute(self, withdrawal.get_absolute_url())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_corrections_url(self, withdrawal):
+        return _absolute(self, f"{reverse('claims:corrections')}#withdrawal-{withdrawal.pk}")

@@ -2,10 +2,11 @@
 
 Every view is a :class:`PublicAPIView`: no login and no session, a rate per client address
 (429 with Retry-After), then, for one article or claim, a check that it exists and is public
-(404 otherwise, whatever the request's conditional headers say), then the conditional check (304
-when the client's ETag is current, before the answer's queries), read-only CORS and the page cache's Cache-Control on the answer. The ETag and the
-surrogate keys are those of the scopes the answer shows (:meth:`PublicAPIView.scopes`): one
-article, one claim, or the index for every list.
+(404 otherwise, or 410 for a claim readers could see that was withdrawn since, whatever the
+request's conditional headers say), then the conditional check (304 when the client's ETag is
+current, before the answer's queries), read-only CORS and the page cache's Cache-Control on the
+answer. The ETag and the surrogate keys are those of the scopes the answer shows
+(:meth:`PublicAPIView.scopes`): one article, one claim, or the index for every list.
 """
 
 from django.db.models import Count, Prefetch, Q
@@ -21,7 +22,7 @@ from taggit.models import Tag
 
 from claims import ratelimit
 from claims.caching.revision import INDEX, article_scope, claim_scope
-from claims.models import Article, Claim, StatusChange
+from claims.models import Article, Claim, StatusChange, Withdrawal
 from claims.security import client_ip
 
 from . import serializers
@@ -51,6 +52,16 @@ class NotModified(exceptions.APIException):
     status_code = 304
 
 
+class Withdrawn(exceptions.APIException):
+    """A claim readers could see that was withdrawn since: its address says so, as its page does."""
+
+    status_code = 410
+
+    def __init__(self, withdrawal):
+        super().__init__()
+        self.withdrawal = withdrawal
+
+
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag is current.")
 ERROR_RESPONSES = {
     304: NOT_MODIFIED,
@@ -59,6 +70,12 @@ ERROR_RESPONSES = {
     ),
 }
 NOT_FOUND = {404: OpenApiResponse(response=serializers.ErrorSerializer, description="Not found.")}
+GONE = {
+    410: OpenApiResponse(
+        response=serializers.WithdrawnSerializer,
+        description="Gone: readers could see this claim, and it was withdrawn (deleted, or no longer a claim).",
+    )
+}
 BAD_REQUEST = {400: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A parameter is not valid.")}
 
 
@@ -90,6 +107,9 @@ class PublicAPIView(generics.GenericAPIView):
     def handle_exception(self, exc):
         if isinstance(exc, NotModified):
             return Response(status=304)
+        if isinstance(exc, Withdrawn):
+            body = serializers.WithdrawnSerializer(exc.withdrawal, context=self.get_serializer_context())
+            return Response(body.data, status=exc.status_code)
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -236,7 +256,7 @@ class ClaimListView(PublicAPIView, generics.ListAPIView):
 @extend_schema(
     tags=["claims"],
     parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The claim's id.")],
-    responses={200: serializers.ClaimDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    responses={200: serializers.ClaimDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND, **GONE},
 )
 class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
     """One public claim with its evidence and its public history (newest first)."""
@@ -252,7 +272,11 @@ class ClaimDetailView(PublicAPIView, generics.RetrieveAPIView):
         )
 
     def check_public(self):
-        if not Claim.objects.public().filter(pk=_valid_id(self.kwargs["id"])).exists():
+        pk = _valid_id(self.kwargs["id"])
+        if not Claim.objects.public().filter(pk=pk).exists():
+            withdrawal = Withdrawal.objects.at_address(pk)
+            if withdrawal is not None:
+                raise Withdrawn(withdrawal)
             raise Http404
 
     def scopes(self):

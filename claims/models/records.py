@@ -183,6 +183,15 @@ class WithdrawalQuerySet(models.QuerySet):
         """Withdrawn verdicts readers had seen, of published articles: listed in 訂正履歴 and the feed."""
         return self.filter(was_public=True, article__is_published=True).exclude(status=ClaimStatus.PENDING)
 
+    def at_address(self, claim_pk):
+        """The withdrawal a claim's address answers with (410, on the page and in the API): the
+        newest one readers had seen, not undone since, of a published article; or None."""
+        return (
+            self.filter(claim_pk=claim_pk, was_public=True, reinstated_at__isnull=True, article__is_published=True)
+            .select_related("article")
+            .first()
+        )
+
 
 class Withdrawal(models.Model):
     """A claim that stopped being public (marked not a claim, or deleted): what readers saw, when, why.

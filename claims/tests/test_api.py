@@ -2,13 +2,17 @@
 
 import datetime
 
+import lxml.html
 import pytest
 from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 
-from claims.models import Claim
+from claims import services
+from claims.models import Claim, Withdrawal
 from claims.tests.factories import claim_for, edit, make_article, make_status, make_verified
 
 # The site's own API settings with a small allowance: everything else (the schema class above
@@ -108,6 +112,46 @@ def test_one_claim_has_its_evidence_and_public_history(client, essay):
     for pk in ("0", "abc", str(2**70)):
         response = client.get(f"{CLAIMS}/{pk}")
         assert response.status_code == 404 and response["Content-Type"] == "application/json"
+
+
+def test_a_withdrawn_claim_is_410_saying_when_and_linking_its_corrections_entry(client, essay):
+    claim = claim_for(essay, FUJI)
+    url = reverse("api:claim", kwargs={"id": claim.pk})
+    etag = client.get(url)["ETag"]
+    services.claims_delete(claims=[claim], user=None, note="同じ文の主張が二つあった。")
+    withdrawal = Withdrawal.objects.get(claim_pk=claim.pk)
+    # A client holding the claim's ETag learns it is gone, not that nothing changed.
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 410 and response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == "*" and "ETag" not in response
+    data = response.json()
+    assert parse_datetime(data["withdrawn_at"]) == withdrawal.created_at
+    assert (data["id"], data["reason"], data["note"]) == (claim.pk, "deleted", "同じ文の主張が二つあった。")
+    assert (data["statement"], data["status"], data["article"]) == (FUJI, "verified", essay.slug)
+    assert date_format(timezone.localtime(withdrawal.created_at), "DATE_FORMAT") in data["detail"]  # the day
+    assert data["html_url"] == f"http://testserver{claim.get_absolute_url()}"
+    corrections, anchor = data["corrections_url"].split("#")
+    assert corrections == f"http://testserver{reverse('claims:corrections')}"
+    page = lxml.html.fromstring(client.get(reverse("claims:corrections")).content.decode())
+    assert FUJI in page.get_element_by_id(anchor).text_content()
+    assert client.get(claim.get_absolute_url()).status_code == 410  # as the claim's page says
+
+
+def test_a_claim_marked_not_a_claim_is_410_and_a_recovered_one_is_back(client, essay):
+    claim = claim_for(essay, "最後の文です。")
+    services.claims_set_is_claim(claims=[claim], is_claim=False)
+    response = client.get(reverse("api:claim", kwargs={"id": claim.pk}))
+    assert response.status_code == 410 and response.json()["reason"] == "not_claim"
+    deleted = claim_for(essay, FUJI)
+    services.claims_delete(claims=[deleted], user=None)
+    snapshot = Withdrawal.objects.get(claim_pk=deleted.pk).snapshot_version_id
+    services.claim_recover_version(version_id=snapshot, user=None)
+    assert client.get(reverse("api:claim", kwargs={"id": deleted.pk})).status_code == 200
+    # An id no claim ever had is still not found.
+    never = Claim.objects.order_by("-pk").first().pk + 1000
+    response = client.get(reverse("api:claim", kwargs={"id": never}))
+    assert response.status_code == 404 and set(response.json()) == {"detail"}
+    assert client.get(f"{CLAIMS}/{2**63 - 1}").status_code == 404
 
 
 def test_articles_and_tags_list_only_what_readers_see(client, essay):
@@ -222,6 +266,8 @@ def test_schema_is_openapi_3_1_and_documents_every_endpoint(client):
     }
     parameters = {p["name"] for p in schema["paths"]["/api/v1/claims"]["get"]["parameters"]}
     assert {"article", "status", "tag", "section", "updated_since", "cursor"} <= parameters
+    detail = schema["paths"]["/api/v1/claims/{id}"]["get"]["responses"]
+    assert {"200", "404", "410"} <= set(detail)
     assert "internal_note" not in response.content.decode()
 
 

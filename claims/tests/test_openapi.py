@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from claims import services
 from claims.api.views import ClaimCursorPagination
 from claims.models import Claim
 from claims.tests.factories import add_evidence, claim_for, edit, make_article, make_status, make_verified
@@ -97,3 +98,10 @@ def test_tags_and_errors_match_the_schema(client, schema, essay):
     assert tag["name"] == "地理"
     validate(schema, "/api/v1/claims/{id}", client.get("/api/v1/claims/999999"), status=404)
     validate(schema, "/api/v1/articles/{slug}", client.get("/api/v1/articles/none"), status=404)
+
+
+def test_a_withdrawn_claims_410_matches_the_schema(client, schema, essay):
+    claim = claim_for(essay, "富士山は日本一高い山です。")
+    services.claims_delete(claims=[claim], user=None)  # no note: an empty one is valid too
+    data = validate(schema, "/api/v1/claims/{id}", client.get(f"/api/v1/claims/{claim.pk}"), status=410)
+    assert data["id"] == claim.pk and data["note"] == ""
