@@ -16,11 +16,11 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from reversion.models import Version
 
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Rating, StatusChange
+from claims.models import EVIDENCE_FIELDS, Article, Claim, StatusChange
 
 from .anchoring import claim_locate
 from .articles import article_update
-from .withdrawals import claim_recover_version
+from .withdrawals import claim_recover_version, version_rating
 from .workflow import ClaimChange, claims_apply
 
 # What a claim's restore sets from its version (with its rating and evidence); the sentence is
@@ -52,12 +52,6 @@ def version_evidence(version):
         link["pk"] = int(other.object_id)
         links.append(link)
     return links
-
-
-def version_rating(then):
-    """The rating a claim's version had (None for a version saved before ratings, or unrated)."""
-    rating_id = then.get("rating_id", then.get("rating"))
-    return Rating.objects.filter(pk=rating_id).first() if rating_id else None
 
 
 def _version_of(model, version, version_id):

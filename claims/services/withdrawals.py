@@ -17,7 +17,7 @@ from reversion.models import Revision, Version
 from taggit.models import Tag
 
 from claims.caching.revision import Touched, content_changed
-from claims.models import EVIDENCE_FIELDS, Article, Claim, Proposal, StatusChange, Withdrawal
+from claims.models import EVIDENCE_FIELDS, Article, Claim, Proposal, Rating, StatusChange, Withdrawal
 from claims.validators import validate_visible_text
 
 from .workflow import claim_recover, sign_off_applies
@@ -139,11 +139,18 @@ def deletion_snapshot(version_id):
     return version, withdrawal
 
 
+def version_rating(then):
+    """The rating a claim's version had (None for a version saved before ratings, or unrated)."""
+    rating_id = then.get("rating_id", then.get("rating"))
+    return Rating.objects.filter(pk=rating_id).first() if rating_id else None
+
+
 def snapshot_values(version):
     """The claim's values, evidence and status history as its deletion snapshot holds them."""
     then = version.field_dict
     values = {name: then.get(name) for name in ["is_claim", "status", "verdict_note", "internal_note", "as_of"]}
     values["recheck_after"] = then.get("recheck_after")
+    values["rating"] = version_rating(then)  # the rating readers saw comes back with the verdict
     pk = int(version.object_id)
     evidence, history = [], []
     for other in version.revision.version_set.select_related("content_type"):

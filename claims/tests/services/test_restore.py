@@ -9,7 +9,7 @@ from reversion.models import Version
 
 from claims import services
 from claims.models import ArticleCorrection, Claim, Proposal, StatusChange, Withdrawal
-from claims.tests.factories import edit, ja, make_status, make_verified
+from claims.tests.factories import edit, ja, make_status, make_verified, rating
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
@@ -127,6 +127,16 @@ def test_a_deleted_claims_snapshot_recovers_it(claim, chief):
     assert restored.recovered and restored.proposals == 0
     assert restored.claim.pk == pk and Claim.objects.get(pk=pk).status == Status.VERIFIED
     assert Withdrawal.objects.get(claim_pk=pk).reinstated_at is not None
+
+
+def test_a_recovered_claim_keeps_the_rating_readers_saw(claim, chief):
+    make_verified(claim)
+    edit(claim, rating=rating("accurate"), verdict_note="国土地理院の標高で確認した。")
+    pk = claim.pk
+    services.claims_delete(claims=[claim], user=chief)
+    snapshot = Withdrawal.objects.get(claim_pk=pk).snapshot_version_id
+    services.claim_restore_version(version_id=snapshot, user=chief)
+    assert Claim.objects.get(pk=pk).rating.code == "accurate"
 
 
 @pytest.mark.sign_off
