@@ -1,3 +1,6 @@
+"""Japanese sentence splitting and the natural sort (claims/text.py): terminators, quotes,
+decimals, headings and full-width numbers."""
+
 from claims.text import natural_key, parse_blocks, sentences, split_sentences
 
 

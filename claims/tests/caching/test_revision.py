@@ -1,3 +1,6 @@
+"""The content revision (claims/caching/revision.py): every change readers could see moves it on;
+reading never does."""
+
 import pytest
 from taggit.models import Tag
 
