@@ -19,6 +19,18 @@ def article(db):
 
 
 @pytest.fixture
+def article_without_claims(db):
+    """The same article before its statements were claimed (an import or a rating test adds them)."""
+    return make_article(claims=False)
+
+
+@pytest.fixture
+def home_article(db):
+    """A published article the home page shows (its slug is settings.HOME_ARTICLE_SLUG)."""
+    return make_article(slug="hundred-model-war")
+
+
+@pytest.fixture
 def claim(article):
     """The pending claim on the Fuji sentence."""
     return claim_for(article, FUJI)

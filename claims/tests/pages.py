@@ -4,99 +4,59 @@ Shared by the admin flow tests; the client never raises the view's exception, so
 is a 500 page as the editor would see it.
 """
 
-from html.parser import HTMLParser
-
+import lxml.html
 from django.contrib import messages
 
-
-class _PageParser(HTMLParser):
-    """The forms of a page (their fields as a browser would send them) and its messages."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = []
-        self.messages = []
-        self._form = None
-        self._select = None
-        self._textarea = None
-        self._message = None
-        self._in_messagelist = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self._form = {"attrs": attrs, "fields": [], "submits": [], "selects": {}}
-            self.forms.append(self._form)
-        elif tag == "ul" and "messagelist" in (attrs.get("class") or "").split():
-            self._in_messagelist = True
-        elif tag == "li" and self._in_messagelist:
-            self._message = [attrs.get("class") or "", ""]
-        if self._form is None:
-            return
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = (attrs.get("type") or "text").lower()
-            if kind in ("submit", "button", "image"):
-                self._form["submits"].append((name, attrs.get("value", "")))
-            elif kind in ("checkbox", "radio"):
-                if "checked" in attrs:
-                    self._form["fields"].append((name, attrs.get("value", "on")))
-            elif kind != "file":
-                self._form["fields"].append((name, attrs.get("value", "")))
-        elif tag == "select" and name:
-            self._select = {"name": name, "first": None, "chosen": None}
-        elif tag == "option" and self._select is not None:
-            value = attrs.get("value", "")
-            if self._select["first"] is None:
-                self._select["first"] = value
-            if "selected" in attrs:
-                self._select["chosen"] = value
-            self._form["selects"].setdefault(self._select["name"], []).append(value)
-        elif tag == "textarea" and name:
-            self._textarea = [name, ""]
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "ul" and self._in_messagelist:
-            self._in_messagelist = False
-        elif tag == "li" and self._message is not None:
-            self.messages.append((self._message[0], self._message[1].strip()))
-            self._message = None
-        elif tag == "select" and self._select is not None and self._form is not None:
-            chosen = self._select["chosen"] if self._select["chosen"] is not None else self._select["first"]
-            if chosen is not None:
-                self._form["fields"].append((self._select["name"], chosen))
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None and self._form is not None:
-            name, value = self._textarea
-            # A browser drops the one newline that follows <textarea>.
-            self._form["fields"].append((name, value[1:] if value.startswith("\n") else value))
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1] += data
-        if self._message is not None:
-            self._message[1] += data
+# Inputs a browser does not send with the form's fields (a submit button is sent only when clicked).
+BUTTONS = ("submit", "button", "image", "reset")
 
 
 def parse(response):
-    parser = _PageParser()
-    parser.feed(response.content.decode())
-    return parser
+    """The page as lxml reads it (``.forms``, ``.cssselect(...)``)."""
+    return lxml.html.fromstring(response.content.decode())
+
+
+def form_fields(form):
+    """The (name, value) pairs a browser sends for ``form`` unchanged: ticked boxes only, each select's
+    chosen options (all of a multiple select's), a textarea's text; no file, no button, nothing disabled."""
+    fields = []
+    for field in form.inputs:
+        name = field.get("name")
+        if not name or field.get("disabled") is not None:
+            continue
+        if field.tag == "select":
+            chosen = list(field.value) if field.multiple else [field.value]
+            fields += [(name, value) for value in chosen if value is not None]
+        elif field.tag == "textarea":
+            # A browser drops the one newline that follows <textarea>.
+            fields.append((name, field.value.removeprefix("\n")))
+        elif field.type in BUTTONS or field.type == "file":
+            continue
+        elif field.checkable:
+            if field.checked:
+                fields.append((name, field.get("value", "on")))
+        else:
+            fields.append((name, field.get("value", "")))
+    return fields
 
 
 def page_form(response, *, having):
-    """The fields of the page's form that has a field named ``having``, as a dict of lists."""
+    """The fields of the page's form that has a field (or a button) named ``having``, as a dict of lists.
+
+    ``__action__`` is the form's action, ``__selects__`` every option of each select, chosen or not.
+    """
     for form in parse(response).forms:
-        names = [name for name, _value in form["fields"]] + [name for name, _value in form["submits"]]
-        if having in names:
+        fields = form_fields(form)
+        buttons = [field.get("name") for field in form.inputs if field.tag == "input" and field.type in BUTTONS]
+        if having in [name for name, _value in fields] + buttons:
             data = {}
-            for name, value in form["fields"]:
+            for name, value in fields:
                 data.setdefault(name, []).append(value)
-            data["__action__"] = form["attrs"].get("action") or ""
-            data["__selects__"] = form["selects"]
+            data["__action__"] = form.get("action") or ""
+            data["__selects__"] = {}
+            for select in form.xpath(".//select[@name]"):
+                options = [option.get("value", "") for option in select.xpath(".//option")]
+                data["__selects__"].setdefault(select.get("name"), []).extend(options)
             return data
     raise AssertionError(f"no form with a field {having!r} on the page")
 
@@ -116,7 +76,7 @@ def post_data(form, **changes):
 
 def page_messages(response):
     """The messages on the rendered page as (CSS class, text)."""
-    return parse(response).messages
+    return [(li.get("class", ""), li.text_content().strip()) for li in parse(response).cssselect("ul.messagelist li")]
 
 
 def context_messages(response):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from claims import services
 from claims.models import ArticleCorrection, Claim, Report, StatusChange
 from claims.roles import CHIEF_EDITORS, EDITORS
-from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
+from claims.tests.factories import add_evidence, claim_for, make_status, make_user
 from claims.tests.pages import page_form, post_data
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +36,8 @@ def no_rate_left_over():
 
 
 @pytest.fixture
-def article():
-    """The essay itself: the home page shows the article with this slug."""
-    return make_article(slug="hundred-model-war")
-
-
-@pytest.fixture
-def claim(article):
-    return make_status(claim_for(article, FUJI), Status.VERIFIED, note="国土地理院で確認。")
+def verified_claim(home_article):
+    return make_status(claim_for(home_article, FUJI), Status.VERIFIED, note="国土地理院で確認。")
 
 
 def reader(address="203.0.113.7"):
@@ -62,10 +56,14 @@ def json_ld(html):
     ]
 
 
-def test_a_reader_reports_an_error_in_a_claim_and_it_is_stored_as_text(claim):
+def test_a_reader_reports_an_error_in_a_claim_and_it_is_stored_as_text(verified_claim):
     client = reader()
     response = send_report(
-        client, f"?claim={claim.pk}", message=SCRIPT, source_url="https://example.org/survey", contact="r@example.org"
+        client,
+        f"?claim={verified_claim.pk}",
+        message=SCRIPT,
+        source_url="https://example.org/survey",
+        contact="r@example.org",
     )
     assert response.status_code == 200
     thanks = ja(
@@ -75,60 +73,67 @@ def test_a_reader_reports_an_error_in_a_claim_and_it_is_stored_as_text(claim):
     assert thanks.split("<a")[0] in response.content.decode()
     assert "r@example.org" not in response.content.decode()  # never shown back
     report = Report.objects.get()
-    assert (report.claim, report.message, report.contact, report.state) == (claim, SCRIPT, "r@example.org", "received")
-    page = reader().get(reverse("claims:claim", args=[claim.pk])).content.decode()
+    assert (report.claim, report.message, report.contact, report.state) == (
+        verified_claim,
+        SCRIPT,
+        "r@example.org",
+        "received",
+    )
+    page = reader().get(reverse("claims:claim", args=[verified_claim.pk])).content.decode()
     assert "<script>alert" not in page
     assert "r@example.org" not in page
-    assert reverse("claims:report") + f"?claim={claim.pk}" in page
+    assert reverse("claims:report") + f"?claim={verified_claim.pk}" in page
 
 
-def test_a_reader_suggests_a_sentence_that_has_no_claim(article, claim):
+def test_a_reader_suggests_a_sentence_that_has_no_claim(home_article, verified_claim):
     client = reader()
-    url = reverse("claims:report") + f"?article={article.slug}"
-    question = next(c for c in article.claims.all() if c.statement == QUESTION)
+    url = reverse("claims:report") + f"?article={home_article.slug}"
+    question = next(c for c in home_article.claims.all() if c.statement == QUESTION)
     services.claims_set_is_claim(claims=[question], is_claim=False)  # no badge on it
     form = page_form(client.get(url), having="sentence")
     choices = form["__selects__"]["sentence"]
-    assert str(claim.position) not in choices  # a sentence with a claim is reported from its claim's page
+    assert str(verified_claim.position) not in choices  # a sentence with a claim is reported from its claim's page
     client.post(url, post_data(form, sentence=str(question.position), message="これも確認してほしい。"))
     report = Report.objects.get()
-    assert report.claim is None and report.sentence == QUESTION and report.article == article
+    assert report.claim is None and report.sentence == QUESTION and report.article == home_article
 
 
-def test_the_sixth_report_in_an_hour_is_refused_politely(claim):
+def test_the_sixth_report_in_an_hour_is_refused_politely(verified_claim):
     client = reader("198.51.100.9")
     for _n in range(5):
-        assert send_report(client, f"?claim={claim.pk}", message="誤りがあります。").status_code == 200
-    sixth = send_report(client, f"?claim={claim.pk}", message="六通目。")
+        assert send_report(client, f"?claim={verified_claim.pk}", message="誤りがあります。").status_code == 200
+    sixth = send_report(client, f"?claim={verified_claim.pk}", message="六通目。")
     assert sixth.status_code == 429 and 0 < int(sixth["Retry-After"]) <= 3600
     assert "<h1" in sixth.content.decode()  # the site's page with the reason, not an error page
     assert Report.objects.count() == 5
-    assert send_report(reader("198.51.100.10"), f"?claim={claim.pk}", message="別の人。").status_code == 200
+    assert send_report(reader("198.51.100.10"), f"?claim={verified_claim.pk}", message="別の人。").status_code == 200
 
 
-def test_bots_that_fill_the_hidden_field_and_unsafe_sources_store_nothing(claim):
-    send_report(reader(), f"?claim={claim.pk}", message="spam", website="http://spam.example")
-    refused = send_report(reader(), f"?claim={claim.pk}", message="見て", source_url="javascript:alert(1)")
+def test_bots_that_fill_the_hidden_field_and_unsafe_sources_store_nothing(verified_claim):
+    send_report(reader(), f"?claim={verified_claim.pk}", message="spam", website="http://spam.example")
+    refused = send_report(reader(), f"?claim={verified_claim.pk}", message="見て", source_url="javascript:alert(1)")
     assert refused.status_code == 200 and "errorlist" in refused.content.decode()
     assert not Report.objects.exists()
 
 
-def test_the_report_form_is_never_a_cached_page(claim):
-    response = reader().get(reverse("claims:report") + f"?claim={claim.pk}")
+def test_the_report_form_is_never_a_cached_page(verified_claim):
+    response = reader().get(reverse("claims:report") + f"?claim={verified_claim.pk}")
     assert "no-store" in response["Cache-Control"] and "csrfmiddlewaretoken" in response.content.decode()
 
 
-def test_an_editor_closes_a_report_as_corrected_changes_the_verdict_and_readers_see_the_correction(article, claim):
-    send_report(reader(), f"?claim={claim.pk}", message="二番目では?", contact="r@example.org")
+def test_an_editor_closes_a_report_as_corrected_changes_the_verdict_and_readers_see_the_correction(
+    home_article, verified_claim
+):
+    send_report(reader(), f"?claim={verified_claim.pk}", message="二番目では?", contact="r@example.org")
     report = Report.objects.get()
     editor = make_user("hanako", groups=[EDITORS])
     staff = Client(raise_request_exception=False)
     staff.force_login(editor)
     queue = staff.get(reverse("admin:claims_reviewqueueitem_changelist")).content.decode()
     assert FUJI in queue  # a claim with an open report is in the review queue
-    add_evidence(claim, stance="refutes", url="https://example.org/recount", title="再測量")
+    add_evidence(verified_claim, stance="refutes", url="https://example.org/recount", title="再測量")
     services.claim_change_status(
-        claim=claim,
+        claim=verified_claim,
         to=Status.DISPUTED,
         note="読者の報告を受けて再測量の結果を確認した。",
         user=editor,
@@ -144,7 +149,7 @@ def test_an_editor_closes_a_report_as_corrected_changes_the_verdict_and_readers_
     report.refresh_from_db()
     assert report.state == "corrected" and report.contact == "" and report.closed_at is not None
 
-    claim_page = reader().get(reverse("claims:claim", args=[claim.pk])).content.decode()
+    claim_page = reader().get(reverse("claims:claim", args=[verified_claim.pk])).content.decode()
     assert "ご指摘を受けて判定を改めました。" in claim_page
     review = next(
         node for graph in json_ld(claim_page) for node in graph.get("@graph", []) if node["@type"] == "ClaimReview"
@@ -158,16 +163,18 @@ def test_an_editor_closes_a_report_as_corrected_changes_the_verdict_and_readers_
     assert FUJI in log and "読者の報告を受けて再測量の結果を確認した。" in log
     assert "読者の報告を受けて再測量の結果を確認した。" in reader().get("/feed/").content.decode()
     home = reader().get("/").content.decode()
-    assert reverse("claims:corrections") + f"?article={article.slug}" in home  # 「この記事は…訂正されました」
+    assert reverse("claims:corrections") + f"?article={home_article.slug}" in home  # 「この記事は…訂正されました」
 
 
-def test_editing_a_published_articles_sentence_needs_a_note_and_is_logged_with_before_and_after(article, claim):
+def test_editing_a_published_articles_sentence_needs_a_note_and_is_logged_with_before_and_after(
+    home_article, verified_claim
+):
     chief = make_user("taro", groups=[CHIEF_EDITORS])
     staff = Client(raise_request_exception=False)
     staff.force_login(chief)
-    url = reverse("admin:claims_article_change", args=[article.pk])
+    url = reverse("admin:claims_article_change", args=[home_article.pk])
     form = page_form(staff.get(url), having="body")
-    body = article.body.replace("最後の文です。", "最後の一文です。")
+    body = home_article.body.replace("最後の文です。", "最後の一文です。")
     refused = staff.post(url, post_data(form, body=body))
     assert refused.status_code == 200 and not ArticleCorrection.objects.exists()
     assert (
@@ -180,8 +187,8 @@ def test_editing_a_published_articles_sentence_needs_a_note_and_is_logged_with_b
     staff.post(url, post_data(form, body=body, correction_note="言い回しを直した。"))
     correction = ArticleCorrection.objects.get()
     assert correction.changes == [{"before": "最後の文です。", "after": "最後の一文です。"}]
-    article.refresh_from_db()
-    assert article.corrected_at is not None
+    home_article.refresh_from_db()
+    assert home_article.corrected_at is not None
     log = reader().get(reverse("claims:corrections")).content.decode()
     assert "言い回しを直した。" in log and "<del>最後の文です。</del>" in log and "<ins>最後の一文です。</ins>" in log
     home = reader().get("/").content.decode()
@@ -202,7 +209,7 @@ def test_loading_the_shipped_record_is_not_a_correction():
     assert "hundred-model-war.claims.csv" not in claim_page  # the load's note names an internal file
 
 
-def test_the_corrections_policy_states_the_answer_time_and_is_the_sites_corrections_policy(claim, settings):
+def test_the_corrections_policy_states_the_answer_time_and_is_the_sites_corrections_policy(verified_claim, settings):
     settings.CLAIMS_REPORT_ANSWER_DAYS = 5
     page = reader().get(reverse("claims:corrections_policy")).content.decode()
     assert "5" in page and reverse("claims:corrections") in page
@@ -213,9 +220,9 @@ def test_the_corrections_policy_states_the_answer_time_and_is_the_sites_correcti
     assert site["actionableFeedbackPolicy"].endswith("/corrections/policy/#report")
 
 
-def test_a_bare_report_address_says_where_to_report_and_lists_the_articles(article, claim):
+def test_a_bare_report_address_says_where_to_report_and_lists_the_articles(home_article, verified_claim):
     response = reader().get(reverse("claims:report"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert f'href="{reverse("claims:report")}?article={article.slug}"' in page
+    assert f'href="{reverse("claims:report")}?article={home_article.slug}"' in page
     assert "「この主張の誤りを報告」" in page and reverse("claims:corrections_policy") in page

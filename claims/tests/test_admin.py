@@ -16,7 +16,7 @@ Status = Claim.Status
 
 
 @pytest.fixture
-def editor(client, editor):
+def signed_in_editor(client, editor):
     """The editor of conftest.py, signed in on the test client."""
     client.force_login(editor)
     return editor
@@ -73,7 +73,7 @@ def test_migrate_creates_the_editor_roles():
     assert Group.objects.get(name=CHIEF_EDITORS).permissions.filter(codename="import_claim").exists()
 
 
-def test_editor_attaches_evidence_and_verifies_and_sees_the_history(client, editor, claim):
+def test_editor_attaches_evidence_and_verifies_and_sees_the_history(client, signed_in_editor, claim):
     response = client.post(
         change_url(claim), claim_post(claim, [SOURCE], status="verified", status_note="国土地理院で確認"), follow=True
     )
@@ -84,7 +84,7 @@ def test_editor_attaches_evidence_and_verifies_and_sees_the_history(client, edit
     row = claim.history.get()
     assert (row.to_status, row.user, row.via, row.note) == (
         Status.VERIFIED,
-        editor,
+        signed_in_editor,
         StatusChange.Via.ADMIN,
         "国土地理院で確認",
     )
@@ -92,7 +92,7 @@ def test_editor_attaches_evidence_and_verifies_and_sees_the_history(client, edit
     assert "国土地理院で確認" in page  # the history row, shown read-only on the claim's page
 
 
-def test_verified_without_support_is_refused_with_the_rule(client, editor, claim):
+def test_verified_without_support_is_refused_with_the_rule(client, signed_in_editor, claim):
     response = client.post(change_url(claim), claim_post(claim, status="verified"))
     assert response.status_code == 200
     assert "supports the statement" in response.content.decode() or "裏付け" in response.content.decode()
@@ -101,7 +101,7 @@ def test_verified_without_support_is_refused_with_the_rule(client, editor, claim
     assert not claim.history.exists()
 
 
-def test_javascript_url_is_refused_in_the_evidence_inline(client, editor, claim):
+def test_javascript_url_is_refused_in_the_evidence_inline(client, signed_in_editor, claim):
     bad = {**SOURCE, "url": "javascript:alert(1)"}
     response = client.post(change_url(claim), claim_post(claim, [bad], status="verified"))
     assert response.status_code == 200
@@ -109,14 +109,14 @@ def test_javascript_url_is_refused_in_the_evidence_inline(client, editor, claim)
     assert response.context["inline_admin_formsets"][0].formset.errors[0]["url"]
 
 
-def test_a_save_without_status_change_writes_no_history(client, editor, claim):
+def test_a_save_without_status_change_writes_no_history(client, signed_in_editor, claim):
     client.post(change_url(claim), claim_post(claim, verdict_note="メモを追加"), follow=True)
     claim.refresh_from_db()
     assert claim.verdict_note == "メモを追加"
     assert not claim.history.exists()
 
 
-def test_the_later_of_two_concurrent_saves_is_refused(client, editor, claim):
+def test_the_later_of_two_concurrent_saves_is_refused(client, signed_in_editor, claim):
     loaded = claim_post(claim)  # both editors opened version 1
     client.post(change_url(claim), {**loaded, "verdict_note": "最初の編集者"}, follow=True)
     response = client.post(change_url(claim), {**loaded, "verdict_note": "二番目の編集者"})
@@ -126,7 +126,7 @@ def test_the_later_of_two_concurrent_saves_is_refused(client, editor, claim):
     assert claim.verdict_note == "最初の編集者"
 
 
-def test_bulk_status_change_refuses_per_claim_with_the_reason(client, editor, article, claim):
+def test_bulk_status_change_refuses_per_claim_with_the_reason(client, signed_in_editor, article, claim):
     other = claim_for(article, "最後の文です。")
     add_evidence(other)
     response = client.post(
@@ -148,7 +148,7 @@ def test_bulk_status_change_refuses_per_claim_with_the_reason(client, editor, ar
     assert f"#{claim.pk}" in page
 
 
-def test_claim_list_filters_and_search(client, editor, article, claim):
+def test_claim_list_filters_and_search(client, signed_in_editor, article, claim):
     claim.recheck_after = "2001-01-01"
     claim.save()
     claim.tags.add("地理")
@@ -167,7 +167,7 @@ def test_claim_list_filters_and_search(client, editor, article, claim):
         assert response.context["cl"].result_count == expected, query
 
 
-def test_review_queue_lists_what_needs_an_editor(client, editor, article, claim):
+def test_review_queue_lists_what_needs_an_editor(client, signed_in_editor, article, claim):
     add_evidence(claim)
     # A verified claim that is not rated yet is listed ("decided but not rated"); once rated it is not.
     services.claim_change_status(claim=claim, to=Status.VERIFIED, via=StatusChange.Via.COMMAND)
@@ -198,7 +198,7 @@ def test_history_cannot_be_edited_or_deleted_in_the_admin(client, article, claim
     assert client.get(reverse("admin:claims_statuschange_add")).status_code == 403
 
 
-def test_editor_cannot_delete_claims(client, editor, claim):
+def test_editor_cannot_delete_claims(client, signed_in_editor, claim):
     assert client.post(reverse("admin:claims_claim_delete", args=[claim.pk]), {"post": "yes"}).status_code == 403
     assert Claim.objects.filter(pk=claim.pk).exists()
 
@@ -226,13 +226,13 @@ def test_article_page_shows_coverage_and_editing_reanchors(client, article, clai
     assert "unanchored" in response.content.decode() or "位置" in response.content.decode()
 
 
-def test_admin_speaks_japanese_by_default_and_english_on_request(client, editor):
+def test_admin_speaks_japanese_by_default_and_english_on_request(client, signed_in_editor):
     assert "サイト管理" in client.get(reverse("admin:index")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
     assert "Site administration" in client.get(reverse("admin:index")).content.decode()
 
 
-def test_the_section_filter_sorts_sections_by_their_numbers(client, editor):
+def test_the_section_filter_sorts_sections_by_their_numbers(client, signed_in_editor):
     body = "".join(f"## 第{n}節\n\n第{n}節の文です。\n\n" for n in (1, 2, 10))
     make_article(slug="sections", body=body)
     page = lxml.html.fromstring(client.get(reverse("admin:claims_claim_changelist")).content.decode())

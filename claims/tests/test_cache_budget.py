@@ -9,11 +9,10 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
 from claims.caching.pages import local_pages
-from claims.tests.factories import claim_for, make_article, make_status
+from claims.tests.factories import make_article, make_status
 
 pytestmark = pytest.mark.django_db
 
-FUJI = "富士山は日本一高い山です。"
 REDIS_TEST_URL = "redis://127.0.0.1:6379/11"
 
 
@@ -28,8 +27,8 @@ class RefusingCache(LocMemCache):
 
 
 @pytest.fixture
-def claim():
-    return make_status(claim_for(make_article(), FUJI), "verified", note="確認。")
+def verified_claim(claim):
+    return make_status(claim, "verified", note="確認。")
 
 
 @pytest.fixture
@@ -64,26 +63,26 @@ def reader():
         "?page=0",
     ],
 )
-def test_a_corrections_filter_naming_nothing_or_a_page_out_of_range_is_a_404_never_stored(claim, query):
+def test_a_corrections_filter_naming_nothing_or_a_page_out_of_range_is_a_404_never_stored(verified_claim, query):
     make_article(slug="draft", published=False)
     local_pages.pages.clear()
     assert reader().get(f"/corrections/{query}").status_code == 404
     assert not local_pages.pages
 
 
-def test_corrections_filters_that_name_something_are_stored(claim):
+def test_corrections_filters_that_name_something_are_stored(verified_claim):
     local_pages.pages.clear()
-    for query in ("", f"?claim={claim.pk}", "?article=test-article", "?page=1"):
+    for query in ("", f"?claim={verified_claim.pk}", "?article=test-article", "?page=1"):
         assert reader().get(f"/corrections/{query}").status_code == 200, query
     assert len(local_pages.pages) == 3  # ?page=1 is the first page's own key
 
 
-def test_a_claim_page_for_a_missing_claim_writes_no_key_to_the_shared_cache(claim, shared_redis):
-    for pk in (999999, 999998, claim.pk):
+def test_a_claim_page_for_a_missing_claim_writes_no_key_to_the_shared_cache(verified_claim, shared_redis):
+    for pk in (999999, 999998, verified_claim.pk):
         reader().get(f"/claims/{pk}/")
     keys = [key.decode() for key in shared_redis.keys("*")]
     assert not [key for key in keys if "claim-99999" in key], keys
-    assert [key for key in keys if f"claim-{claim.pk}" in key]  # the real claim's revision is published
+    assert [key for key in keys if f"claim-{verified_claim.pk}" in key]  # the real claim's revision is published
 
 
 def test_health_reports_a_cache_that_refuses_writes(settings):
@@ -93,7 +92,7 @@ def test_health_reports_a_cache_that_refuses_writes(settings):
     assert response.json()["cache"] == "failing"
 
 
-def test_the_claims_lists_filter_choices_are_kept_until_an_edit_changes_them(claim):
+def test_the_claims_lists_filter_choices_are_kept_until_an_edit_changes_them(verified_claim):
     import lxml.html
 
     from claims.tests.factories import edit
@@ -103,5 +102,5 @@ def test_the_claims_lists_filter_choices_are_kept_until_an_edit_changes_them(cla
         return [option.text_content() for option in page.cssselect("#id_tag option")][1:]
 
     assert tag_choices() == []
-    edit(claim, tags=["地理"])
+    edit(verified_claim, tags=["地理"])
     assert tag_choices() == ["地理"]

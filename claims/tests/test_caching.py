@@ -24,7 +24,7 @@ def server(name):
 
 
 @pytest.fixture
-def claim():
+def home_claim():
     cache.clear()
     article = make_article(slug="hundred-model-war")
     return claim_for(article, FUJI)
@@ -34,14 +34,14 @@ def page(client, claim):
     return client.get("/").content.decode()
 
 
-def test_a_repeat_request_is_served_from_the_cache(client, claim, django_assert_num_queries):
+def test_a_repeat_request_is_served_from_the_cache(client, home_claim, django_assert_num_queries):
     first = client.get("/")
     with django_assert_num_queries(1):  # the content revision, nothing else
         second = client.get("/")
     assert second.content == first.content
 
 
-def test_a_stored_page_carries_every_header_of_the_rendered_one(client, claim):
+def test_a_stored_page_carries_every_header_of_the_rendered_one(client, home_claim):
     """The stored copy is served before the middleware that adds the policy, language and framing."""
     settle_revision()
     first = client.get("/")
@@ -52,32 +52,32 @@ def test_a_stored_page_carries_every_header_of_the_rendered_one(client, claim):
     assert "Cookie" in second["Vary"] and "must-revalidate" in second["Cache-Control"]
 
 
-def test_head_of_a_stored_page_has_its_headers_and_no_body(client, claim):
+def test_head_of_a_stored_page_has_its_headers_and_no_body(client, home_claim):
     page = client.get("/")
     head = client.head("/")
     assert head.status_code == 200 and head.content == b""
     assert head["ETag"] == page["ETag"] and head["Content-Type"] == page["Content-Type"]
 
 
-def test_each_search_is_cached_apart(client, claim):
-    claim_for(claim.article, "東京は日本の首都です。")
+def test_each_search_is_cached_apart(client, home_claim):
+    claim_for(home_claim.article, "東京は日本の首都です。")
     assert "東京は日本の首都です。" in client.get("/claims/?q=首都").content.decode()
     found = client.get("/claims/?q=富士山").content.decode()
     assert FUJI in found and "東京は日本の首都です。" not in found
 
 
-def test_a_signed_in_editor_gets_the_readers_page_and_keeps_the_admin_fresh(client, claim, admin_user):
+def test_a_signed_in_editor_gets_the_readers_page_and_keeps_the_admin_fresh(client, home_claim, admin_user):
     reader_page = client.get("/").content
     client.force_login(admin_user)
     assert client.get("/").content == reader_page
     assert "sessionid" not in client.get("/").cookies  # nothing about the editor's session is stored
-    edit(claim, verdict_note="管理画面で見える新しいメモ")
-    change_page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    edit(home_claim, verdict_note="管理画面で見える新しいメモ")
+    change_page = client.get(reverse("admin:claims_claim_change", args=[home_claim.pk])).content.decode()
     assert "管理画面で見える新しいメモ" in change_page
 
 
-def test_every_kind_of_edit_shows_on_the_next_request(client, claim):
-    for name, make_edit, url, visible in edits(claim):
+def test_every_kind_of_edit_shows_on_the_next_request(client, home_claim):
+    for name, make_edit, url, visible in edits(home_claim):
         if url is None:
             continue
         assert visible not in client.get(url).content.decode(), name  # cached before the edit
@@ -85,30 +85,30 @@ def test_every_kind_of_edit_shows_on_the_next_request(client, claim):
         assert visible in client.get(url).content.decode(), name
 
 
-def test_several_app_servers_never_serve_a_stale_page(client, claim):
-    edit(claim, verdict_note="古い判定メモ")
+def test_several_app_servers_never_serve_a_stale_page(client, home_claim):
+    edit(home_claim, verdict_note="古い判定メモ")
     with server("a"):
-        assert "古い判定メモ" in page(client, claim)
+        assert "古い判定メモ" in page(client, home_claim)
     with server("b"):
-        assert "古い判定メモ" in page(client, claim)
-    edit(claim, verdict_note="新しい判定メモ")  # an editor saves through app server "b"
+        assert "古い判定メモ" in page(client, home_claim)
+    edit(home_claim, verdict_note="新しい判定メモ")  # an editor saves through app server "b"
     for name in ("a", "b"):
         with server(name):
-            body = page(client, claim)
+            body = page(client, home_claim)
             assert "新しい判定メモ" in body and "古い判定メモ" not in body, name
 
 
-def test_repeat_visit_gets_304_until_something_changes(client, claim):
+def test_repeat_visit_gets_304_until_something_changes(client, home_claim):
     settle_revision()
     response = client.get("/")
     etag, modified = response["ETag"], response["Last-Modified"]
     assert client.get("/", HTTP_IF_NONE_MATCH=etag).status_code == 304
     assert client.get("/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
-    edit(claim, verdict_note="変更")
+    edit(home_claim, verdict_note="変更")
     assert client.get("/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
-def test_languages_are_cached_apart(client, claim):
+def test_languages_are_cached_apart(client, home_claim):
     japanese = client.get("/")
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     english = client.get("/")
@@ -136,7 +136,7 @@ def test_public_pages_run_a_fixed_number_of_queries(client, size, django_assert_
         assert response.status_code == 200, url
 
 
-def test_browsers_that_accept_gzip_get_the_page_compressed_from_the_cache(client, claim):
+def test_browsers_that_accept_gzip_get_the_page_compressed_from_the_cache(client, home_claim):
     import gzip
 
     plain = client.get("/")
@@ -150,7 +150,7 @@ def test_browsers_that_accept_gzip_get_the_page_compressed_from_the_cache(client
     assert client.get("/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"]).status_code == 304
 
 
-def test_after_a_deploy_pages_are_rendered_by_the_new_code(client, claim, monkeypatch):
+def test_after_a_deploy_pages_are_rendered_by_the_new_code(client, home_claim, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -189,7 +189,7 @@ def another_worker(action, after=0.2):
     return worker
 
 
-def test_while_another_worker_renders_a_page_requests_wait_for_its_copy(client, claim, django_assert_num_queries):
+def test_while_another_worker_renders_a_page_requests_wait_for_its_copy(client, home_claim, django_assert_num_queries):
     from claims.caching import pages as caching
 
     rendered = client.get("/")
@@ -210,7 +210,7 @@ def test_while_another_worker_renders_a_page_requests_wait_for_its_copy(client, 
     assert "別の作業者" in waited.content.decode()
 
 
-def test_a_page_the_other_worker_did_not_store_is_rendered_without_waiting_it_out(client, claim, monkeypatch):
+def test_a_page_the_other_worker_did_not_store_is_rendered_without_waiting_it_out(client, home_claim, monkeypatch):
     from django.test import RequestFactory
 
     from claims.caching import pages as caching

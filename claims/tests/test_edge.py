@@ -86,13 +86,13 @@ def varnish(settings):
 
 
 @pytest.fixture
-def article():
+def article_a():
     return make_article(slug="article-a")
 
 
 @pytest.fixture
-def claim(article):
-    claim = claim_for(article, FUJI)
+def tagged_claim(article_a):
+    claim = claim_for(article_a, FUJI)
     edit(claim, tags=["地理"])
     return claim
 
@@ -141,19 +141,19 @@ def keys_of(response):
 # What a shared cache is told
 
 
-def test_a_page_tells_browsers_to_revalidate_and_shared_caches_to_keep_it(client, claim, varnish):
+def test_a_page_tells_browsers_to_revalidate_and_shared_caches_to_keep_it(client, tagged_claim, varnish):
     response = client.get("/articles/article-a/")
     directives = {d.strip() for d in response["Cache-Control"].split(",")}
     assert {"public", "max-age=0", "must-revalidate", "s-maxage=86400"} <= directives
     assert client.get("/articles/article-a/")["Cache-Control"] == response["Cache-Control"]  # the stored copy
 
 
-def test_without_an_edge_to_purge_no_shared_cache_keeps_a_page(client, claim, settings):
+def test_without_an_edge_to_purge_no_shared_cache_keeps_a_page(client, tagged_claim, settings):
     settings.EDGE_PURGE_BACKEND = ""
     assert "s-maxage=0" in client.get("/articles/article-a/")["Cache-Control"]
 
 
-def test_the_etag_is_strong_and_names_each_encoding_apart(client, claim):
+def test_the_etag_is_strong_and_names_each_encoding_apart(client, tagged_claim):
     plain = client.get("/articles/article-a/")
     packed = client.get("/articles/article-a/", HTTP_ACCEPT_ENCODING="gzip")
     assert packed["Content-Encoding"] == "gzip"
@@ -164,15 +164,15 @@ def test_the_etag_is_strong_and_names_each_encoding_apart(client, claim):
     assert again.status_code == 304
 
 
-def test_the_surrogate_keys_name_every_article_claim_and_tag_on_the_page(client, claim, article, varnish):
+def test_the_surrogate_keys_name_every_article_claim_and_tag_on_the_page(client, tagged_claim, article_a, varnish):
     tag = Tag.objects.get(name="地理")
-    public = {f"claim-{pk}" for pk in article.claims.public().values_list("pk", flat=True)}
+    public = {f"claim-{pk}" for pk in article_a.claims.public().values_list("pk", flat=True)}
     article_keys = keys_of(client.get("/articles/article-a/"))
     assert {"all", "article-article-a"} | public <= article_keys
-    claim_keys = keys_of(client.get(reverse("claims:claim", args=[claim.pk])))
-    assert {"all", f"claim-{claim.pk}", "article-article-a", f"tag-{tag.pk}"} <= claim_keys
+    claim_keys = keys_of(client.get(reverse("claims:claim", args=[tagged_claim.pk])))
+    assert {"all", f"claim-{tagged_claim.pk}", "article-article-a", f"tag-{tag.pk}"} <= claim_keys
     index_keys = keys_of(client.get("/claims/"))
-    assert {"all", "index", f"claim-{claim.pk}", "article-article-a", f"tag-{tag.pk}"} <= index_keys
+    assert {"all", "index", f"claim-{tagged_claim.pk}", "article-article-a", f"tag-{tag.pk}"} <= index_keys
     assert {"all", "index"} <= keys_of(client.get(reverse("claims:tag", args=[tag.slug])))
     for url in ("/feed/", "/sitemap.xml", "/articles/"):
         assert {"all", "index"} <= keys_of(client.get(url)), url
@@ -186,7 +186,9 @@ def test_a_draft_previewed_by_staff_is_kept_by_no_cache(client, admin_user, varn
     assert "s-maxage" not in response["Cache-Control"] and "xkey" not in response
 
 
-def test_fastly_reads_space_separated_surrogate_keys_and_cloudflare_comma_separated_cache_tags(client, claim, settings):
+def test_fastly_reads_space_separated_surrogate_keys_and_cloudflare_comma_separated_cache_tags(
+    client, tagged_claim, settings
+):
     def page_for(backend):  # a process configured for that edge (its stored pages are its own)
         settings.EDGE_PURGE_BACKEND = backend
         cache.clear()
@@ -195,7 +197,7 @@ def test_fastly_reads_space_separated_surrogate_keys_and_cloudflare_comma_separa
 
     page = page_for("fastly")
     keys = page["Surrogate-Key"].split(" ")
-    assert keys[:2] == ["all", "article-article-a"] and f"claim-{claim.pk}" in keys
+    assert keys[:2] == ["all", "article-article-a"] and f"claim-{tagged_claim.pk}" in keys
     assert "xkey" not in page and "Cache-Tag" not in page
     page = page_for("cloudflare")
     assert page["Cache-Tag"] == ",".join(keys) and " " not in page["Cache-Tag"]
@@ -223,17 +225,17 @@ def test_keys_past_16_kb_are_left_out_whole_and_the_scopes_come_first(settings, 
 # Purging what a change touched
 
 
-def test_a_committed_change_purges_the_keys_it_touched(claim, varnish, django_capture_on_commit_callbacks):
+def test_a_committed_change_purges_the_keys_it_touched(tagged_claim, varnish, django_capture_on_commit_callbacks):
     tag = Tag.objects.get(name="地理")
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="新しい判定メモ")
-    assert varnish.purged == [sorted(["index", "article-article-a", f"claim-{claim.pk}", f"tag-{tag.pk}"])]
+        edit(tagged_claim, verdict_note="新しい判定メモ")
+    assert varnish.purged == [sorted(["index", "article-article-a", f"claim-{tagged_claim.pk}", f"tag-{tag.pk}"])]
     row = EdgePurge.objects.get()
     assert row.attempts == 1 and row.repeat_at is not None and row.sent_at is None  # sent once, again later
 
 
 def test_an_edits_purge_reaches_its_articles_api_answers_and_none_of_another_articles(
-    client, claim, article, varnish, django_capture_on_commit_callbacks
+    client, tagged_claim, article_a, varnish, django_capture_on_commit_callbacks
 ):
     other = make_article(slug="article-b", title="別の記事")
 
@@ -242,50 +244,54 @@ def test_an_edits_purge_reaches_its_articles_api_answers_and_none_of_another_art
         urls = [f"/annotations/{shown.slug}/", f"/api/v1/articles/{shown.slug}", f"/api/v1/claims/{pk}"]
         return {url: keys_of(client.get(url)) - {"all"} for url in urls}
 
-    a_answers, b_answers = api_keys(article), api_keys(other)
+    a_answers, b_answers = api_keys(article_a), api_keys(other)
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="APIにも届く判定メモ")
+        edit(tagged_claim, verdict_note="APIにも届く判定メモ")
     purged = set(varnish.purged[0])  # the edit's own purge (then the rows the setup left pending)
     assert all(keys & purged for keys in a_answers.values()), a_answers
     assert not any(keys & purged for keys in b_answers.values()), b_answers
 
 
-def test_a_change_rolled_back_purges_nothing(claim, varnish, django_capture_on_commit_callbacks):
+def test_a_change_rolled_back_purges_nothing(tagged_claim, varnish, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        edit(claim, verdict_note="取り消される判定メモ")
+        edit(tagged_claim, verdict_note="取り消される判定メモ")
         raise RuntimeError("the save fails")
     assert varnish.purged == [] and not EdgePurge.objects.exists()
 
 
 def test_a_purge_the_edge_refused_stays_pending_and_the_next_commit_sends_it(
-    claim, varnish, django_capture_on_commit_callbacks
+    tagged_claim, varnish, django_capture_on_commit_callbacks
 ):
     varnish.status = 503
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="一つ目")
+        edit(tagged_claim, verdict_note="一つ目")
     row = EdgePurge.objects.get()
     assert row.sent_at is None and row.attempts == 1 and "503" in row.last_error
     varnish.status = 200
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="二つ目")
+        edit(tagged_claim, verdict_note="二つ目")
     assert not EdgePurge.objects.filter(repeat_at__isnull=True).exists()  # each sent once (twice later)
     assert len(varnish.purged) == 3  # the refused one, the new one, the refused one again
 
 
-def test_a_crash_between_the_commit_and_the_purge_loses_no_purge(claim, varnish, django_capture_on_commit_callbacks):
+def test_a_crash_between_the_commit_and_the_purge_loses_no_purge(
+    tagged_claim, varnish, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):  # the process dies before its on-commit work
-        edit(claim, verdict_note="落ちる前の保存")
+        edit(tagged_claim, verdict_note="落ちる前の保存")
     assert varnish.purged == [] and EdgePurge.objects.get().sent_at is None
     call_command("purge_edge")
     assert varnish.purged == [sorted(EdgePurge.objects.get().keys)]
     assert EdgePurge.objects.get().repeat_at is not None
 
 
-def test_with_the_edge_down_the_command_fails_and_keeps_the_purge(claim, settings, django_capture_on_commit_callbacks):
+def test_with_the_edge_down_the_command_fails_and_keeps_the_purge(
+    tagged_claim, settings, django_capture_on_commit_callbacks
+):
     settings.EDGE_PURGE_BACKEND = "varnish"
     settings.EDGE_PURGE_URLS = [f"http://127.0.0.1:{closed_port()}/"]
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="エッジ停止中")
+        edit(tagged_claim, verdict_note="エッジ停止中")
     with pytest.raises(SystemExit):
         call_command("purge_edge")
     row = EdgePurge.objects.get()
@@ -293,10 +299,10 @@ def test_with_the_edge_down_the_command_fails_and_keeps_the_purge(claim, setting
 
 
 def test_every_purge_is_sent_again_once_no_app_server_can_serve_the_old_page(
-    claim, varnish, clock, django_capture_on_commit_callbacks
+    tagged_claim, varnish, clock, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="二度パージされる判定メモ")
+        edit(tagged_claim, verdict_note="二度パージされる判定メモ")
     keys = sorted(EdgePurge.objects.get().keys)
     assert varnish.purged == [keys]
     clock.offset = edge.REPEAT_AFTER - datetime.timedelta(seconds=1)  # Redis may still hold the old revision
@@ -313,11 +319,11 @@ def test_every_purge_is_sent_again_once_no_app_server_can_serve_the_old_page(
 
 
 def test_the_next_commit_sends_the_second_purges_that_are_due(
-    claim, article, varnish, clock, django_capture_on_commit_callbacks
+    tagged_claim, article_a, varnish, clock, django_capture_on_commit_callbacks
 ):
-    other = claim_for(article, "東京は日本の首都です。")
+    other = claim_for(article_a, "東京は日本の首都です。")
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="一つ目の保存")
+        edit(tagged_claim, verdict_note="一つ目の保存")
     first = sorted(EdgePurge.objects.get().keys)
     clock.offset = edge.REPEAT_AFTER + datetime.timedelta(seconds=1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -329,10 +335,10 @@ def test_the_next_commit_sends_the_second_purges_that_are_due(
 
 
 def test_a_refused_second_purge_stays_pending_until_the_edge_takes_it(
-    claim, varnish, clock, django_capture_on_commit_callbacks
+    tagged_claim, varnish, clock, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="二度目が断られる")
+        edit(tagged_claim, verdict_note="二度目が断られる")
     clock.offset = edge.REPEAT_AFTER + datetime.timedelta(seconds=1)
     varnish.status = 503
     with pytest.raises(SystemExit):
@@ -345,22 +351,22 @@ def test_a_refused_second_purge_stays_pending_until_the_edge_takes_it(
     assert row.sent_at is not None and row.last_error == "" and len(varnish.purged) == 3
 
 
-def test_no_outbox_row_without_an_edge(claim, settings, django_capture_on_commit_callbacks):
+def test_no_outbox_row_without_an_edge(tagged_claim, settings, django_capture_on_commit_callbacks):
     settings.EDGE_PURGE_BACKEND = ""
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="エッジなし")
+        edit(tagged_claim, verdict_note="エッジなし")
     assert not EdgePurge.objects.exists()
 
 
-def test_fastly_is_purged_by_surrogate_key_through_its_api(claim, fastly, django_capture_on_commit_callbacks):
+def test_fastly_is_purged_by_surrogate_key_through_its_api(tagged_claim, fastly, django_capture_on_commit_callbacks):
     tag = Tag.objects.get(name="地理")
     with django_capture_on_commit_callbacks(execute=True):
-        edit(claim, verdict_note="Fastly に伝わる判定メモ")
+        edit(tagged_claim, verdict_note="Fastly に伝わる判定メモ")
     [(method, path, headers, body)] = fastly.requests
     assert (method, path, body) == ("POST", "/service/SU1Z0isxPaozGVKXdv0eY/purge", None)
     assert headers["Fastly-Key"] == "fastly-test-token"
     assert headers["Surrogate-Key"] == " ".join(
-        sorted(["index", "article-article-a", f"claim-{claim.pk}", f"tag-{tag.pk}"])
+        sorted(["index", "article-article-a", f"claim-{tagged_claim.pk}", f"tag-{tag.pk}"])
     )
 
 

@@ -15,14 +15,8 @@ from claims.tests.factories import closed_port, database_down, database_state, m
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def article():
-    """The essay itself: the home page shows the article with this slug."""
-    return make_article(slug="hundred-model-war")
-
-
 @pytest.mark.parametrize("path", ["/", "/claims/"])
-def test_database_down_answers_503_with_a_friendly_page_then_recovers(client, article, path):
+def test_database_down_answers_503_with_a_friendly_page_then_recovers(client, home_article, path):
     assert client.get(path).status_code == 200
     with database_down():
         response = client.get(path)
@@ -36,7 +30,7 @@ def test_database_down_answers_503_with_a_friendly_page_then_recovers(client, ar
     assert client.get(path).status_code == 200
 
 
-def test_database_error_raised_by_a_middleware_is_a_503_too(article):
+def test_database_error_raised_by_a_middleware_is_a_503_too(home_article):
     client = Client(raise_request_exception=False)
     error = OperationalError("server closed the connection unexpectedly")
     with mock.patch("django.contrib.sessions.middleware.SessionMiddleware.process_request", side_effect=error):
@@ -46,7 +40,7 @@ def test_database_error_raised_by_a_middleware_is_a_503_too(article):
     assert client.get("/claims/").status_code == 200
 
 
-def test_other_errors_stay_500s(article):
+def test_other_errors_stay_500s(home_article):
     client = Client(raise_request_exception=False)
     with mock.patch("django.contrib.sessions.middleware.SessionMiddleware.process_request", side_effect=KeyError):
         assert client.get("/claims/").status_code == 500
@@ -97,7 +91,7 @@ def test_a_cache_that_is_down_is_a_miss_and_logs(dead_redis, caplog):
         dead_redis.incr("counter")
 
 
-def test_pages_and_health_are_served_while_the_cache_is_down(dead_redis, client, article):
+def test_pages_and_health_are_served_while_the_cache_is_down(dead_redis, client, home_article):
     assert client.get("/").status_code == 200
     assert client.get("/claims/").status_code == 200
     response = client.get("/health/")

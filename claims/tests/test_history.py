@@ -16,7 +16,7 @@ SOURCE = SOURCE_LINK
 
 
 @pytest.fixture
-def chief(client, chief):
+def signed_in_chief(client, chief):
     """The chief editor of conftest.py, signed in on the test client."""
     client.force_login(chief)
     return chief
@@ -32,7 +32,7 @@ def revision_url(claim, version):
     return reverse("admin:claims_claim_revision", args=[claim.pk, version.pk])
 
 
-def test_each_admin_save_is_a_version_with_the_claim_and_its_evidence(client, chief, claim):
+def test_each_admin_save_is_a_version_with_the_claim_and_its_evidence(client, signed_in_chief, claim):
     admin_save(client, claim, new_evidence=[SOURCE], status="verified", status_note="確認")
     admin_save(client, claim, verdict_note="国土地理院の資料で確認。")
     versions = versions_of(claim)
@@ -41,12 +41,12 @@ def test_each_admin_save_is_a_version_with_the_claim_and_its_evidence(client, ch
     assert first.field_dict["status"] == Status.VERIFIED and first.field_dict["verdict_note"] == ""
     assert second.field_dict["verdict_note"] == "国土地理院の資料で確認。"
     assert any(v.object_repr == "国土地理院" for v in first.revision.version_set.all())
-    assert first.revision.user == chief
+    assert first.revision.user == signed_in_chief
     history = client.get(reverse("admin:claims_claim_history", args=[claim.pk])).content.decode()
     assert revision_url(claim, first) in history
 
 
-def test_viewing_an_old_version_changes_nothing(client, chief, claim):
+def test_viewing_an_old_version_changes_nothing(client, signed_in_chief, claim):
     admin_save(client, claim, verdict_note="最初のメモ")
     admin_save(client, claim, verdict_note="二番目のメモ")
     response = client.get(revision_url(claim, versions_of(claim)[0]))
@@ -56,7 +56,7 @@ def test_viewing_an_old_version_changes_nothing(client, chief, claim):
     assert claim.verdict_note == "二番目のメモ"
 
 
-def test_restoring_a_version_that_changes_the_status_goes_through_the_workflow(client, chief, claim):
+def test_restoring_a_version_that_changes_the_status_goes_through_the_workflow(client, signed_in_chief, claim):
     admin_save(client, claim, verdict_note="まだ確認中")  # version 1: pending, no evidence
     admin_save(client, claim, new_evidence=[SOURCE], status="verified", status_note="確認")  # version 2
     assert claim.status == Status.VERIFIED and claim.history.count() == 1
@@ -74,7 +74,7 @@ def test_restoring_a_version_that_changes_the_status_goes_through_the_workflow(c
         Status.VERIFIED,
         Status.PENDING,
         StatusChange.Via.RESTORE,
-        chief,
+        signed_in_chief,
         "誤って検証済みにした",
     )
     assert claim.history.count() == 2
@@ -82,7 +82,7 @@ def test_restoring_a_version_that_changes_the_status_goes_through_the_workflow(c
     assert versions_of(claim)[-1].field_dict["status"] == Status.PENDING  # the restore is a version too
 
 
-def test_restoring_a_version_that_breaks_the_rules_is_refused_and_keeps_nothing(client, chief, claim):
+def test_restoring_a_version_that_breaks_the_rules_is_refused_and_keeps_nothing(client, signed_in_chief, claim):
     # A version saying "verified" without any supporting evidence (as a rule change could leave).
     with reversion.create_revision():
         claim.status = Status.VERIFIED
@@ -99,7 +99,7 @@ def test_restoring_a_version_that_breaks_the_rules_is_refused_and_keeps_nothing(
     assert not claim.history.exists()
 
 
-def test_a_restore_refused_as_a_concurrent_edit_keeps_nothing(client, chief, claim):
+def test_a_restore_refused_as_a_concurrent_edit_keeps_nothing(client, signed_in_chief, claim):
     admin_save(client, claim, verdict_note="一")
     admin_save(client, claim, verdict_note="二")
     url = revision_url(claim, versions_of(claim)[0])
@@ -112,7 +112,7 @@ def test_a_restore_refused_as_a_concurrent_edit_keeps_nothing(client, chief, cla
     assert claim.verdict_note == "三 (別の編集者)"
 
 
-def test_restoring_an_article_text_reanchors_its_claims(client, chief, article, claim):
+def test_restoring_an_article_text_reanchors_its_claims(client, signed_in_chief, article, claim):
     url = reverse("admin:claims_article_change", args=[article.pk])
     data = page_data(client.get(url))
     client.post(url, data)  # version 1: the text with Fuji
@@ -130,7 +130,7 @@ def test_restoring_an_article_text_reanchors_its_claims(client, chief, article, 
     assert claim.is_anchored and article.body[claim.position :].startswith(FUJI)
 
 
-def test_a_deleted_claim_is_recovered_with_its_evidence_and_history(client, chief, claim):
+def test_a_deleted_claim_is_recovered_with_its_evidence_and_history(client, signed_in_chief, claim):
     admin_save(client, claim, new_evidence=[SOURCE], status="verified", status_note="確認")
     pk = claim.pk
     response = client.post(reverse("admin:claims_claim_delete", args=[pk]), {"post": "yes"})
@@ -152,10 +152,12 @@ def test_a_deleted_claim_is_recovered_with_its_evidence_and_history(client, chie
         ("reinstated", Status.VERIFIED, Status.VERIFIED, ja("Recovered after its deletion.")),
         ("status", Status.PENDING, Status.VERIFIED, "確認"),
     ]
-    assert claim.history.first().user == chief
+    assert claim.history.first().user == signed_in_chief
 
 
-def test_a_recovered_claim_whose_sentence_was_claimed_again_comes_back_unanchored(client, chief, article, claim):
+def test_a_recovered_claim_whose_sentence_was_claimed_again_comes_back_unanchored(
+    client, signed_in_chief, article, claim
+):
     admin_save(client, claim, verdict_note="消される")
     pk = claim.pk
     client.post(reverse("admin:claims_claim_delete", args=[pk]), {"post": "yes"})
@@ -180,7 +182,7 @@ def test_deleting_and_recovering_is_for_chief_editors(client, claim):
     assert Claim.objects.filter(pk=claim.pk).exists() and Article.objects.exists()
 
 
-def test_editing_evidence_is_versioned_and_restorable(client, chief, claim):
+def test_editing_evidence_is_versioned_and_restorable(client, signed_in_chief, claim):
     admin_save(client, claim, new_evidence=[{**SOURCE, "stance": "context"}])
     evidence = claim.evidence.get()
     url = reverse("admin:claims_claim_change", args=[claim.pk])
@@ -193,7 +195,7 @@ def test_editing_evidence_is_versioned_and_restorable(client, chief, claim):
     assert Evidence.objects.get(pk=evidence.pk).title == "国土地理院"
 
 
-def test_the_claim_list_links_to_import_export_and_recovering_deleted_claims(client, chief):
+def test_the_claim_list_links_to_import_export_and_recovering_deleted_claims(client, signed_in_chief):
     page = client.get(reverse("admin:claims_claim_changelist")).content.decode()
     assert reverse("admin:claims_claim_recoverlist") in page
     assert reverse("admin:claims_claim_import") in page and reverse("admin:claims_claim_export") in page

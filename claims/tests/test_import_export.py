@@ -50,12 +50,6 @@ def english():
         yield
 
 
-@pytest.fixture
-def article():
-    """An article whose statements have no claims yet."""
-    return make_article(claims=False)
-
-
 row = csv_row
 
 
@@ -82,7 +76,7 @@ def counts(report):
 # Creating, identity, unchanged rows
 
 
-def test_new_rows_create_claims_with_evidence_tags_and_history(article):
+def test_new_rows_create_claims_with_evidence_tags_and_history(article_without_claims):
     report = run(
         [
             row(
@@ -100,12 +94,12 @@ def test_new_rows_create_claims_with_evidence_tags_and_history(article):
     )
     assert messages_of(report) == []
     assert counts(report) == (2, 0, 0)
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     assert claim.status == Status.VERIFIED
     assert claim.verdict_note == "国土地理院の資料で確認。"
     assert claim.as_of == datetime.date(2023, 4, 1)
     assert claim.last_checked == timezone.localdate()
-    assert claim.is_anchored and claim.position == article.body.index(FUJI)
+    assert claim.is_anchored and claim.position == article_without_claims.body.index(FUJI)
     assert claim.section == "第一章"
     assert sorted(claim.tags.names()) == ["地理", "山", "日本"]
     links = list(claim.evidence.order_by("pk").values("stance", "url", "title", "publisher", "published", "accessed"))
@@ -129,13 +123,13 @@ def test_new_rows_create_claims_with_evidence_tags_and_history(article):
     ]
     history = list(claim.history.values_list("from_status", "to_status", "via", "user", "note"))
     assert history == [("pending", "verified", "import", None, "Imported from desk.csv")]
-    not_claim = claim_for(article, LAST)
+    not_claim = claim_for(article_without_claims, LAST)
     assert not not_claim.is_claim and not not_claim.history.exists() and not_claim.last_checked is None
 
 
-def test_a_row_with_an_id_updates_that_claim(article):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_a_row_with_an_id_updates_that_claim(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
+    claim = claim_for(article_without_claims, FUJI)
     report = run([row(id=str(claim.pk), statement=FUJI, verdict_note="メモ", tags="山")])
     assert counts(report) == (0, 1, 0)
     claim.refresh_from_db()
@@ -143,8 +137,8 @@ def test_a_row_with_an_id_updates_that_claim(article):
     assert claim.version == 2
 
 
-def test_a_row_without_id_matches_article_and_statement_so_reimport_never_duplicates(article):
-    services.article_create_claims(article=article)
+def test_a_row_without_id_matches_article_and_statement_so_reimport_never_duplicates(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
     before = Claim.objects.count()
     first = run([row(statement=FUJI, verdict_note="メモ")])
     again = run([row(statement=FUJI, verdict_note="メモ")])
@@ -153,7 +147,7 @@ def test_a_row_without_id_matches_article_and_statement_so_reimport_never_duplic
     assert Claim.objects.count() == before
 
 
-def test_a_repeated_sentence_matches_its_claims_in_order_then_is_a_duplicate(article):
+def test_a_repeated_sentence_matches_its_claims_in_order_then_is_a_duplicate(article_without_claims):
     first = run([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
     assert counts(first) == (2, 0, 0)
     positions = list(Claim.objects.filter(statement=TOKYO).order_by("position").values_list("verdict_note", flat=True))
@@ -164,14 +158,14 @@ def test_a_repeated_sentence_matches_its_claims_in_order_then_is_a_duplicate(art
     assert messages_of(third) == ["row 4, column statement: Duplicate row: row 2 has the same statement."]
 
 
-def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_nothing(article):
+def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_nothing(article_without_claims):
     run(
         [
             row(statement=FUJI, status="verified", tags="山", evidence=SOURCE, verdict_note="確認"),
             row(statement=LAST, kind="not_claim", internal_note="=メモ"),
         ]
     )
-    services.article_create_claims(article=article)
+    services.article_create_claims(article=article_without_claims)
     data = export_bytes()
     stamps = dict(Claim.objects.values_list("pk", "updated_at"))
     versions = dict(Claim.objects.values_list("pk", "version"))
@@ -189,7 +183,7 @@ def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_no
     assert ContentRevision.objects.values_list("number", flat=True).first() == revision
 
 
-def test_tags_and_links_in_another_order_are_no_change(article):
+def test_tags_and_links_in_another_order_are_no_change(article_without_claims):
     other = "context | https://example.com/b | B"
     run([row(statement=FUJI, tags="山,日本", evidence=f"{SOURCE}\n{other}")])
     report = run([row(statement=FUJI, tags="日本、山", evidence=f"{other}\n{SOURCE}")])
@@ -224,8 +218,8 @@ def populate(article):
     services.article_create_claims(article=article)
 
 
-def test_round_trip_export_flush_import_export_gives_identical_bytes(article):
-    populate(article)
+def test_round_trip_export_flush_import_export_gives_identical_bytes(article_without_claims):
+    populate(article_without_claims)
     first = export_bytes()
     Claim.objects.all().delete()
     TaggedItem.objects.all().delete()
@@ -233,7 +227,7 @@ def test_round_trip_export_flush_import_export_gives_identical_bytes(article):
     report = importing.import_bytes(first)
     assert messages_of(report) == []
     assert export_bytes() == first
-    fuji = claim_for(article, FUJI)
+    fuji = claim_for(article_without_claims, FUJI)
     assert fuji.verdict_note == "=1+1 は式ではない。\n二行目。"
     assert fuji.evidence.get(stance="supports").excerpt == "一行目\n二行目 a|b C:\\path"
     assert fuji.evidence.get(stance="refutes").title == "題 | 副題"
@@ -348,8 +342,8 @@ def test_a_shift_jis_file_that_lost_characters_is_refused_untouched():
     assert database_state() == before
 
 
-def test_a_shift_jis_round_trip_that_only_swapped_twins_writes_nothing(article):
-    services.article_create_claims(article=article)
+def test_a_shift_jis_round_trip_that_only_swapped_twins_writes_nothing(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
     claim = Claim.objects.get(statement=FUJI)
     note = "標高は3776m〜3777m、気温は−5℃、‖区切り‖。"
     services.claims_apply(
@@ -370,8 +364,8 @@ def test_a_shift_jis_round_trip_that_only_swapped_twins_writes_nothing(article):
     assert claim.verdict_note == note
 
 
-def test_a_shift_jis_edit_next_to_a_lost_character_is_refused(article):
-    services.article_create_claims(article=article)
+def test_a_shift_jis_edit_next_to_a_lost_character_is_refused(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
     claim = Claim.objects.get(statement=FUJI)
     services.claims_apply(
         changes=[services.ClaimChange(claim=claim, values={"internal_note": "AI – 2023 の資料"})], via="admin"
@@ -386,7 +380,7 @@ def test_a_shift_jis_edit_next_to_a_lost_character_is_refused(article):
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
-def test_utf8_with_or_without_bom_and_shift_jis_are_read(article, encoding):
+def test_utf8_with_or_without_bom_and_shift_jis_are_read(article_without_claims, encoding):
     data = csv_bytes(
         [row(statement=FUJI, status="検証済み", verdict_note="標高は３７７６ｍ。", tags="山、日本", evidence=SOURCE)],
         encoding=encoding,
@@ -398,15 +392,15 @@ def test_utf8_with_or_without_bom_and_shift_jis_are_read(article, encoding):
     assert table.encoding == ("cp932" if encoding == "cp932" else "utf-8-sig")
     report = importing.import_table(table=table)
     assert messages_of(report) == []
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     assert claim.status == Status.VERIFIED
     assert claim.verdict_note == "標高は３７７６ｍ。"
     assert sorted(claim.tags.names()) == ["山", "日本"]
     assert claim.evidence.get().publisher == "国土地理院"
 
 
-def test_export_is_utf8_with_bom(article):
-    populate(article)
+def test_export_is_utf8_with_bom(article_without_claims):
+    populate(article_without_claims)
     data = export_bytes()
     assert data.startswith(b"\xef\xbb\xbf" + ",".join(COLUMNS).encode() + b"\r\n")
     assert "富士山".encode() in data
@@ -438,15 +432,15 @@ def test_bad_files_are_refused_with_a_clear_message(data, message):
     assert message in " ".join(excinfo.value.messages)
 
 
-def test_files_over_the_size_limit_are_refused(settings, article):
+def test_files_over_the_size_limit_are_refused(settings, article_without_claims):
     settings.CLAIMS_IMPORT_MAX_BYTES = 100
     with pytest.raises(csvformat.FileRefused, match="files up to 0.0 MB"):
         csvformat.read_table(csv_bytes([row(statement=FUJI, verdict_note="長い" * 50)]))
 
 
-def test_a_subset_of_columns_leaves_the_others_as_they_are(article):
+def test_a_subset_of_columns_leaves_the_others_as_they_are(article_without_claims):
     run([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山", verdict_note="確認")])
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     data = csv_bytes(
         [{"id": claim.pk, "article": "test-article", "statement": FUJI, "internal_note": "内部"}],
         header=["id", "article", "statement", "internal_note"],
@@ -523,15 +517,15 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize(("cells", "message"), BAD_ROWS)
-def test_each_bad_row_is_reported_with_row_column_and_reason(article, cells, message):
+def test_each_bad_row_is_reported_with_row_column_and_reason(article_without_claims, cells, message):
     report = run([row(**{"statement": FUJI, **cells})])
     assert any(m.startswith(message) for m in messages_of(report)), messages_of(report)
     assert not Claim.objects.exists()
 
 
-def test_duplicate_rows_are_reported(article):
-    services.article_create_claims(article=article)
-    fuji = claim_for(article, FUJI)
+def test_duplicate_rows_are_reported(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
+    fuji = claim_for(article_without_claims, FUJI)
     report = run(
         [
             row(id=str(fuji.pk), statement=FUJI),
@@ -546,14 +540,14 @@ def test_duplicate_rows_are_reported(article):
     ]
 
 
-def test_a_statement_another_claim_holds_is_refused(article):
-    services.article_create_claims(article=article)
-    fuji, last = claim_for(article, FUJI), claim_for(article, LAST)
+def test_a_statement_another_claim_holds_is_refused(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
+    fuji, last = claim_for(article_without_claims, FUJI), claim_for(article_without_claims, LAST)
     report = run([row(id=str(last.pk), statement=FUJI)])
     assert messages_of(report) == [f"row 2, column statement: This statement already has a claim (#{fuji.pk})."]
 
 
-def test_every_problem_of_every_row_is_listed(article):
+def test_every_problem_of_every_row_is_listed(article_without_claims):
     report = run(
         [
             row(statement=FUJI),
@@ -564,7 +558,7 @@ def test_every_problem_of_every_row_is_listed(article):
     assert [(e.row, e.column) for e in report.errors] == [(3, "statement"), (3, "status"), (4, "evidence")]
 
 
-def test_cells_beyond_the_header_are_an_error(article):
+def test_cells_beyond_the_header_are_an_error(article_without_claims):
     data = csv_bytes([row(statement=FUJI)]).rstrip(b"\r\n") + b",surplus\r\n"
     report = importing.import_bytes(data)
     column = len(csvformat.COLUMNS) + 1  # the first cell past the header
@@ -573,7 +567,7 @@ def test_cells_beyond_the_header_are_an_error(article):
     ]
 
 
-def test_nothing_is_written_unless_every_row_is_valid(article):
+def test_nothing_is_written_unless_every_row_is_valid(article_without_claims):
     tags = Tag.objects.count()
     report = run(
         [
@@ -620,9 +614,9 @@ def test_kind_accepts_values_and_japanese(kind, is_claim):
     assert csvformat.parse_kind(kind) is is_claim
 
 
-def test_dates_as_a_spreadsheet_rewrites_them_are_read(article):
+def test_dates_as_a_spreadsheet_rewrites_them_are_read(article_without_claims):
     run([row(statement=TOKYO, status="outdated", as_of="2023/10/1", verdict_note="古い", recheck_after="2027/1/31")])
-    claim = claim_for(article, TOKYO)
+    claim = claim_for(article_without_claims, TOKYO)
     assert (claim.as_of, claim.recheck_after) == (datetime.date(2023, 10, 1), datetime.date(2027, 1, 31))
 
 
@@ -651,10 +645,10 @@ def test_evidence_cells_parse_escapes_and_key_value_parts_in_any_order():
 # Evidence and tags on update
 
 
-def test_evidence_is_matched_by_url_links_not_in_the_cell_are_removed(article):
+def test_evidence_is_matched_by_url_links_not_in_the_cell_are_removed(article_without_claims):
     other = "context | https://example.com/b | B"
     run([row(statement=FUJI, evidence=f"{SOURCE}\n{other}")])
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     kept = claim.evidence.get(url="https://www.gsi.go.jp/fuji")
     report = run(
         [row(statement=FUJI, evidence=SOURCE.replace("国土地理院", "GSI") + "\nrefutes | https://example.com/c | C")]
@@ -668,18 +662,18 @@ def test_evidence_is_matched_by_url_links_not_in_the_cell_are_removed(article):
     assert not claim.evidence.exists()
 
 
-def test_removing_the_supporting_link_of_a_verified_claim_breaks_the_rule(article):
+def test_removing_the_supporting_link_of_a_verified_claim_breaks_the_rule(article_without_claims):
     run([row(statement=FUJI, status="verified", evidence=SOURCE)])
     report = run([row(statement=FUJI, status="verified", evidence="")])
     assert messages_of(report) == [
         "row 2, column status: Verified needs at least one evidence link that supports the statement."
     ]
-    assert claim_for(article, FUJI).evidence.count() == 1
+    assert claim_for(article_without_claims, FUJI).evidence.count() == 1
 
 
-def test_tags_are_created_by_name_and_removed(article):
+def test_tags_are_created_by_name_and_removed(article_without_claims):
     run([row(statement=FUJI, tags="山,日本")])
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     run([row(statement=FUJI, tags="日本，新タグ")])
     assert sorted(claim.tags.names()) == ["新タグ", "日本"]
     assert Tag.objects.filter(name="山").exists()
@@ -689,10 +683,10 @@ def test_tags_are_created_by_name_and_removed(article):
 # The workflow: rules, history, last checked
 
 
-def test_status_changes_write_history_rows_with_the_importing_user(article):
-    services.article_create_claims(article=article)
+def test_status_changes_write_history_rows_with_the_importing_user(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
     chief = make_user("chief", groups=[CHIEF_EDITORS])
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     report = run([row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE)], user=chief)
     assert counts(report) == (0, 1, 0)
     change = claim.history.get()
@@ -702,34 +696,34 @@ def test_status_changes_write_history_rows_with_the_importing_user(article):
     assert claim.history.count() == 1
 
 
-def test_last_checked_comes_from_the_column_else_from_the_status_change(article):
+def test_last_checked_comes_from_the_column_else_from_the_status_change(article_without_claims):
     run([row(statement=FUJI, status="verified", evidence=SOURCE, last_checked="2024-05-06")])
-    assert claim_for(article, FUJI).last_checked == datetime.date(2024, 5, 6)
+    assert claim_for(article_without_claims, FUJI).last_checked == datetime.date(2024, 5, 6)
     run([row(statement=LAST, status="unsupported", verdict_note="違う")])
-    assert claim_for(article, LAST).last_checked == timezone.localdate()
+    assert claim_for(article_without_claims, LAST).last_checked == timezone.localdate()
     # A blank cell on an unchanged status keeps the stored date.
     assert counts(run([row(statement=FUJI, status="verified", evidence=SOURCE)])) == (0, 0, 1)
-    assert claim_for(article, FUJI).last_checked == datetime.date(2024, 5, 6)
+    assert claim_for(article_without_claims, FUJI).last_checked == datetime.date(2024, 5, 6)
 
 
-def test_a_changed_statement_moves_the_claim_and_two_claims_can_swap(article):
-    services.article_create_claims(article=article)
-    fuji, last = claim_for(article, FUJI), claim_for(article, LAST)
+def test_a_changed_statement_moves_the_claim_and_two_claims_can_swap(article_without_claims):
+    services.article_create_claims(article=article_without_claims)
+    fuji, last = claim_for(article_without_claims, FUJI), claim_for(article_without_claims, LAST)
     fuji.delete()
     report = run([row(id=str(last.pk), statement=FUJI)])
     assert counts(report) == (0, 1, 0)
     last.refresh_from_db()
-    assert last.statement == FUJI and last.position == article.body.index(FUJI)
-    quote = claim_for(article, QUOTE)
+    assert last.statement == FUJI and last.position == article_without_claims.body.index(FUJI)
+    quote = claim_for(article_without_claims, QUOTE)
     report = run([row(id=str(last.pk), statement=QUOTE), row(id=str(quote.pk), statement=FUJI)])
     assert messages_of(report) == []
     quote.refresh_from_db()
-    assert quote.statement == FUJI and quote.position == article.body.index(FUJI)
+    assert quote.statement == FUJI and quote.position == article_without_claims.body.index(FUJI)
 
 
-def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(article, monkeypatch):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(article_without_claims, monkeypatch):
+    services.article_create_claims(article=article_without_claims)
+    claim = claim_for(article_without_claims, FUJI)
     original = services.claims_apply
 
     def someone_saves_first(**kwargs):
@@ -746,7 +740,7 @@ def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(arti
     assert claim.verdict_note == ""
 
 
-def test_dry_run_checks_but_writes_nothing(article):
+def test_dry_run_checks_but_writes_nothing(article_without_claims):
     report = run([row(statement=FUJI)], dry_run=True)
     assert counts(report) == (1, 0, 0) and not report.written
     assert not Claim.objects.exists()
@@ -769,8 +763,8 @@ def test_other_cells_are_left_alone(value):
     assert csvformat.unescape_formula(value) == value
 
 
-def test_export_escapes_formula_cells_and_import_restores_them(article):
-    populate(article)
+def test_export_escapes_formula_cells_and_import_restores_them(article_without_claims):
+    populate(article_without_claims)
     data = export_bytes()
     cells = {}
     for cells_of_row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
@@ -783,7 +777,7 @@ def test_export_escapes_formula_cells_and_import_restores_them(article):
     assert cells[LAST][note] == "'@場面設定"
     assert cells[TOKYO][note] == "'\t古い情報"
     assert counts(importing.import_bytes(data)) == (0, 0, Claim.objects.count())
-    assert claim_for(article, TOKYO).verdict_note == "\t古い情報"
+    assert claim_for(article_without_claims, TOKYO).verdict_note == "\t古い情報"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -796,7 +790,7 @@ def english_pages(client):
 
 
 @pytest.fixture
-def chief(client, chief):
+def signed_in_chief(client, chief):
     """The chief editor of conftest.py, signed in on the test client."""
     client.force_login(chief)
     return chief
@@ -806,7 +800,7 @@ def upload(data, name="claims.csv"):
     return {"format": "0", "resource": "0", "import_file": SimpleUploadedFile(name, data, content_type="text/csv")}
 
 
-def test_admin_import_preview_shows_the_bad_row_and_writes_nothing(client, chief, article):
+def test_admin_import_preview_shows_the_bad_row_and_writes_nothing(client, signed_in_chief, article_without_claims):
     data = csv_bytes([row(statement=FUJI), row(statement=LAST, status="done")])
     response = client.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
@@ -818,7 +812,7 @@ def test_admin_import_preview_shows_the_bad_row_and_writes_nothing(client, chief
     assert not Claim.objects.exists()
 
 
-def test_admin_import_preview_then_confirm_writes_with_history(client, chief, article):
+def test_admin_import_preview_then_confirm_writes_with_history(client, signed_in_chief, article_without_claims):
     data = csv_bytes([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山"), row(statement=LAST)])
     response = client.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
@@ -831,8 +825,8 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, chief, ar
     response = client.post(reverse("admin:claims_claim_process_import"), confirm.initial)
     assert response.status_code == 302
     assert Claim.objects.count() == 2
-    change = claim_for(article, FUJI).history.get()
-    assert (change.via, change.user, change.note) == ("import", chief, "Imported from claims.csv")
+    change = claim_for(article_without_claims, FUJI).history.get()
+    assert (change.via, change.user, change.note) == ("import", signed_in_chief, "Imported from claims.csv")
     messages = [str(m) for m in response.wsgi_request._messages]
     assert (
         "Import finished: 2 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged."
@@ -840,12 +834,12 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, chief, ar
     )
 
 
-def test_readers_see_an_imported_status_change_without_the_file_name_editors_see_it(client, article):
+def test_readers_see_an_imported_status_change_without_the_file_name_editors_see_it(client, article_without_claims):
     run(
         [row(statement=FUJI, status="verified", verdict_note="国土地理院の資料で確認。", evidence=SOURCE)],
         file_name="desk-2024.csv",
     )
-    claim = claim_for(article, FUJI)
+    claim = claim_for(article_without_claims, FUJI)
     change = claim.history.get()
     assert change.note == "Imported from desk-2024.csv"
 
@@ -862,7 +856,7 @@ def test_readers_see_an_imported_status_change_without_the_file_name_editors_see
     assert "Imported from desk-2024.csv" in admin_page
 
 
-def test_admin_confirming_twice_asks_for_the_file_again(client, chief, article):
+def test_admin_confirming_twice_asks_for_the_file_again(client, signed_in_chief, article_without_claims):
     response = client.post(reverse("admin:claims_claim_import"), upload(csv_bytes([row(statement=FUJI)])))
     confirm = response.context["confirm_form"].initial
     assert client.post(reverse("admin:claims_claim_process_import"), confirm).status_code == 302
@@ -872,9 +866,11 @@ def test_admin_confirming_twice_asks_for_the_file_again(client, chief, article):
     assert Claim.objects.count() == 1
 
 
-def test_admin_confirm_after_the_data_changed_shows_errors_and_writes_nothing(client, chief, article):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_admin_confirm_after_the_data_changed_shows_errors_and_writes_nothing(
+    client, signed_in_chief, article_without_claims
+):
+    services.article_create_claims(article=article_without_claims)
+    claim = claim_for(article_without_claims, FUJI)
     add_evidence(claim)
     header = ["id", "article", "statement", "status"]
     data = csv_bytes([row(id=claim.pk, statement=FUJI, status="verified")], header=header)
@@ -898,13 +894,13 @@ def test_admin_confirm_after_the_data_changed_shows_errors_and_writes_nothing(cl
         (b"name,colour\nx,y\n", "The first row must be the header"),
     ],
 )
-def test_admin_refuses_bad_files_on_the_page(client, chief, data, message):
+def test_admin_refuses_bad_files_on_the_page(client, signed_in_chief, data, message):
     response = client.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
     assert message in response.content.decode()
 
 
-def test_admin_reads_a_shift_jis_file(client, chief, article):
+def test_admin_reads_a_shift_jis_file(client, signed_in_chief, article_without_claims):
     data = csv_bytes([row(statement=FUJI, status="未検証", verdict_note="確認中")], encoding="cp932")
     response = client.post(reverse("admin:claims_claim_import"), upload(data))
     assert response.status_code == 200
@@ -915,7 +911,7 @@ def test_admin_reads_a_shift_jis_file(client, chief, article):
     assert "確認中" in response.content.decode()
 
 
-def test_editors_may_export_but_not_import(client, article):
+def test_editors_may_export_but_not_import(client, article_without_claims):
     client.force_login(make_user("hanako", groups=[EDITORS]))
     assert client.get(reverse("admin:claims_claim_import")).status_code == 403
     data = csv_bytes([row(statement=FUJI)])
@@ -927,13 +923,13 @@ def test_editors_may_export_but_not_import(client, article):
     assert client.get(reverse("admin:claims_claim_export")).status_code == 200
 
 
-def test_superusers_may_import(client, article):
+def test_superusers_may_import(client, article_without_claims):
     client.force_login(make_user("root", superuser=True))
     assert client.get(reverse("admin:claims_claim_import")).status_code == 200
 
 
-def test_admin_export_streams_the_filtered_claims(client, chief, article):
-    populate(article)
+def test_admin_export_streams_the_filtered_claims(client, signed_in_chief, article_without_claims):
+    populate(article_without_claims)
     response = client.post(
         reverse("admin:claims_claim_export") + "?status__exact=verified", {"format": "0", "resource": "0"}
     )
@@ -956,7 +952,7 @@ def write(tmp_path, data, name="claims.csv"):
     return str(path)
 
 
-def test_import_claims_exits_non_zero_and_prints_every_problem(tmp_path, article):
+def test_import_claims_exits_non_zero_and_prints_every_problem(tmp_path, article_without_claims):
     path = write(tmp_path, csv_bytes([row(statement=FUJI, status="nope"), row(statement="ない文。")]))
     err = io.StringIO()
     with pytest.raises(CommandError) as excinfo:
@@ -974,7 +970,7 @@ def test_import_claims_refuses_a_bad_file(tmp_path):
         call_command("import_claims", str(tmp_path / "missing.csv"))
 
 
-def test_import_claims_dry_run_and_user(tmp_path, article):
+def test_import_claims_dry_run_and_user(tmp_path, article_without_claims):
     chief = make_user("chief", groups=[CHIEF_EDITORS])
     path = write(tmp_path, csv_bytes([row(statement=FUJI, status="verified", evidence=SOURCE)]))
     out = io.StringIO()
@@ -985,7 +981,7 @@ def test_import_claims_dry_run_and_user(tmp_path, article):
     )
     assert not Claim.objects.exists()
     call_command("import_claims", path, "--user", "chief", stdout=out)
-    assert claim_for(article, FUJI).history.get().user == chief
+    assert claim_for(article_without_claims, FUJI).history.get().user == chief
     with pytest.raises(CommandError, match="No user"):
         call_command("import_claims", path, "--user", "nobody")
 
@@ -1016,13 +1012,13 @@ def test_progress_meter_redraws_in_place_on_a_terminal():
     )
 
 
-def test_export_claims_to_a_file_and_to_stdout(tmp_path, article):
-    populate(article)
+def test_export_claims_to_a_file_and_to_stdout(tmp_path, article_without_claims):
+    populate(article_without_claims)
     make_article(slug="other", claims=True)
     path = tmp_path / "out.csv"
     call_command("export_claims", "--article", "test-article", "-o", str(path), stderr=io.StringIO())
     data = path.read_bytes()
-    assert data == export_bytes(Claim.objects.filter(article=article))
+    assert data == export_bytes(Claim.objects.filter(article=article_without_claims))
     out = io.StringIO()
     call_command("export_claims", "--article", "test-article", stdout=out)
     assert out.getvalue().encode("utf-8") == data
@@ -1030,8 +1026,8 @@ def test_export_claims_to_a_file_and_to_stdout(tmp_path, article):
         call_command("export_claims", "--article", "nope")
 
 
-def test_export_evidence_has_every_field(tmp_path, article):
-    populate(article)
+def test_export_evidence_has_every_field(tmp_path, article_without_claims):
+    populate(article_without_claims)
     out = io.StringIO()
     call_command("export_evidence", stdout=out)
     rows = list(csv.reader(io.StringIO(out.getvalue().lstrip("\ufeff"), newline="")))
@@ -1043,9 +1039,9 @@ def test_export_evidence_has_every_field(tmp_path, article):
     assert len(rows) == 1 + Evidence.objects.count()
 
 
-def test_export_memory_does_not_hold_every_claim(article, django_assert_max_num_queries):
+def test_export_memory_does_not_hold_every_claim(article_without_claims, django_assert_max_num_queries):
     """The export reads claims in chunks: a few queries per chunk, whatever the total."""
-    populate(article)
+    populate(article_without_claims)
     with django_assert_max_num_queries(4):
         rows = list(exporting.claim_rows())
     assert len(rows) == 1 + Claim.objects.count()
@@ -1069,7 +1065,7 @@ def spreadsheet_save(rows):
     return out.getvalue().encode("utf-8-sig")
 
 
-def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_changes(client, chief):
+def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_changes(client, signed_in_chief):
     call_command("load_essay", stdout=io.StringIO())
     response = client.post(reverse("admin:claims_claim_export"), {"format": "0", "resource": "0"})
     exported = b"".join(response.streaming_content)
@@ -1117,7 +1113,7 @@ def test_editor_exports_edits_sees_the_bad_row_fixes_it_and_imports_exactly_the_
         "unsupported",
         "verified",
         "import",
-        chief,
+        signed_in_chief,
     )
 
 
@@ -1145,7 +1141,7 @@ def chunks_of_two(monkeypatch):
     monkeypatch.setattr(importing, "ROWS_CHUNK", 2)
 
 
-def test_a_file_in_chunks_writes_every_row(article, chunks_of_two):
+def test_a_file_in_chunks_writes_every_row(article_without_claims, chunks_of_two):
     report = run(
         [row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement=QUOTE)],
         keep_outcomes=False,
@@ -1157,21 +1153,21 @@ def test_a_file_in_chunks_writes_every_row(article, chunks_of_two):
     assert counts(again) == (0, 0, 4)
 
 
-def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(article, chunks_of_two):
+def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(article_without_claims, chunks_of_two):
     before = database_state()
     report = run([row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement="本文にない文。")])
     assert [e.row for e in report.errors] == [5]
     assert database_state() == before and not Claim.objects.exists()
 
 
-def test_a_statement_repeated_in_a_later_chunk_is_a_duplicate(article, chunks_of_two):
+def test_a_statement_repeated_in_a_later_chunk_is_a_duplicate(article_without_claims, chunks_of_two):
     # TOKYO is in the article twice: the third row takes the second sentence, the fourth has none left.
     report = run([row(statement=TOKYO), row(statement=FUJI), row(statement=TOKYO), row(statement=TOKYO)])
     assert messages_of(report) == ["row 5, column statement: Duplicate row: row 2 has the same statement."]
     assert not Claim.objects.exists()
 
 
-def test_a_claim_id_repeated_in_a_later_chunk_is_a_duplicate(article, chunks_of_two):
+def test_a_claim_id_repeated_in_a_later_chunk_is_a_duplicate(article_without_claims, chunks_of_two):
     claim = claim_for(make_article(slug="other"), FUJI)
     before = database_state()
     report = run(

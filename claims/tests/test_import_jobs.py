@@ -56,11 +56,6 @@ def uploads(background_from_two_rows):
     return background_from_two_rows
 
 
-@pytest.fixture
-def article():
-    return make_article(claims=False)
-
-
 def signed_in(user):
     client = Client(raise_request_exception=False)
     client.cookies["django_language"] = "en"
@@ -97,7 +92,7 @@ def job_page(client, job):
     return page.content.decode()
 
 
-def test_a_big_file_confirmed_in_the_admin_becomes_a_job_the_editor_can_follow(article, chief, uploads):
+def test_a_big_file_confirmed_in_the_admin_becomes_a_job_the_editor_can_follow(article_without_claims, chief, uploads):
     client = signed_in(chief)
     data = csv_bytes(
         [csv_row(statement=FUJI, status="verified", evidence=SOURCE_CELL, tags="山"), csv_row(statement=LAST)]
@@ -129,14 +124,14 @@ def test_a_big_file_confirmed_in_the_admin_becomes_a_job_the_editor_can_follow(a
     assert reverse("admin:claims_claim_import") in html and reverse("admin:claims_claim_changelist") in html
     assert stored(uploads) == [], "the upload is deleted when the job ends"
 
-    fuji = claim_for(article, FUJI)
+    fuji = claim_for(article_without_claims, FUJI)
     assert fuji.status == Status.VERIFIED and fuji.evidence.count() == 1
     change = fuji.history.get()
     assert (change.via, change.user, change.note) == (StatusChange.Via.IMPORT, chief, "Imported from desk.csv")
     assert DBTaskResult.objects.get(id=job.pk).return_value["state"] == State.DONE
 
 
-def test_the_page_shows_the_rows_checked_before_anything_is_written(article, chief, monkeypatch):
+def test_the_page_shows_the_rows_checked_before_anything_is_written(article_without_claims, chief, monkeypatch):
     client = signed_in(chief)
     confirm(client, preview(client, csv_bytes([csv_row(statement=FUJI), csv_row(statement=LAST)])))
     seen = {}
@@ -201,7 +196,7 @@ def test_with_sign_off_a_background_import_is_a_batch_proposed_by_the_uploader(c
     assert escape(reverse("admin:claims_proposal_changelist") + "?batch=") in html
 
 
-def test_a_small_file_is_still_imported_in_the_request(article, chief, settings):
+def test_a_small_file_is_still_imported_in_the_request(article_without_claims, chief, settings):
     settings.CLAIMS_IMPORT_BACKGROUND_ROWS = 3
     client = signed_in(chief)
     page = confirm(client, preview(client, csv_bytes([csv_row(statement=FUJI), csv_row(statement=LAST)])))
@@ -209,7 +204,9 @@ def test_a_small_file_is_still_imported_in_the_request(article, chief, settings)
     assert not DBTaskResult.objects.exists() and Claim.objects.count() == 2
 
 
-def test_a_job_that_fails_says_so_writes_nothing_and_keeps_the_traceback(article, chief, uploads, monkeypatch):
+def test_a_job_that_fails_says_so_writes_nothing_and_keeps_the_traceback(
+    article_without_claims, chief, uploads, monkeypatch
+):
     client = signed_in(chief)
     confirm(client, preview(client, csv_bytes([csv_row(statement=FUJI), csv_row(statement=LAST)])))
 
@@ -226,7 +223,7 @@ def test_a_job_that_fails_says_so_writes_nothing_and_keeps_the_traceback(article
     assert not Claim.objects.exists() and stored(uploads) == []
 
 
-def test_a_job_the_worker_marked_failed_is_shown_as_failed(article, chief, uploads):
+def test_a_job_the_worker_marked_failed_is_shown_as_failed(article_without_claims, chief, uploads):
     client = signed_in(chief)
     confirm(client, preview(client, csv_bytes([csv_row(statement=FUJI), csv_row(statement=LAST)])))
     job = the_job()
@@ -235,7 +232,7 @@ def test_a_job_the_worker_marked_failed_is_shown_as_failed(article, chief, uploa
     assert "The import stopped with an error" in html and 'http-equiv="refresh"' not in html
 
 
-def test_uploads_are_deleted_when_refused_abandoned_or_old(article, chief, uploads, settings):
+def test_uploads_are_deleted_when_refused_abandoned_or_old(article_without_claims, chief, uploads, settings):
     client = signed_in(chief)
     refused = preview(client, csv_bytes([csv_row(statement=FUJI, status="done"), csv_row(statement=LAST)]))
     assert "Unknown status" in refused.content.decode()
@@ -261,7 +258,7 @@ def test_uploads_are_deleted_when_refused_abandoned_or_old(article, chief, uploa
     assert the_job().state == State.FAILED and not Claim.objects.exists()
 
 
-def test_only_a_name_the_site_gave_an_upload_is_opened(article, chief):
+def test_only_a_name_the_site_gave_an_upload_is_opened(article_without_claims, chief):
     client = signed_in(chief)
     form = page_form(preview(client, csv_bytes([csv_row(statement=FUJI)])), having="import_file_name")
     response = client.post(
@@ -274,7 +271,7 @@ def test_only_a_name_the_site_gave_an_upload_is_opened(article, chief):
     assert not DBTaskResult.objects.exists() and not Claim.objects.exists()
 
 
-def test_editors_cannot_see_import_jobs(article, chief):
+def test_editors_cannot_see_import_jobs(article_without_claims, chief):
     client = signed_in(chief)
     confirm(client, preview(client, csv_bytes([csv_row(statement=FUJI), csv_row(statement=LAST)])))
     job = the_job()

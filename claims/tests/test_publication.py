@@ -14,9 +14,9 @@ FUJI = "富士山は日本一高い山です。"
 
 
 @pytest.fixture
-def claim():
-    article = make_article(slug="hundred-model-war")
-    claim = claim_for(article, FUJI)
+def published_claim(home_article):
+    """The verified claim as a reader meets it: a titled link, one named by its publisher only, a bare one."""
+    claim = claim_for(home_article, FUJI)
     add_evidence(claim, title="国土地理院の資料", url="https://www.gsi.go.jp/a")
     add_evidence(claim, title="", publisher="日本経済新聞", url="https://www.nikkei.com/b")
     add_evidence(claim, title="", publisher="", url="https://www.example.org/c?x=1", stance=Evidence.Stance.CONTEXT)
@@ -31,8 +31,8 @@ def link_texts(page):
     }
 
 
-def test_every_evidence_link_on_the_claim_page_has_words(claim):
-    page = Client(raise_request_exception=False).get(claim.get_absolute_url()).content.decode()
+def test_every_evidence_link_on_the_claim_page_has_words(published_claim):
+    page = Client(raise_request_exception=False).get(published_claim.get_absolute_url()).content.decode()
     links = link_texts(page)
     assert links["https://www.gsi.go.jp/a"] == "国土地理院の資料"
     assert links["https://www.nikkei.com/b"] == "日本経済新聞"
@@ -40,7 +40,7 @@ def test_every_evidence_link_on_the_claim_page_has_words(claim):
     assert '<a class="evidence-title" href="https://www.nikkei.com/b"></a>' not in page
 
 
-def test_every_evidence_link_in_the_badge_popover_has_words(claim):
+def test_every_evidence_link_in_the_badge_popover_has_words(published_claim):
     page = Client(raise_request_exception=False).get("/").content.decode()
     links = link_texts(page)
     assert links["https://www.nikkei.com/b"] == "日本経済新聞"
@@ -104,10 +104,10 @@ def test_an_unknown_filter_value_is_ignored_on_its_own(searchable):
 
 
 @pytest.fixture
-def essays(claim):
+def essays(published_claim):
     from django.utils import timezone
 
-    home = claim.article
+    home = published_claim.article
     Article = type(home)
     Article.objects.filter(pk=home.pk).update(
         title="AI百モデル大戦", lead="2023年の大規模言語モデル競争。", published_at=timezone.now()
@@ -144,12 +144,12 @@ def test_the_home_essay_at_its_article_address_names_the_home_page_as_canonical(
 
 
 @pytest.mark.parametrize("path", ["/", "/articles/", "/claims/", "claim", "tag"])
-def test_every_page_has_a_description_and_a_card_for_shared_links(essays, claim, path):
-    claim.tags.add("地理")
+def test_every_page_has_a_description_and_a_card_for_shared_links(essays, published_claim, path):
+    published_claim.tags.add("地理")
     if path == "claim":
-        path = claim.get_absolute_url()
+        path = published_claim.get_absolute_url()
     elif path == "tag":
-        path = f"/tags/{claim.tags.get().slug}/"
+        path = f"/tags/{published_claim.tags.get().slug}/"
     page = Client().get(path).content.decode()
     head = page[: page.index("</head>")]
     for name in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
@@ -160,16 +160,16 @@ def test_every_page_has_a_description_and_a_card_for_shared_links(essays, claim,
     assert not re.search(r'<meta (?:name|property)="[^"]+" content="">', head)
 
 
-def test_the_claim_pages_card_names_the_statement_and_its_verdict(claim):
-    page = Client().get(claim.get_absolute_url()).content.decode()
+def test_the_claim_pages_card_names_the_statement_and_its_verdict(published_claim):
+    page = Client().get(published_claim.get_absolute_url()).content.decode()
     assert f'<meta property="og:title" content="{FUJI}">' in page
     assert '<meta property="og:description" content="' in page and "資料で確認。" in page
 
 
-def test_the_sitemap_lists_the_index_the_articles_and_the_tag_pages(essays, claim):
+def test_the_sitemap_lists_the_index_the_articles_and_the_tag_pages(essays, published_claim):
     from django.utils.encoding import iri_to_uri
 
-    claim.tags.add("地理")
+    published_claim.tags.add("地理")
     xml = Client().get("/sitemap.xml").content.decode()
     locations = set(re.findall(r"<loc>(.*?)</loc>", xml))
     assert {
@@ -177,8 +177,8 @@ def test_the_sitemap_lists_the_index_the_articles_and_the_tag_pages(essays, clai
         "http://testserver/articles/",
         "http://testserver/claims/",
         "http://testserver/articles/second-essay/",
-        iri_to_uri(f"http://testserver/tags/{claim.tags.get().slug}/"),
-        f"http://testserver{claim.get_absolute_url()}",
+        iri_to_uri(f"http://testserver/tags/{published_claim.tags.get().slug}/"),
+        f"http://testserver{published_claim.get_absolute_url()}",
     } <= locations
     assert not any("draft-essay" in location for location in locations)
 
@@ -207,26 +207,26 @@ def test_staff_preview_a_draft_with_a_banner_readers_get_404_and_nothing_is_stor
 # Words, dates and the error pages
 
 
-def test_the_english_switch_says_it_translates_the_interface(claim):
+def test_the_english_switch_says_it_translates_the_interface(published_claim):
     page = Client().get("/").content.decode()
     assert re.search(r'<button type="submit" name="language" value="en" lang="en">English \(interface\)</button>', page)
 
 
-def test_the_legend_explains_a_sentence_without_a_badge(claim):
+def test_the_legend_explains_a_sentence_without_a_badge(published_claim):
     page = Client().get("/").content.decode()
     legend = page[page.index('class="claim-summary"') :]
     assert 'class="legend-unmarked"' in legend[: legend.index("</section>")]
 
 
-def test_a_sources_date_reads_like_every_other_date(claim):
+def test_a_sources_date_reads_like_every_other_date(published_claim):
     from django.utils import translation
 
     from claims.templatetags.claims_tags import partial_date
 
-    Evidence.objects.filter(claim=claim, publisher="日本経済新聞").update(published="2023-10-05")
+    Evidence.objects.filter(claim=published_claim, publisher="日本経済新聞").update(published="2023-10-05")
     client = Client()
     client.cookies["django_language"] = "ja"
-    page = client.get(claim.get_absolute_url()).content.decode()
+    page = client.get(published_claim.get_absolute_url()).content.decode()
     assert "2023年10月5日" in page and "2023-10-05" not in page
     with translation.override("ja"):
         assert partial_date("2023-10") == "2023年10月"

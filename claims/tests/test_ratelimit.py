@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from claims import ratelimit
 from claims.models import Report
-from claims.tests.factories import claim_for, closed_port, make_article, make_status
+from claims.tests.factories import claim_for, closed_port, make_status
 from claims.tests.pages import page_form, post_data
 
 # The site's own API settings with a small allowance: everything else (the schema class above
@@ -68,8 +68,8 @@ def fresh_counters():
 
 
 @pytest.fixture
-def claim(db):
-    return make_status(claim_for(make_article(slug="hundred-model-war"), FUJI), "verified", note="確認。")
+def verified_claim(home_article):
+    return make_status(claim_for(home_article, FUJI), "verified", note="確認。")
 
 
 def reader(address="203.0.113.7"):
@@ -83,15 +83,15 @@ def send_report(client, claim, message="誤りがあります。"):
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_with_the_cache_failing_the_sixth_report_in_an_hour_is_refused(claim, fault):
+def test_with_the_cache_failing_the_sixth_report_in_an_hour_is_refused(verified_claim, fault):
     with override_settings(CACHES=FAULTS[fault]()):
         client = reader()
         for _n in range(5):
-            assert send_report(client, claim).status_code == 200
-        sixth = send_report(client, claim, message="六通目。")
+            assert send_report(client, verified_claim).status_code == 200
+        sixth = send_report(client, verified_claim, message="六通目。")
         assert sixth.status_code == 429 and 0 < int(sixth["Retry-After"]) <= 3600
         assert Report.objects.count() == 5
-        assert send_report(reader("198.51.100.10"), claim, message="別の人。").status_code == 200
+        assert send_report(reader("198.51.100.10"), verified_claim, message="別の人。").status_code == 200
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -139,8 +139,8 @@ def test_twenty_concurrent_hits_from_one_client_allow_five(caches):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_reports_from_one_client_store_at_most_five(claim):
-    url = reverse("claims:report") + f"?claim={claim.pk}"
+def test_twenty_concurrent_reports_from_one_client_store_at_most_five(verified_claim):
+    url = reverse("claims:report") + f"?claim={verified_claim.pk}"
     form = page_form(reader().get(url), having="message")
     data = post_data(form, message="誤りがあります。")
 

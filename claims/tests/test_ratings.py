@@ -53,8 +53,9 @@ def scales():
 
 
 @pytest.fixture
-def article(scales):
-    return make_article(claims=False)
+def rated_article(scales, article_without_claims):
+    """The article before its claims were made, on the rating scales as the migration seeds them."""
+    return article_without_claims
 
 
 def export_rows(queryset=None):
@@ -90,9 +91,9 @@ def test_the_fij_scale_is_active_with_its_nine_ratings_and_jfc_five_is_there_ina
     )
 
 
-def test_claims_start_unrated(article):
-    services.article_create_claims(article=article)
-    assert article.claims.exists() and not Claim.objects.filter(rating__isnull=False).exists()
+def test_claims_start_unrated(rated_article):
+    services.article_create_claims(article=rated_article)
+    assert rated_article.claims.exists() and not Claim.objects.filter(rating__isnull=False).exists()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,9 +116,9 @@ def refused(claim, **values):
     return [p.message for p in services.claims_check(changes=[change]).problems]
 
 
-def test_a_rating_belongs_to_the_family_of_its_status(article):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_a_rating_belongs_to_the_family_of_its_status(rated_article):
+    services.article_create_claims(article=rated_article)
+    claim = claim_for(rated_article, FUJI)
     add_evidence(claim)
     add_evidence(claim, stance=Evidence.Stance.REFUTES, url="https://example.com/no")
     assert refused(claim, status=Status.VERIFIED, rating=rating("false"), verdict_note="x")
@@ -135,9 +136,9 @@ def test_a_rating_belongs_to_the_family_of_its_status(article):
     assert refused(claim, rating=rating("on_hold"), **outdated)
 
 
-def test_mostly_accurate_misleading_and_inaccurate_need_a_note_naming_the_caveat(article):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_mostly_accurate_misleading_and_inaccurate_need_a_note_naming_the_caveat(rated_article):
+    services.article_create_claims(article=rated_article)
+    claim = claim_for(rated_article, FUJI)
     add_evidence(claim)
     problems = refused(claim, status=Status.VERIFIED, rating=rating("mostly_accurate"), verdict_note="")
     assert problems == ["“Mostly accurate” needs a verdict note that names the caveat or the missing context."]
@@ -146,11 +147,13 @@ def test_mostly_accurate_misleading_and_inaccurate_need_a_note_naming_the_caveat
     )
 
 
-def test_a_reworded_claim_goes_back_to_unverified_without_its_rating(article):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_a_reworded_claim_goes_back_to_unverified_without_its_rating(rated_article):
+    services.article_create_claims(article=rated_article)
+    claim = claim_for(rated_article, FUJI)
     decide(claim, Status.VERIFIED, "accurate")
-    services.article_update(article=article, body=article.body.replace(FUJI, "富士山は日本で一番高い山です。"))
+    services.article_update(
+        article=rated_article, body=rated_article.body.replace(FUJI, "富士山は日本で一番高い山です。")
+    )
     claim.refresh_from_db()
     assert claim.status == Status.PENDING and claim.rating is None
 
@@ -159,7 +162,7 @@ def test_a_reworded_claim_goes_back_to_unverified_without_its_rating(article):
 # The CSV column
 
 
-def test_csv_rating_column_takes_japanese_labels_and_round_trips_exactly(article):
+def test_csv_rating_column_takes_japanese_labels_and_round_trips_exactly(rated_article):
     data = csv_bytes(
         [
             csv_row(
@@ -181,7 +184,7 @@ def test_csv_rating_column_takes_japanese_labels_and_round_trips_exactly(article
     )
     report = importing.import_bytes(data)
     assert [str(e) for e in report.errors] == []
-    fuji, tokyo, last = (claim_for(article, s) for s in (FUJI, TOKYO, LAST))
+    fuji, tokyo, last = (claim_for(rated_article, s) for s in (FUJI, TOKYO, LAST))
     assert (fuji.rating.code, tokyo.rating.code, last.rating.code) == ("mostly_accurate", "misleading", "accurate")
     exported = export_rows()
     cells = cells_by_statement(exported)
@@ -192,7 +195,7 @@ def test_csv_rating_column_takes_japanese_labels_and_round_trips_exactly(article
     assert export_rows() == exported
 
 
-def test_csv_rating_unknown_or_of_the_wrong_family_is_a_row_and_column_error(article):
+def test_csv_rating_unknown_or_of_the_wrong_family_is_a_row_and_column_error(rated_article):
     data = csv_bytes(
         [
             csv_row(statement=FUJI, status="verified", rating="たぶん正しい", evidence=SOURCE_CELL),
@@ -207,9 +210,9 @@ def test_csv_rating_unknown_or_of_the_wrong_family_is_a_row_and_column_error(art
     assert not Claim.objects.exists()
 
 
-def test_csv_without_the_rating_column_leaves_ratings_as_they_are(article):
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+def test_csv_without_the_rating_column_leaves_ratings_as_they_are(rated_article):
+    services.article_create_claims(article=rated_article)
+    claim = claim_for(rated_article, FUJI)
     decide(claim, Status.VERIFIED, "accurate")
     header = [c for c in csvformat.COLUMNS if c not in ("rating", "evidence")]
     data = csv_bytes([csv_row(id=claim.pk, statement=FUJI, status="verified", verdict_note="確認。")], header=header)
@@ -249,8 +252,8 @@ def rate_every_way(article):
     return rated
 
 
-def test_claimreview_publishes_the_rating_label_and_the_worst_value_only_for_false(client, article):
-    for claim, code in rate_every_way(article):
+def test_claimreview_publishes_the_rating_label_and_the_worst_value_only_for_false(client, rated_article):
+    for claim, code in rate_every_way(rated_article):
         rating_node = json_ld(client, claim)["ClaimReview"]["reviewRating"]
         assert rating_node["alternateName"] == Rating.objects.get(scale__is_active=True, code=code).label_ja
         if code == "false":
@@ -261,9 +264,9 @@ def test_claimreview_publishes_the_rating_label_and_the_worst_value_only_for_fal
             assert 1 < rating_node["ratingValue"] < rating_node["bestRating"] == 5, code
 
 
-def test_claimreview_json_gives_the_worst_value_only_to_false_and_fabricated(client, article):
-    rate_every_way(article)
-    other = claim_for(article, TOKYO, 1)
+def test_claimreview_json_gives_the_worst_value_only_to_false_and_fabricated(client, rated_article):
+    rate_every_way(rated_article)
+    other = claim_for(rated_article, TOKYO, 1)
     decide(other, Status.DISPUTED, None, note="反証あり。", stance=Evidence.Stance.REFUTES)  # disputed, unrated
     feed = client.get("/claimreview.json").json()
     reviews = {e["item"][0]["itemReviewed"]["url"]: e["item"][0]["reviewRating"] for e in feed["dataFeedElement"]}
@@ -277,11 +280,11 @@ def test_claimreview_json_gives_the_worst_value_only_to_false_and_fabricated(cli
 # Switching scales in the admin, without code
 
 
-def test_switching_to_jfc_five_in_the_admin_makes_csv_api_and_claimreview_follow(client, article):
+def test_switching_to_jfc_five_in_the_admin_makes_csv_api_and_claimreview_follow(client, rated_article):
     from claims.tests.factories import make_user
     from claims.tests.pages import page_form, post_data
 
-    services.article_create_claims(article=article)
+    services.article_create_claims(article=rated_article)
     root = make_user("root", superuser=True)
     client.force_login(root)
     jfc = RatingScale.objects.get(name__startswith="JFC")
@@ -307,7 +310,7 @@ def test_switching_to_jfc_five_in_the_admin_makes_csv_api_and_claimreview_follow
         ]
     )
     assert [str(e) for e in importing.import_bytes(data).errors] == []
-    tokyo, fuji = claim_for(article, TOKYO), claim_for(article, FUJI)
+    tokyo, fuji = claim_for(rated_article, TOKYO), claim_for(rated_article, FUJI)
     assert tokyo.rating.scale == jfc and fuji.rating.scale == jfc
     refused = importing.import_bytes(
         csv_bytes([csv_row(id=tokyo.pk, statement=TOKYO, status="disputed", rating="ミスリード")])
@@ -338,19 +341,19 @@ def test_switching_to_jfc_five_in_the_admin_makes_csv_api_and_claimreview_follow
 
 
 @pytest.mark.sign_off
-def test_a_signed_off_verdict_names_who_checked_and_who_approved_it(client, article):
+def test_a_signed_off_verdict_names_who_checked_and_who_approved_it(client, rated_article):
     import lxml.html
 
     from claims.models import EditorProfile
     from claims.roles import CHIEF_EDITORS, EDITORS
     from claims.tests.factories import make_user
 
-    services.article_create_claims(article=article)
+    services.article_create_claims(article=rated_article)
     editor = make_user("hanako", groups=[EDITORS])
     chief = make_user("taro", groups=[CHIEF_EDITORS])
     EditorProfile.objects.create(user=editor, display_name="山田花子", role="編集者")
     EditorProfile.objects.create(user=chief, display_name="佐藤太郎", role="編集長")
-    claim = claim_for(article, FUJI)
+    claim = claim_for(rated_article, FUJI)
     add_evidence(claim)
     result = services.claims_apply(
         changes=[services.ClaimChange(claim=claim, values={"status": Status.VERIFIED, "rating": rating("accurate")})],
@@ -377,17 +380,17 @@ def test_a_signed_off_verdict_names_who_checked_and_who_approved_it(client, arti
     assert "正確" in page.cssselect(".verdict .rating")[0].text_content()
 
 
-def test_roles_instead_of_names_when_the_desk_says_so(client, article, settings):
+def test_roles_instead_of_names_when_the_desk_says_so(client, rated_article, settings):
     import lxml.html
 
     from claims.models import EditorProfile
     from claims.tests.factories import make_user
 
     settings.CLAIMS_SHOW_ROLES_NOT_NAMES = True
-    services.article_create_claims(article=article)
+    services.article_create_claims(article=rated_article)
     editor = make_user("hanako")
     EditorProfile.objects.create(user=editor, display_name="山田花子", role="編集者")
-    claim = claim_for(article, FUJI)
+    claim = claim_for(rated_article, FUJI)
     add_evidence(claim)
     services.claim_change_status(claim=claim, to=Status.VERIFIED, via=StatusChange.Via.ADMIN, user=editor)
     people = lxml.html.fromstring(client.get(claim.get_absolute_url()).content).cssselect(".verdict-people")[0]
@@ -517,17 +520,19 @@ def test_the_rating_is_in_the_annotations_feed_downloads_and_api_filter(client, 
     assert [c["id"] for c in listed["results"]] == [claim.pk]
 
 
-def test_the_coverage_panel_and_the_review_queue_list_decided_claims_not_yet_rated(client, article):
+def test_the_coverage_panel_and_the_review_queue_list_decided_claims_not_yet_rated(client, rated_article):
     import lxml.html
 
     from claims.tests.factories import make_user
 
-    services.article_create_claims(article=article)
-    unrated, rated = claim_for(article, FUJI), claim_for(article, LAST)
+    services.article_create_claims(article=rated_article)
+    unrated, rated = claim_for(rated_article, FUJI), claim_for(rated_article, LAST)
     decide(unrated, Status.VERIFIED)
     decide(rated, Status.VERIFIED, "accurate")
     client.force_login(make_user("root", superuser=True))
-    page = lxml.html.fromstring(client.get(reverse("admin:claims_article_change", args=[article.pk])).content.decode())
+    page = lxml.html.fromstring(
+        client.get(reverse("admin:claims_article_change", args=[rated_article.pk])).content.decode()
+    )
     link = next(a for a in page.cssselect(".coverage a") if "rated=no" in a.get("href"))
     assert link.getparent().text_content().endswith(": 1")
     listed = lxml.html.fromstring(client.get(link.get("href")).content.decode())
@@ -539,15 +544,15 @@ def test_the_coverage_panel_and_the_review_queue_list_decided_claims_not_yet_rat
     assert [cell.text_content() for cell in queue.cssselect(".statement-cell")] == [FUJI]
 
 
-def test_restoring_a_version_brings_its_rating_back(article):
+def test_restoring_a_version_brings_its_rating_back(rated_article):
     from django.test import Client
     from reversion.models import Version
 
     from claims.tests.factories import edit, make_user
     from claims.tests.pages import page_form, post_data
 
-    services.article_create_claims(article=article)
-    claim = claim_for(article, FUJI)
+    services.article_create_claims(article=rated_article)
+    claim = claim_for(rated_article, FUJI)
     add_evidence(claim)
     add_evidence(claim, stance=Evidence.Stance.REFUTES, url="https://example.com/no")
     edit(claim, status=Status.VERIFIED, rating=rating("mostly_accurate"), verdict_note="但し書き: 測量年で違う。")

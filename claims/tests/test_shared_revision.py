@@ -52,9 +52,9 @@ def shared_redis():
 
 
 @pytest.fixture
-def claim(shared_redis):
-    article = make_article(slug="hundred-model-war")
-    return claim_for(article, FUJI)
+def home_claim(shared_redis, home_article):
+    """The claim on the home page; its article is written with the shared Redis as the cache."""
+    return claim_for(home_article, FUJI)
 
 
 servers = {}
@@ -76,15 +76,15 @@ def forget_servers():
     servers.clear()
 
 
-def test_a_warm_page_needs_no_database_at_all(client, claim, django_assert_num_queries):
+def test_a_warm_page_needs_no_database_at_all(client, home_claim, django_assert_num_queries):
     first = client.get("/")
     with django_assert_num_queries(0):
         second = client.get("/")
     assert second.content == first.content and second["ETag"] == first["ETag"]
 
 
-def test_every_kind_of_edit_shows_on_the_next_request_on_every_server(client, claim):
-    for name, make_edit, url, visible in edits(claim):
+def test_every_kind_of_edit_shows_on_the_next_request_on_every_server(client, home_claim):
+    for name, make_edit, url, visible in edits(home_claim):
         for each in ("a", "b"):
             with server(each):
                 assert visible not in client.get(url).content.decode(), (name, each)
@@ -95,10 +95,10 @@ def test_every_kind_of_edit_shows_on_the_next_request_on_every_server(client, cl
                 assert visible in client.get(url).content.decode(), (name, each)
 
 
-def test_an_edit_rolled_back_changes_no_page(client, claim):
+def test_an_edit_rolled_back_changes_no_page(client, home_claim):
     before = client.get("/")
     with pytest.raises(RuntimeError), transaction.atomic():
-        edit(claim, verdict_note="取り消される判定メモ")
+        edit(home_claim, verdict_note="取り消される判定メモ")
         raise RuntimeError("the editor's save fails")
     after = client.get("/")
     assert after["ETag"] == before["ETag"] and "取り消される判定メモ" not in after.content.decode()
@@ -107,32 +107,32 @@ def test_an_edit_rolled_back_changes_no_page(client, claim):
 HOME_SCOPES = ["all", "article-hundred-model-war"]  # what the home page is keyed by
 
 
-def test_a_reader_that_read_before_a_commit_cannot_bring_the_old_page_back(client, claim):
+def test_a_reader_that_read_before_a_commit_cannot_bring_the_old_page_back(client, home_claim):
     client.get("/")
     freshness.unpublish(HOME_SCOPES)  # the keys have just expired...
     late_reader = freshness.database_scopes(HOME_SCOPES)  # ...a reader reads the database...
-    edit(claim, verdict_note="直前に保存された判定メモ")  # ...an editor commits and publishes...
+    edit(home_claim, verdict_note="直前に保存された判定メモ")  # ...an editor commits and publishes...
     freshness.publish_scopes(late_reader)  # ...and the reader's older revisions arrive last.
     assert "直前に保存された判定メモ" in client.get("/").content.decode()
 
 
-def test_a_lost_revision_key_is_filled_again_from_the_database(client, claim):
+def test_a_lost_revision_key_is_filled_again_from_the_database(client, home_claim):
     client.get("/")
     freshness.unpublish(HOME_SCOPES)  # Redis restarted or evicted the keys
-    edit(claim, verdict_note="再起動後の判定メモ")
+    edit(home_claim, verdict_note="再起動後の判定メモ")
     assert "再起動後の判定メモ" in client.get("/").content.decode()
     stored = cache.get_revisions([freshness.SCOPE_KEY + scope for scope in HOME_SCOPES])
     assert stored == [label for _number, label in freshness.database_scopes(HOME_SCOPES).values()]
 
 
-def test_a_publication_lost_to_a_redis_fault_is_seen_once_the_key_expires(client, claim, monkeypatch):
+def test_a_publication_lost_to_a_redis_fault_is_seen_once_the_key_expires(client, home_claim, monkeypatch):
     monkeypatch.setattr(freshness, "SHARED_REVISION_TIMEOUT", 1)
     freshness.unpublish(HOME_SCOPES)
     client.get("/")  # the revisions are read from the database and kept in Redis for a second
     real_offer = cache.offer_revisions
     cache.offer_revisions = lambda *args: 0
     try:
-        edit(claim, verdict_note="届かなかった判定メモ")  # committed, but Redis did not take the new revisions
+        edit(home_claim, verdict_note="届かなかった判定メモ")  # committed, but Redis did not take the new revisions
     finally:
         cache.offer_revisions = real_offer
     assert "届かなかった判定メモ" not in client.get("/").content.decode()  # the bounded window
@@ -149,7 +149,7 @@ def test_with_redis_down_pages_come_fresh_from_the_database(client):
     assert response.status_code == 200 and "Redis停止中の判定メモ" in response.content.decode()
 
 
-def test_with_the_database_down_cached_pages_are_still_served(client, claim):
+def test_with_the_database_down_cached_pages_are_still_served(client, home_claim):
     page = client.get("/")
     with database_down():
         cached = client.get("/")
@@ -158,7 +158,7 @@ def test_with_the_database_down_cached_pages_are_still_served(client, claim):
     assert uncached.status_code == 503
 
 
-def test_a_warm_page_reads_no_revision_from_redis_until_one_changes(client, claim):
+def test_a_warm_page_reads_no_revision_from_redis_until_one_changes(client, home_claim):
     import redis
 
     client.get("/")
@@ -166,7 +166,7 @@ def test_a_warm_page_reads_no_revision_from_redis_until_one_changes(client, clai
     with mock.patch.object(redis.Redis, "mget", side_effect=AssertionError("a round trip to Redis")):
         page = client.get("/")
     assert page.status_code == 200
-    edit(claim, verdict_note="追跡していた判定メモ")
+    edit(home_claim, verdict_note="追跡していた判定メモ")
     assert "追跡していた判定メモ" in client.get("/").content.decode()
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from claims import services
 from claims.csv import exporting
 from claims.models import Claim, Proposal, StatusChange
-from claims.tests.factories import add_evidence, claim_for, make_article, make_status, make_user
+from claims.tests.factories import add_evidence, claim_for, make_status, make_user
 from claims.tests.pages import page_form, page_messages, post_data, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sign_off]
@@ -33,14 +33,8 @@ def ja(message):
 
 
 @pytest.fixture
-def article():
-    """The essay itself: the home page shows the article with this slug."""
-    return make_article(slug="hundred-model-war")
-
-
-@pytest.fixture
-def claim(article):
-    return make_status(claim_for(article, FUJI), Status.VERIFIED, note=OLD_NOTE)
+def verified_claim(home_article):
+    return make_status(claim_for(home_article, FUJI), Status.VERIFIED, note=OLD_NOTE)
 
 
 def public_pages(claim):
@@ -59,34 +53,40 @@ def propose_through_the_form(client, claim, **changes):
     return response
 
 
-def test_an_editors_change_is_public_only_after_another_chief_editor_approves_it(claim, editor, chief):
-    add_evidence(claim, stance="context", url="https://example.org/other-survey", title="別の測量")
-    before = public_pages(claim)
+def test_an_editors_change_is_public_only_after_another_chief_editor_approves_it(verified_claim, editor, chief):
+    add_evidence(verified_claim, stance="context", url="https://example.org/other-survey", title="別の測量")
+    before = public_pages(verified_claim)
     response = propose_through_the_form(
-        signed_in(editor), claim, status=Status.DISPUTED, verdict_note=NEW_NOTE, status_note="別資料"
+        signed_in(editor), verified_claim, status=Status.DISPUTED, verdict_note=NEW_NOTE, status_note="別資料"
     )
     assert any("warning" in css and "#" in text for css, text in page_messages(response))
     proposal = Proposal.objects.get()
     assert (proposal.state, proposal.proposed_by, proposal.values["status"]) == ("open", editor, Status.DISPUTED)
 
-    claim.refresh_from_db()
-    assert (claim.status, claim.verdict_note) == (Status.VERIFIED, OLD_NOTE)  # readers' claim untouched
-    after = public_pages(claim)
+    verified_claim.refresh_from_db()
+    assert (verified_claim.status, verified_claim.verdict_note) == (
+        Status.VERIFIED,
+        OLD_NOTE,
+    )  # readers' claim untouched
+    after = public_pages(verified_claim)
     for url, page in after.items():
         assert NEW_NOTE not in page, url
-    assert after[reverse("claims:claim", args=[claim.pk])] == before[reverse("claims:claim", args=[claim.pk])]
+    assert (
+        after[reverse("claims:claim", args=[verified_claim.pk])]
+        == before[reverse("claims:claim", args=[verified_claim.pk])]
+    )
 
     # The editor cannot approve; the chief editor can, from the proposal's page.
     page = reverse("admin:claims_proposal_change", args=[proposal.pk])
-    assert signed_in(editor).post(page, {"approve": "1", "seen_version": claim.version}).status_code == 403
+    assert signed_in(editor).post(page, {"approve": "1", "seen_version": verified_claim.version}).status_code == 403
     chief_client = signed_in(chief)
     review = chief_client.get(page)
     assert NEW_NOTE in review.content.decode() and OLD_NOTE in review.content.decode()
     response = chief_client.post(page, post_data(page_form(review, having="approve"), approve="1"), follow=True)
     assert response.status_code == 200
-    claim.refresh_from_db()
-    assert (claim.status, claim.verdict_note) == (Status.DISPUTED, NEW_NOTE)
-    row = claim.history.first()
+    verified_claim.refresh_from_db()
+    assert (verified_claim.status, verified_claim.verdict_note) == (Status.DISPUTED, NEW_NOTE)
+    row = verified_claim.history.first()
     assert (row.from_status, row.to_status, row.user, row.approved_by, row.note) == (
         Status.VERIFIED,
         Status.DISPUTED,
@@ -94,31 +94,33 @@ def test_an_editors_change_is_public_only_after_another_chief_editor_approves_it
         chief,
         "別資料",
     )
-    assert claim.history.filter(to_status=Status.DISPUTED).count() == 1
-    for url in ["/", reverse("claims:claim", args=[claim.pk])]:
+    assert verified_claim.history.filter(to_status=Status.DISPUTED).count() == 1
+    for url in ["/", reverse("claims:claim", args=[verified_claim.pk])]:
         assert NEW_NOTE in Client().get(url).content.decode(), url
     proposal.refresh_from_db()
     assert (proposal.state, proposal.reviewed_by) == ("approved", chief)
 
 
 @pytest.mark.parametrize("superuser", [False, True])
-def test_nobody_approves_their_own_proposal(claim, chief, superuser):
+def test_nobody_approves_their_own_proposal(verified_claim, chief, superuser):
     author = make_user("root", superuser=True) if superuser else chief
-    propose_through_the_form(signed_in(author), claim, verdict_note=NEW_NOTE)
+    propose_through_the_form(signed_in(author), verified_claim, verdict_note=NEW_NOTE)
     proposal = Proposal.objects.get()
     page = reverse("admin:claims_proposal_change", args=[proposal.pk])
-    response = signed_in(author).post(page, {"approve": "1", "seen_version": claim.version}, follow=True)
+    response = signed_in(author).post(page, {"approve": "1", "seen_version": verified_claim.version}, follow=True)
     assert ja("Nobody signs off their own proposal: another chief editor must approve it.") in response.content.decode()
-    claim.refresh_from_db()
-    assert claim.verdict_note == OLD_NOTE and Proposal.objects.get().state == "open"
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == OLD_NOTE and Proposal.objects.get().state == "open"
 
 
-def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_again(claim, editor, chief, second_chief):
-    propose_through_the_form(signed_in(editor), claim, verdict_note=NEW_NOTE)
+def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_again(
+    verified_claim, editor, chief, second_chief
+):
+    propose_through_the_form(signed_in(editor), verified_claim, verdict_note=NEW_NOTE)
     proposal = Proposal.objects.get()
     # Meanwhile the claim's verdict changes (a command, signed elsewhere): what the proposal was made against moved on.
     services.claims_apply(
-        changes=[services.ClaimChange(claim=claim, values={"as_of": datetime.date(2023, 9, 1)})],
+        changes=[services.ClaimChange(claim=verified_claim, values={"as_of": datetime.date(2023, 9, 1)})],
         user=second_chief,
         via="command",
     )
@@ -127,8 +129,8 @@ def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_agai
         changelist, {"action": "approve_action", "_selected_action": [proposal.pk], "confirm": "yes"}, follow=True
     )
     assert any("error" in css for css, _text in page_messages(response))
-    claim.refresh_from_db()
-    assert claim.verdict_note == OLD_NOTE
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == OLD_NOTE
     # From its page, which shows the claim as it is now, it can be approved.
     page = reverse("admin:claims_proposal_change", args=[proposal.pk])
     review = signed_in(chief).get(page)
@@ -138,12 +140,12 @@ def test_a_proposal_on_a_claim_changed_since_is_approved_only_after_looking_agai
     )
     assert stale in review.content.decode()
     signed_in(chief).post(page, post_data(page_form(review, having="approve"), approve="1"))
-    claim.refresh_from_db()
-    assert claim.verdict_note == NEW_NOTE
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == NEW_NOTE
 
 
-def test_a_proposal_sent_back_carries_a_comment_the_proposer_sees(claim, editor, chief):
-    propose_through_the_form(signed_in(editor), claim, verdict_note=NEW_NOTE)
+def test_a_proposal_sent_back_carries_a_comment_the_proposer_sees(verified_claim, editor, chief):
+    propose_through_the_form(signed_in(editor), verified_claim, verdict_note=NEW_NOTE)
     proposal = Proposal.objects.get()
     page = reverse("admin:claims_proposal_change", args=[proposal.pk])
     client = signed_in(chief)
@@ -151,14 +153,14 @@ def test_a_proposal_sent_back_carries_a_comment_the_proposer_sees(claim, editor,
     client.post(page, post_data(form, comment="出典の日付を書いてください。", send_back="1"))
     proposal.refresh_from_db()
     assert proposal.state == "sent_back" and proposal.review_comment == "出典の日付を書いてください。"
-    claim.refresh_from_db()
-    assert claim.verdict_note == OLD_NOTE
-    mine = signed_in(editor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == OLD_NOTE
+    mine = signed_in(editor).get(reverse("admin:claims_claim_change", args=[verified_claim.pk])).content.decode()
     assert "出典の日付を書いてください。" in mine
 
 
-def test_the_bulk_action_makes_proposals(article, editor, chief):
-    claim = claim_for(article, CAPITAL)
+def test_the_bulk_action_makes_proposals(home_article, editor, chief):
+    claim = claim_for(home_article, CAPITAL)
     add_evidence(claim)
     client = signed_in(editor)
     changelist = reverse("admin:claims_claim_changelist")
@@ -175,11 +177,11 @@ def test_the_bulk_action_makes_proposals(article, editor, chief):
     assert claim.status == Status.VERIFIED
 
 
-def test_an_import_by_a_chief_editor_waits_for_another_chief_editor(claim, chief, second_chief):
+def test_an_import_by_a_chief_editor_waits_for_another_chief_editor(verified_claim, chief, second_chief):
     from claims.models import Claim as ClaimModel
 
     out = io.StringIO(newline="")
-    exporting.write_csv(out, exporting.claim_rows(ClaimModel.objects.filter(pk=claim.pk)))
+    exporting.write_csv(out, exporting.claim_rows(ClaimModel.objects.filter(pk=verified_claim.pk)))
     data = out.getvalue().replace(OLD_NOTE, NEW_NOTE).encode("utf-8")  # write_csv wrote the BOM
     client = signed_in(chief)
     upload = SimpleUploadedFile("desk.csv", data, content_type="text/csv")
@@ -190,8 +192,8 @@ def test_an_import_by_a_chief_editor_waits_for_another_chief_editor(claim, chief
         reverse("admin:claims_claim_process_import"), preview.context["confirm_form"].initial, follow=True
     )
     assert response.status_code == 200
-    claim.refresh_from_db()
-    assert claim.verdict_note == OLD_NOTE
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == OLD_NOTE
     proposal = Proposal.objects.get()
     assert proposal.batch and proposal.proposed_by == chief and proposal.via == StatusChange.Via.IMPORT
     with pytest.raises(ValidationError) as refused:
@@ -203,45 +205,49 @@ def test_an_import_by_a_chief_editor_waits_for_another_chief_editor(claim, chief
         reverse("admin:claims_proposal_changelist"),
         {"action": "approve_action", "_selected_action": [proposal.pk], "confirm": "yes"},
     )
-    claim.refresh_from_db()
-    assert claim.verdict_note == NEW_NOTE
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == NEW_NOTE
 
 
-def test_restoring_a_version_makes_a_proposal(claim, editor, chief):
+def test_restoring_a_version_makes_a_proposal(verified_claim, editor, chief):
     from reversion.models import Version
 
     services.claims_apply(
-        changes=[services.ClaimChange(claim=claim, values={"verdict_note": NEW_NOTE})], user=chief, via="command"
+        changes=[services.ClaimChange(claim=verified_claim, values={"verdict_note": NEW_NOTE})],
+        user=chief,
+        via="command",
     )
-    old = Version.objects.get_for_object(claim).filter(serialized_data__contains=OLD_NOTE).first()
-    url = reverse("admin:claims_claim_revision", args=[claim.pk, old.pk])
+    old = Version.objects.get_for_object(verified_claim).filter(serialized_data__contains=OLD_NOTE).first()
+    url = reverse("admin:claims_claim_revision", args=[verified_claim.pk, old.pk])
     client = signed_in(editor)
     client.post(url, post_data(page_form(client.get(url), having="status_note")))
-    claim.refresh_from_db()
-    assert claim.verdict_note == NEW_NOTE
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == NEW_NOTE
     proposal = Proposal.objects.get()
     assert proposal.via == StatusChange.Via.RESTORE and proposal.values["verdict_note"] == OLD_NOTE
 
 
-def test_the_review_queue_counts_what_awaits_sign_off(claim, editor, chief):
-    propose_through_the_form(signed_in(editor), claim, verdict_note=NEW_NOTE)
+def test_the_review_queue_counts_what_awaits_sign_off(verified_claim, editor, chief):
+    propose_through_the_form(signed_in(editor), verified_claim, verdict_note=NEW_NOTE)
     page = signed_in(chief).get(reverse("admin:claims_reviewqueueitem_changelist"), {"why": "sign_off"})
     text = page.content.decode()
     assert f"{ja('Awaiting sign-off')} (1)" in text and FUJI in text
-    coverage = signed_in(chief).get(reverse("admin:claims_article_change", args=[claim.article_id])).content.decode()
+    coverage = (
+        signed_in(chief).get(reverse("admin:claims_article_change", args=[verified_claim.article_id])).content.decode()
+    )
     assert f"{ja('Awaiting sign-off')}</a>: 1" in coverage
 
 
-def test_with_sign_off_off_a_one_person_desk_publishes_at_once(claim, chief, settings):
+def test_with_sign_off_off_a_one_person_desk_publishes_at_once(verified_claim, chief, settings):
     settings.CLAIMS_SIGN_OFF = False
-    propose_through_the_form(signed_in(chief), claim, verdict_note=NEW_NOTE)
-    claim.refresh_from_db()
-    assert claim.verdict_note == NEW_NOTE and not Proposal.objects.exists()
+    propose_through_the_form(signed_in(chief), verified_claim, verdict_note=NEW_NOTE)
+    verified_claim.refresh_from_db()
+    assert verified_claim.verdict_note == NEW_NOTE and not Proposal.objects.exists()
 
 
-def test_the_batch_filter_lists_imports_only_without_an_empty_choice(article, claim, editor, chief):
-    propose_through_the_form(signed_in(editor), claim, verdict_note=NEW_NOTE)  # one by one: no batch
-    other = claim_for(article, "最後の文です。")
+def test_the_batch_filter_lists_imports_only_without_an_empty_choice(home_article, verified_claim, editor, chief):
+    propose_through_the_form(signed_in(editor), verified_claim, verdict_note=NEW_NOTE)  # one by one: no batch
+    other = claim_for(home_article, "最後の文です。")
     Proposal.objects.create(
         claim=other, proposed_by=editor, base_version=other.version, batch="import-2026-12-07", via="import"
     )

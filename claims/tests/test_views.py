@@ -39,33 +39,37 @@ def html(response):
 
 
 @pytest.fixture
-def article():
+def home_essay():
+    """The home page's article, with the essay's title and a lead of its own."""
     return make_article(slug="hundred-model-war", title="百モデル大戦", lead="エッセイのリード文。")
 
 
 @pytest.fixture
-def editor():
+def verdict_author():
+    """The staff member who records the verdicts: readers never see their name."""
     return make_user("yamada_editor")
 
 
 @pytest.fixture
-def verified(article, editor):
-    claim = claim_for(article, FUJI)
+def verified(home_essay, verdict_author):
+    claim = claim_for(home_essay, FUJI)
     add_evidence(claim, title="国土地理院の資料", publisher="国土地理院")
     return make_status(
         claim,
         Status.VERIFIED,
         note="標高3776mで日本一。",
-        user=editor,
+        user=verdict_author,
         history_note="公的資料で確認",
         internal_note=SECRET,
     )
 
 
 @pytest.fixture
-def outdated(article, editor):
-    claim = claim_for(article, CAPITAL)
-    return make_status(claim, Status.OUTDATED, note="当時の情報。", as_of=datetime.date(2023, 9, 1), user=editor)
+def outdated(home_essay, verdict_author):
+    claim = claim_for(home_essay, CAPITAL)
+    return make_status(
+        claim, Status.OUTDATED, note="当時の情報。", as_of=datetime.date(2023, 9, 1), user=verdict_author
+    )
 
 
 def badge_link(page, claim):
@@ -84,7 +88,7 @@ def details(page, claim):
 # The article page
 
 
-def test_home_page_shows_the_essay_with_title_lead_and_section_headings(client, article):
+def test_home_page_shows_the_essay_with_title_lead_and_section_headings(client, home_essay):
     page = html(client.get("/"))
     assert "<h1>百モデル大戦</h1>" in page
     assert "エッセイのリード文。" in page
@@ -93,24 +97,24 @@ def test_home_page_shows_the_essay_with_title_lead_and_section_headings(client, 
     assert '<html lang="ja">' in page
 
 
-def test_other_articles_live_under_articles_slug(client, article):
+def test_other_articles_live_under_articles_slug(client, home_essay):
     other = make_article(slug="second", title="二本目の記事", body="## 節\n\n二本目の本文です。\n")
     assert other.get_absolute_url() == "/articles/second/"
     assert "二本目の本文です。" in html(client.get("/articles/second/"))
 
 
-def test_each_claimed_sentence_is_marked_and_followed_by_a_badge_link_to_its_page(client, article, verified):
+def test_each_claimed_sentence_is_marked_and_followed_by_a_badge_link_to_its_page(client, home_essay, verified):
     page = html(client.get("/"))
     assert f'<span class="claim claim-verified" id="claim-{verified.pk}">{FUJI}</span>&#8288;<a class="badge' in page
     status, inner = badge_link(page, verified)
     assert status == "verified"
     assert label(Status.VERIFIED) in inner
     assert 'aria-hidden="true">✓</span>' in inner  # an icon as well as the word, never colour alone
-    pending = claim_for(article, "最後の文です。")
+    pending = claim_for(home_essay, "最後の文です。")
     assert label(Status.PENDING) in badge_link(page, pending)[1]
 
 
-def test_badge_details_give_verdict_evidence_last_check_and_the_claim_page(client, article, verified):
+def test_badge_details_give_verdict_evidence_last_check_and_the_claim_page(client, home_essay, verified):
     block = details(html(client.get("/")), verified)
     assert "標高3776mで日本一。" in block
     assert "国土地理院の資料" in block
@@ -123,24 +127,24 @@ def test_badge_details_give_verdict_evidence_last_check_and_the_claim_page(clien
     assert f'href="{verified.get_absolute_url()}"' in block
 
 
-def test_outdated_badge_says_as_of_which_month(client, article, outdated):
+def test_outdated_badge_says_as_of_which_month(client, home_essay, outdated):
     assert "2023年9月" in details(html(client.get("/")), outdated)
     client.cookies["django_language"] = "en"
     assert "as of September 2023" in details(html(client.get("/")), outdated)
 
 
-def test_statements_that_are_not_claims_get_no_badge(client, article):
-    claim = claim_for(article, "最後の文です。")
+def test_statements_that_are_not_claims_get_no_badge(client, home_essay):
+    claim = claim_for(home_essay, "最後の文です。")
     services.claims_set_is_claim(claims=[claim], is_claim=False)
     page = html(client.get("/"))
     assert f"claim-{claim.pk}" not in page
     assert "最後の文です。" in page
 
 
-def test_summary_counts_claims_by_status_with_a_bar_and_a_legend(client, article, verified, outdated):
+def test_summary_counts_claims_by_status_with_a_bar_and_a_legend(client, home_essay, verified, outdated):
     page = html(client.get("/"))
     summary = page[page.index('class="claim-summary"') : page.index('id="essay-body"')]
-    total = Claim.objects.filter(article=article, is_claim=True).count()
+    total = Claim.objects.filter(article=home_essay, is_claim=True).count()
     assert f"{total} " in summary
     assert 'class="bar-verified"' in summary and 'class="bar-outdated"' in summary
     assert 'class="bar-disputed"' not in summary  # no zero-width slices
@@ -149,7 +153,7 @@ def test_summary_counts_claims_by_status_with_a_bar_and_a_legend(client, article
     assert "?focus=issues" in summary
 
 
-def test_focus_on_issues_works_without_javascript(client, article, verified):
+def test_focus_on_issues_works_without_javascript(client, home_essay, verified):
     assert 'class="essay"' in html(client.get("/"))
     page = html(client.get("/?focus=issues"))
     assert 'class="essay focus-issues"' in page
@@ -187,9 +191,9 @@ def test_article_page_runs_the_same_number_of_queries_for_10_and_100_claims(clie
 # Claims that lost their sentence
 
 
-def test_unanchored_claim_has_its_page_and_is_listed_but_not_glued_to_a_sentence(client, article, verified):
-    new_body = article.body.replace(FUJI, "富士山は静岡県と山梨県にまたがる山で、かつては噴火もしました。")
-    services.article_update(article=article, body=new_body)
+def test_unanchored_claim_has_its_page_and_is_listed_but_not_glued_to_a_sentence(client, home_essay, verified):
+    new_body = home_essay.body.replace(FUJI, "富士山は静岡県と山梨県にまたがる山で、かつては噴火もしました。")
+    services.article_update(article=home_essay, body=new_body)
     verified.refresh_from_db()
     assert not verified.is_anchored
 
@@ -206,7 +210,7 @@ def test_unanchored_claim_has_its_page_and_is_listed_but_not_glued_to_a_sentence
     assert FUJI in html(client.get("/claims/"))
 
 
-def test_claim_with_a_stale_anchor_is_not_shown_on_the_sentence_now_at_its_place(client, article, verified):
+def test_claim_with_a_stale_anchor_is_not_shown_on_the_sentence_now_at_its_place(client, home_essay, verified):
     Claim.objects.filter(pk=verified.pk).update(statement="富士山は世界一高い山です。")
     page = html(client.get("/"))
     assert f'<span class="claim claim-verified" id="claim-{verified.pk}">' not in page
@@ -217,7 +221,7 @@ def test_claim_with_a_stale_anchor_is_not_shown_on_the_sentence_now_at_its_place
 # A claim's page
 
 
-def test_claim_page_shows_the_statement_in_context_verdict_evidence_tags_and_dates(client, article, verified):
+def test_claim_page_shows_the_statement_in_context_verdict_evidence_tags_and_dates(client, home_essay, verified):
     verified.tags.add("地理")
     add_evidence(verified, stance=Evidence.Stance.CONTEXT, title="背景の記事", url="https://example.net/bg")
     page = html(client.get(verified.get_absolute_url()))
@@ -234,16 +238,16 @@ def test_claim_page_shows_the_statement_in_context_verdict_evidence_tags_and_dat
     assert f'href="/#claim-{verified.pk}"' in page
 
 
-def test_claim_page_history_shows_date_change_and_note_but_no_editor(client, article, verified, editor):
+def test_claim_page_history_shows_date_change_and_note_but_no_editor(client, home_essay, verified, verdict_author):
     page = html(client.get(verified.get_absolute_url()))
     history = page[page.index('class="timeline"') :]
     assert label(Status.PENDING) in history and label(Status.VERIFIED) in history
     assert "公的資料で確認" in history
-    assert editor.username not in page
+    assert verdict_author.username not in page
     assert SECRET not in page
 
 
-def test_claim_page_json_ld_describes_the_claim_and_its_review(client, article, verified):
+def test_claim_page_json_ld_describes_the_claim_and_its_review(client, home_essay, verified):
     page = html(client.get(verified.get_absolute_url()))
     raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
     graph = json.loads(raw)["@graph"]
@@ -254,12 +258,12 @@ def test_claim_page_json_ld_describes_the_claim_and_its_review(client, article, 
     assert claim_node["text"] == FUJI
     assert claim_node["appearance"]["url"] == f"http://testserver/#claim-{verified.pk}"
     # The claim was made when the essay was published (not when its row was written).
-    assert claim_node["datePublished"] == claim_node["dateCreated"] == article.published_at.isoformat()
+    assert claim_node["datePublished"] == claim_node["dateCreated"] == home_essay.published_at.isoformat()
     assert claim_node["firstAppearance"] == {
         "@type": "CreativeWork",
         "url": "http://testserver/",
-        "headline": article.title,
-        "datePublished": article.published_at.isoformat(),
+        "headline": home_essay.title,
+        "datePublished": home_essay.published_at.isoformat(),
     }
     assert claim_node["author"]["@id"] == "http://testserver/#publisher"
     assert review["itemReviewed"] == {"@id": claim_node["@id"]}
@@ -271,15 +275,15 @@ def test_claim_page_json_ld_describes_the_claim_and_its_review(client, article, 
     assert SECRET not in raw
 
 
-def test_pending_claims_have_no_claim_review(client, article):
-    claim = claim_for(article, "最後の文です。")
+def test_pending_claims_have_no_claim_review(client, home_essay):
+    claim = claim_for(home_essay, "最後の文です。")
     page = html(client.get(claim.get_absolute_url()))
     graph = json.loads(re.search(r'type="application/ld\+json">(.*?)</script>', page, re.S).group(1))["@graph"]
     assert [node["@type"] for node in graph] == ["Claim"]
 
 
-def test_json_ld_cannot_be_broken_out_of_by_the_verdict(client, article):
-    claim = claim_for(article, "最後の文です。")
+def test_json_ld_cannot_be_broken_out_of_by_the_verdict(client, home_essay):
+    claim = claim_for(home_essay, "最後の文です。")
     make_status(claim, Status.DISPUTED, note="</script><script>alert(1)</script> & more")
     page = html(client.get(claim.get_absolute_url()))
     raw = re.search(r'type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
@@ -289,8 +293,8 @@ def test_json_ld_cannot_be_broken_out_of_by_the_verdict(client, article):
     assert "<script>alert" not in page
 
 
-def test_a_claim_marked_not_a_claim_leaves_a_withdrawn_page_not_its_claim_page(client, article):
-    claim = claim_for(article, "最後の文です。")
+def test_a_claim_marked_not_a_claim_leaves_a_withdrawn_page_not_its_claim_page(client, home_essay):
+    claim = claim_for(home_essay, "最後の文です。")
     services.claims_set_is_claim(claims=[claim], is_claim=False)
     response = client.get(claim.get_absolute_url())
     assert response.status_code == 410  # it was public: the address says it was withdrawn
@@ -314,29 +318,29 @@ def listed(page):
     return re.findall(r'<p class="claim-item-statement" lang="ja"><a href="/claims/(\d+)/">', page)
 
 
-def test_search_finds_a_two_character_japanese_word(client, article):
+def test_search_finds_a_two_character_japanese_word(client, home_essay):
     page = html(client.get("/claims/", {"q": "首都"}))
-    expected = [str(c.pk) for c in article.claims.filter(statement=CAPITAL).order_by("position")]
+    expected = [str(c.pk) for c in home_essay.claims.filter(statement=CAPITAL).order_by("position")]
     assert listed(page) == expected and len(expected) == 2
 
 
-def test_search_looks_in_verdict_notes_but_never_in_internal_notes(client, article, verified):
+def test_search_looks_in_verdict_notes_but_never_in_internal_notes(client, home_essay, verified):
     assert listed(html(client.get("/claims/", {"q": "3776"}))) == [str(verified.pk)]
     page = html(client.get("/claims/", {"q": "社外秘"}))
     assert listed(page) == []
     assert SECRET not in page
 
 
-def test_index_filters_by_status_tag_and_section(client, article, verified, outdated):
+def test_index_filters_by_status_tag_and_section(client, home_essay, verified, outdated):
     verified.tags.add("山")
     assert listed(html(client.get("/claims/", {"status": "verified"}))) == [str(verified.pk)]
     assert listed(html(client.get("/claims/", {"status": "outdated"}))) == [str(outdated.pk)]
     tag = verified.tags.get()
     assert listed(html(client.get("/claims/", {"tag": tag.slug}))) == [str(verified.pk)]
     second = listed(html(client.get("/claims/", {"section": "第二章"})))
-    assert second == [str(c.pk) for c in article.claims.filter(section="第二章").order_by("position")]
+    assert second == [str(c.pk) for c in home_essay.claims.filter(section="第二章").order_by("position")]
     unknown = html(client.get("/claims/", {"status": "nonsense"}))
-    assert len(listed(unknown)) == article.claims.count()
+    assert len(listed(unknown)) == home_essay.claims.count()
 
 
 def test_index_paginates_and_keeps_the_filter(client):
@@ -347,7 +351,7 @@ def test_index_paginates_and_keeps_the_filter(client):
     assert len(listed(html(client.get("/claims/", {"q": "首都", "page": 2})))) == 10
 
 
-def test_tag_page_lists_the_public_claims_with_that_tag(client, article, verified):
+def test_tag_page_lists_the_public_claims_with_that_tag(client, home_essay, verified):
     verified.tags.add("地理")
     tag = verified.tags.get()
     draft = make_article(slug="draft", published=False, body="## 節\n\n下書きの文です。\n")
@@ -379,23 +383,23 @@ def test_index_runs_a_fixed_number_of_queries(client):
 # Feed, sitemap, robots.txt, error pages
 
 
-def test_feed_lists_status_changes_without_editors_or_internal_notes(client, article, verified, editor):
+def test_feed_lists_status_changes_without_editors_or_internal_notes(client, home_essay, verified, verdict_author):
     response = client.get("/feed/")
     assert response["Content-Type"].startswith("application/atom+xml")
     feed = response.content.decode()
     assert f"{FUJI}: {label(Status.PENDING)} → {label(Status.VERIFIED)}" in feed
     assert f"/claims/{verified.pk}/#change-" in feed
     assert "公的資料で確認" in feed
-    assert editor.username not in feed
+    assert verdict_author.username not in feed
     assert SECRET not in feed
 
 
-def test_sitemap_lists_published_articles_and_public_claims(client, article, verified):
+def test_sitemap_lists_published_articles_and_public_claims(client, home_essay, verified):
     sitemap = client.get("/sitemap.xml").content.decode()
     assert "<loc>http://testserver/</loc>" in sitemap
     assert f"<loc>http://testserver/claims/{verified.pk}/</loc>" in sitemap
     # The article, its public claims, and the two indexes (articles, claims); no tag is in use here.
-    assert sitemap.count("<loc>") == 1 + article.claims.filter(is_claim=True).count() + 2
+    assert sitemap.count("<loc>") == 1 + home_essay.claims.filter(is_claim=True).count() + 2
 
 
 def test_robots_txt_points_at_the_sitemap(client):
@@ -409,7 +413,7 @@ def test_favicon_is_served(client):
     assert response.status_code == 302 and response["Location"].endswith("favicon.svg")
 
 
-def test_missing_page_is_the_sites_own_404(client, article):
+def test_missing_page_is_the_sites_own_404(client, home_essay):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     page = response.content.decode()
@@ -425,7 +429,7 @@ def test_500_page_renders_without_a_request():
 # Languages
 
 
-def test_language_switch_gives_the_english_site(client, article, outdated):
+def test_language_switch_gives_the_english_site(client, home_essay, outdated):
     page = html(client.get("/"))
     assert '<html lang="ja">' in page
     assert 'action="/i18n/setlang/"' in page
@@ -468,23 +472,23 @@ def public_urls(article, claim):
     return ["/", "/?focus=issues", claim.get_absolute_url(), "/claims/", "/claims/?q=首都", f"/tags/{tag.slug}/"]
 
 
-def test_public_pages_have_no_inline_script_style_or_handler(client, article, verified, outdated):
+def test_public_pages_have_no_inline_script_style_or_handler(client, home_essay, verified, outdated):
     verified.tags.add("地理")
-    for url in [*public_urls(article, verified), "/nope/"]:
+    for url in [*public_urls(home_essay, verified), "/nope/"]:
         finder = InlineCodeFinder()
         finder.feed(client.get(url).content.decode())
         assert finder.problems == [], (url, finder.problems)
 
 
-def test_internal_notes_and_editor_names_never_reach_readers(client, article, verified, editor):
+def test_internal_notes_and_editor_names_never_reach_readers(client, home_essay, verified, verdict_author):
     verified.tags.add("地理")
-    urls = [*public_urls(article, verified), f"/claims/?q={SECRET[:4]}", "/feed/", "/sitemap.xml"]
+    urls = [*public_urls(home_essay, verified), f"/claims/?q={SECRET[:4]}", "/feed/", "/sitemap.xml"]
     for language in ("ja", "en"):
         client.cookies["django_language"] = language
         for url in urls:
             body = client.get(url).content.decode()
             assert SECRET not in body, url
-            assert editor.username not in body, url
+            assert verdict_author.username not in body, url
 
 
 @pytest.mark.django_db
@@ -500,7 +504,7 @@ def test_japanese_is_the_default_whatever_the_browser_language(client):
 # Small things readers meet
 
 
-def test_the_tags_index_lists_the_public_tags_with_their_counts(client, article, verified):
+def test_the_tags_index_lists_the_public_tags_with_their_counts(client, home_essay, verified):
     verified.tags.add("地理")
     hidden = make_article(slug="draft", published=False)
     claim_for(hidden, "富士山は日本一高い山です。").tags.add("下書きだけ")

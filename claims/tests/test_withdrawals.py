@@ -15,7 +15,7 @@ from reversion.models import Version
 from claims import services
 from claims.csv import exporting
 from claims.models import Claim, Evidence, Proposal, StatusChange, Withdrawal
-from claims.tests.factories import add_evidence, claim_for, ja, make_article, make_status, make_user
+from claims.tests.factories import add_evidence, claim_for, ja, make_status, make_user
 from claims.tests.pages import page_form, page_messages, post_data, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sign_off]
@@ -33,14 +33,8 @@ def csv_text():
 
 
 @pytest.fixture
-def article():
-    """The essay itself: the home page shows the article with this slug."""
-    return make_article(slug="hundred-model-war")
-
-
-@pytest.fixture
-def claim(article):
-    return make_status(claim_for(article, FUJI), Status.VERIFIED, note=OLD_NOTE)
+def verified_claim(home_article):
+    return make_status(claim_for(home_article, FUJI), Status.VERIFIED, note=OLD_NOTE)
 
 
 def claim_page(pk):
@@ -63,9 +57,11 @@ def run_action(client, changelist, action, pks, **extra):
     return response
 
 
-def test_an_editor_marking_a_verdict_not_a_claim_files_a_proposal_and_approval_withdraws_it(claim, editor, chief):
+def test_an_editor_marking_a_verdict_not_a_claim_files_a_proposal_and_approval_withdraws_it(
+    verified_claim, editor, chief
+):
     changelist = reverse("admin:claims_claim_changelist")
-    response = run_action(signed_in(editor), changelist, "mark_not_claim_action", [claim.pk])
+    response = run_action(signed_in(editor), changelist, "mark_not_claim_action", [verified_claim.pk])
     said = " ".join(text for _css, text in page_messages(response))
     assert (
         ja(
@@ -76,76 +72,79 @@ def test_an_editor_marking_a_verdict_not_a_claim_files_a_proposal_and_approval_w
         % {"count": 1}
         in said
     )
-    claim.refresh_from_db()
-    assert claim.is_claim and claim_page(claim.pk).status_code == 200  # nothing readers see changed
+    verified_claim.refresh_from_db()
+    assert verified_claim.is_claim and claim_page(verified_claim.pk).status_code == 200  # nothing readers see changed
     proposal = Proposal.objects.get()
     assert proposal.values == {"is_claim": False} and proposal.proposed_by == editor
 
     approve_from_its_page(signed_in(chief), proposal)
-    page = claim_page(claim.pk)
+    page = claim_page(verified_claim.pk)
     assert page.status_code == 410
     text = html.fromstring(page.content.decode()).text_content()
     assert ja("This claim was withdrawn") in text and OLD_NOTE in text and FUJI in text
     corrections = Client().get(reverse("claims:corrections")).content.decode()
-    assert f'href="/claims/{claim.pk}/"' in corrections and ja("Claim withdrawn") in corrections
+    assert f'href="/claims/{verified_claim.pk}/"' in corrections and ja("Claim withdrawn") in corrections
     feed = Client().get("/feed/").content.decode()
-    assert f"/claims/{claim.pk}/" in feed
+    assert f"/claims/{verified_claim.pk}/" in feed
     withdrawal = Withdrawal.objects.get()
     assert (withdrawal.user, withdrawal.approved_by, withdrawal.status) == (editor, chief, Status.VERIFIED)
-    row = claim.history.first()
+    row = verified_claim.history.first()
     assert (row.kind, row.user, row.approved_by) == ("withdrawn", editor, chief)
     # The badge left the article.
-    assert f'id="claim-{claim.pk}"' not in Client().get(claim.article.get_absolute_url()).content.decode()
+    assert (
+        f'id="claim-{verified_claim.pk}"'
+        not in Client().get(verified_claim.article.get_absolute_url()).content.decode()
+    )
 
 
-def test_unticking_is_a_claim_in_the_form_is_a_proposal_too(claim, editor):
+def test_unticking_is_a_claim_in_the_form_is_a_proposal_too(verified_claim, editor):
     client = signed_in(editor)
-    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    url = reverse("admin:claims_claim_change", args=[verified_claim.pk])
     form = page_form(client.get(url), having="status")
     data = post_data(form)
     data.pop("is_claim", None)
     assert client.post(url, data, follow=True).status_code == 200
-    claim.refresh_from_db()
-    assert claim.is_claim and Proposal.objects.get().values == {"is_claim": False}
+    verified_claim.refresh_from_db()
+    assert verified_claim.is_claim and Proposal.objects.get().values == {"is_claim": False}
 
 
-def test_deleting_is_a_proposal_and_its_approval_leaves_a_withdrawn_page(claim, chief, second_chief):
+def test_deleting_is_a_proposal_and_its_approval_leaves_a_withdrawn_page(verified_claim, chief, second_chief):
     client = signed_in(chief)
-    delete = reverse("admin:claims_claim_delete", args=[claim.pk])
+    delete = reverse("admin:claims_claim_delete", args=[verified_claim.pk])
     assert client.get(delete).status_code == 200
     response = client.post(delete, {"post": "yes"}, follow=True)
     assert response.status_code == 200
-    assert Claim.objects.filter(pk=claim.pk).exists() and claim_page(claim.pk).status_code == 200
+    assert Claim.objects.filter(pk=verified_claim.pk).exists() and claim_page(verified_claim.pk).status_code == 200
     proposal = Proposal.objects.get()
     assert proposal.action == "delete"
     # Not by the proposer, even a chief editor.
     with pytest.raises(ValidationError):
         services.proposal_approve(proposal=proposal, user=chief)
     approve_from_its_page(signed_in(second_chief), proposal)
-    assert not Claim.objects.filter(pk=claim.pk).exists()
-    assert claim_page(claim.pk).status_code == 410
+    assert not Claim.objects.filter(pk=verified_claim.pk).exists()
+    assert claim_page(verified_claim.pk).status_code == 410
     withdrawal = Withdrawal.objects.get()
     assert (withdrawal.reason, withdrawal.user, withdrawal.approved_by) == ("deleted", chief, second_chief)
     assert Proposal.objects.get().state == "approved"
 
 
-def test_the_bulk_delete_action_files_proposals_and_says_so(article, claim, chief):
-    other = make_status(claim_for(article, CAPITAL), Status.VERIFIED, note="首都だ。")
+def test_the_bulk_delete_action_files_proposals_and_says_so(home_article, verified_claim, chief):
+    other = make_status(claim_for(home_article, CAPITAL), Status.VERIFIED, note="首都だ。")
     changelist = reverse("admin:claims_claim_changelist")
     client = signed_in(chief)
-    confirm = run_action(client, changelist, "delete_selected", [claim.pk, other.pk])
+    confirm = run_action(client, changelist, "delete_selected", [verified_claim.pk, other.pk])
     assert html.fromstring(confirm.content.decode()).cssselect('input[name="post"]')
-    response = run_action(client, changelist, "delete_selected", [claim.pk, other.pk], post="yes")
+    response = run_action(client, changelist, "delete_selected", [verified_claim.pk, other.pk], post="yes")
     said = " ".join(text for _css, text in page_messages(response))
     assert "2" in said and ja("See the batch.") not in said
-    assert Claim.objects.filter(pk__in=[claim.pk, other.pk]).count() == 2
+    assert Claim.objects.filter(pk__in=[verified_claim.pk, other.pk]).count() == 2
     assert Proposal.objects.filter(action="delete").count() == 2
 
 
-def test_recovering_needs_the_delete_permission_and_a_deletion_snapshot(claim, editor, chief, second_chief):
-    add_evidence(claim, url="https://example.org/gsi", title="国土地理院")
-    links = claim.evidence.count()
-    services.claims_delete(claims=[claim], user=chief, approved_by=second_chief, propose=False)
+def test_recovering_needs_the_delete_permission_and_a_deletion_snapshot(verified_claim, editor, chief, second_chief):
+    add_evidence(verified_claim, url="https://example.org/gsi", title="国土地理院")
+    links = verified_claim.evidence.count()
+    services.claims_delete(claims=[verified_claim], user=chief, approved_by=second_chief, propose=False)
     snapshot = Withdrawal.objects.get().snapshot_version_id
     recover = reverse("admin:claims_claim_recover", args=[snapshot])
     assert signed_in(editor).get(recover).status_code == 403
@@ -158,17 +157,17 @@ def test_recovering_needs_the_delete_permission_and_a_deletion_snapshot(claim, e
     client = signed_in(chief)
     response = client.post(recover, post_data(page_form(client.get(recover), having="status_note")), follow=True)
     assert response.status_code == 200
-    assert not Claim.objects.filter(pk=claim.pk).exists()  # a proposal only
+    assert not Claim.objects.filter(pk=verified_claim.pk).exists()  # a proposal only
     proposal = Proposal.objects.get(action="recover")
     approve_from_its_page(signed_in(second_chief), proposal)
-    recovered = Claim.objects.get(pk=claim.pk)
+    recovered = Claim.objects.get(pk=verified_claim.pk)
     assert recovered.status == Status.VERIFIED and recovered.evidence.count() == links
     row = recovered.history.first()
     assert (row.kind, row.user, row.approved_by) == ("reinstated", chief, second_chief)
-    assert claim_page(claim.pk).status_code == 200
+    assert claim_page(verified_claim.pk).status_code == 200
 
 
-def test_import_claims_under_sign_off_needs_a_staff_user(claim, chief, tmp_path):
+def test_import_claims_under_sign_off_needs_a_staff_user(verified_claim, chief, tmp_path):
     path = tmp_path / "claims.csv"
     path.write_text(csv_text(), encoding="utf-8")
     with pytest.raises(CommandError, match="--user"):
@@ -180,9 +179,11 @@ def test_import_claims_under_sign_off_needs_a_staff_user(claim, chief, tmp_path)
         call_command("import_claims", str(path), user="reader", stdout=io.StringIO())
 
 
-def test_import_claims_counts_proposals_alike_in_the_dry_run_and_the_import(claim, chief, tmp_path, monkeypatch):
+def test_import_claims_counts_proposals_alike_in_the_dry_run_and_the_import(
+    verified_claim, chief, tmp_path, monkeypatch
+):
     monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")  # the command speaks the terminal's language
-    add_evidence(claim, stance="context", url="https://example.org/other", title="別資料")
+    add_evidence(verified_claim, stance="context", url="https://example.org/other", title="別資料")
     data = csv_text()
     data = data.replace(",verified,", ",disputed,").replace(OLD_NOTE, NEW_NOTE)
     path = tmp_path / "claims.csv"
@@ -198,9 +199,11 @@ def test_import_claims_counts_proposals_alike_in_the_dry_run_and_the_import(clai
     assert Proposal.objects.get().proposed_by == chief
 
 
-def test_the_bulk_status_action_reports_the_proposals_it_filed_and_what_they_replaced(article, claim, editor):
-    claims = [claim] + [
-        make_status(claim_for(article, sentence), Status.VERIFIED, note="確認。")
+def test_the_bulk_status_action_reports_the_proposals_it_filed_and_what_they_replaced(
+    home_article, verified_claim, editor
+):
+    claims = [verified_claim] + [
+        make_status(claim_for(home_article, sentence), Status.VERIFIED, note="確認。")
         for sentence in [CAPITAL, "最後の文です。"]
     ]
     for item in claims:
@@ -232,20 +235,20 @@ def test_the_bulk_status_action_reports_the_proposals_it_filed_and_what_they_rep
     assert Proposal.objects.open().count() == 3
 
 
-def test_a_new_verdict_that_keeps_the_old_note_is_refused_on_every_path(claim, editor, chief):
-    add_evidence(claim, stance="context", url="https://example.org/other", title="別資料")
+def test_a_new_verdict_that_keeps_the_old_note_is_refused_on_every_path(verified_claim, editor, chief):
+    add_evidence(verified_claim, stance="context", url="https://example.org/other", title="別資料")
     rule = ja(
         "A new verdict needs a verdict note written for it: the note was written for the previous "
         "verdict (%(before)s). Say what the new verdict (%(after)s) rests on."
     ) % {"before": ja("Verified"), "after": ja("Disputed")}
     # The form.
     client = signed_in(editor)
-    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    url = reverse("admin:claims_claim_change", args=[verified_claim.pk])
     response = client.post(url, post_data(page_form(client.get(url), having="status"), status="disputed"))
     assert rule in response.content.decode()
     # The bulk action, without a note.
     changelist = reverse("admin:claims_claim_changelist")
-    response = run_action(client, changelist, "change_status_action", [claim.pk], apply="1", status="disputed")
+    response = run_action(client, changelist, "change_status_action", [verified_claim.pk], apply="1", status="disputed")
     assert rule in " ".join(text for _css, text in page_messages(response))
     # A CSV row.
     data = csv_text().replace(",verified,", ",disputed,")
@@ -253,7 +256,9 @@ def test_a_new_verdict_that_keeps_the_old_note_is_refused_on_every_path(claim, e
     assert any(rule in error.message and error.column == "verdict_note" for error in report.errors)
     assert not Proposal.objects.exists()
     # Back to pending keeps the note: allowed.
-    assert not services.claims_check(changes=[services.ClaimChange(claim=claim, values={"status": "pending"})]).problems
+    assert not services.claims_check(
+        changes=[services.ClaimChange(claim=verified_claim, values={"status": "pending"})]
+    ).problems
 
 
 def services_import(data, user):
@@ -262,9 +267,13 @@ def services_import(data, user):
     return importing.import_bytes(data.encode("utf-8"), user=user)
 
 
-def test_lengthening_one_sentence_leaves_the_other_claims_proposals_and_history_alone(article, chief, second_chief):
+def test_lengthening_one_sentence_leaves_the_other_claims_proposals_and_history_alone(
+    home_article, chief, second_chief
+):
     sentences = [FUJI, CAPITAL, "最後の文です。"]
-    claims = [make_status(claim_for(article, s), Status.VERIFIED, note=f"確認{i}。") for i, s in enumerate(sentences)]
+    claims = [
+        make_status(claim_for(home_article, s), Status.VERIFIED, note=f"確認{i}。") for i, s in enumerate(sentences)
+    ]
     for item in claims:
         add_evidence(item, stance="context", url=f"https://example.org/{item.pk}", title="別資料")
     changes = [
@@ -275,9 +284,9 @@ def test_lengthening_one_sentence_leaves_the_other_claims_proposals_and_history_
     history_before = {c.pk: c.history.count() for c in claims[1:]}
     # The first sentence gets longer: every claim after it moves.
     services.article_update(
-        article=article,
+        article=home_article,
         user=chief,
-        body=article.body.replace(FUJI, "富士山は、日本一高い山です。"),
+        body=home_article.body.replace(FUJI, "富士山は、日本一高い山です。"),
         correction_note="読点",
     )
     assert Version.objects.filter(content_type__model="claim").count() - versions_before <= 1
@@ -293,19 +302,19 @@ def test_lengthening_one_sentence_leaves_the_other_claims_proposals_and_history_
     assert Proposal.objects.filter(pk__in=others, state="approved").count() == 2
 
 
-def test_a_reworded_claims_old_verdict_can_be_proposed_again(article, claim, chief, second_chief):
-    add_evidence(claim, url="https://example.org/gsi", title="国土地理院")
-    version = Version.objects.get_for_object(claim).order_by("-pk").first()
+def test_a_reworded_claims_old_verdict_can_be_proposed_again(home_article, verified_claim, chief, second_chief):
+    add_evidence(verified_claim, url="https://example.org/gsi", title="国土地理院")
+    version = Version.objects.get_for_object(verified_claim).order_by("-pk").first()
     services.article_update(
-        article=article,
+        article=home_article,
         user=chief,
-        body=article.body.replace(FUJI, "富士山は日本で最も高い山です。"),
+        body=home_article.body.replace(FUJI, "富士山は日本で最も高い山です。"),
         correction_note="言い換え",
     )
-    claim.refresh_from_db()
-    assert claim.status == Status.PENDING  # the rewording sent it back to review
+    verified_claim.refresh_from_db()
+    assert verified_claim.status == Status.PENDING  # the rewording sent it back to review
     client = signed_in(chief)
-    url = reverse("admin:claims_claim_revision", args=[claim.pk, version.pk])
+    url = reverse("admin:claims_claim_revision", args=[verified_claim.pk, version.pk])
     page = client.get(url)
     assert page.status_code == 200 and "verdict_only" in page.content.decode()
     response = client.post(url, post_data(page_form(page, having="status_note"), verdict_only="on"), follow=True)
@@ -313,15 +322,15 @@ def test_a_reworded_claims_old_verdict_can_be_proposed_again(article, claim, chi
     proposal = Proposal.objects.get()
     assert proposal.values["status"] == Status.VERIFIED and "富士山は日本一高い山です。" in proposal.note
     approve_from_its_page(signed_in(second_chief), proposal)
-    claim.refresh_from_db()
-    assert (claim.status, claim.statement) == (Status.VERIFIED, "富士山は日本で最も高い山です。")
+    verified_claim.refresh_from_db()
+    assert (verified_claim.status, verified_claim.statement) == (Status.VERIFIED, "富士山は日本で最も高い山です。")
 
 
-def test_the_proposal_page_shows_the_note_readers_will_read_and_no_raw_values(claim, editor, chief):
-    add_evidence(claim, stance="context", url="https://example.org/other", title="別の測量")
+def test_the_proposal_page_shows_the_note_readers_will_read_and_no_raw_values(verified_claim, editor, chief):
+    add_evidence(verified_claim, stance="context", url="https://example.org/other", title="別の測量")
     links = Evidence.objects.count()
     client = signed_in(editor)
-    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    url = reverse("admin:claims_claim_change", args=[verified_claim.pk])
     client.post(url, post_data(page_form(client.get(url), having="status"), status="disputed", verdict_note=NEW_NOTE))
     proposal = Proposal.objects.get()
     page = signed_in(chief).get(reverse("admin:claims_proposal_change", args=[proposal.pk]))
