@@ -262,8 +262,8 @@ def test_the_batch_filter_lists_imports_only_without_an_empty_choice(home_articl
     assert choices[1:] == ["import-2026-12-07"] and "" not in choices
 
 
-def test_saving_the_form_under_sign_off_says_proposed_never_changed(editor, chief):
-    verified = make_status(claim_for(make_article(), FUJI), Status.VERIFIED, note=OLD_NOTE)
+def test_saving_the_form_under_sign_off_says_proposed_never_changed(verified_claim, editor, chief):
+    verified = verified_claim
     client = signed_in(editor)
     url = reverse("admin:claims_claim_change", args=[verified.pk])
     form = page_form(client.get(url), having="status")
