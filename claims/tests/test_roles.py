@@ -1,6 +1,6 @@
 """Each permission boundary of the roles (claims/roles.py), through the admin as each role uses it.
 
-Importing is tested with the importer (test_import_export.py).
+Importing is tested with the importer (claims/tests/csv/).
 """
 
 import pytest
@@ -12,7 +12,6 @@ from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import add_evidence, make_article, make_user, page_data
 
 pytestmark = pytest.mark.django_db
-FUJI = "富士山は日本一高い山です。"
 
 
 @pytest.fixture

@@ -34,11 +34,6 @@ def reader(address="203.0.113.7"):
     return Client(raise_request_exception=False, REMOTE_ADDR=address)
 
 
-def statements(response):
-    page = lxml.html.fromstring(response.content)
-    return [item.text_content().strip() for item in page.cssselect(".claim-item .statement, .claim-statement")]
-
-
 def found(query):
     return set(search_claims(Claim.objects.public(), query).values_list("statement", flat=True))
 

@@ -40,7 +40,6 @@ pytestmark = pytest.mark.django_db
 Status = Claim.Status
 Via = StatusChange.Via
 
-CAPITAL = "東京は日本の首都です。"
 FUJI = "富士山は日本一高い山です。"
 LAST = "最後の文です。"
 QUESTION = "本当でしょうか?"

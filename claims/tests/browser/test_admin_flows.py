@@ -18,7 +18,6 @@ from claims.tests.factories import add_evidence, claim_for, make_article, make_u
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-password-42"
-WAIT = 10
 Status = Claim.Status
 
 

@@ -12,8 +12,6 @@ from claims.models import Claim, StatusChange
 from claims.tests.factories import add_evidence, claim_for, make_status, make_user
 
 pytestmark = pytest.mark.django_db
-
-
 Status = Claim.Status
 
 

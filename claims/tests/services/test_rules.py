@@ -14,8 +14,6 @@ from claims.models import EVIDENCE_FIELDS, Claim, Evidence, StatusChange
 from claims.tests.factories import add_evidence, make_status
 
 pytestmark = pytest.mark.django_db
-
-
 Status = Claim.Status
 
 

@@ -86,7 +86,7 @@ def test_a_claim_page_for_a_missing_claim_writes_no_key_to_the_shared_cache(veri
 
 
 def test_health_reports_a_cache_that_refuses_writes(settings):
-    settings.CACHES = {"default": {"BACKEND": "claims.tests.test_cache_budget.RefusingCache"}}
+    settings.CACHES = {"default": {"BACKEND": "claims.tests.caching.test_budget.RefusingCache"}}
     response = reader().get("/health/")
     assert response.status_code == 200
     assert response.json()["cache"] == "failing"
