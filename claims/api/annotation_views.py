@@ -18,10 +18,11 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 
 from claims.caching.revision import article_scope
-from claims.models import Article, Claim
+from claims.models import Article, Claim, Withdrawal
 
 from .annotations import MEDIA_TYPE, AnnotationBuilder
 from .http import add_cors, add_freshness, content_etag, etag_matches
+from .serializers import WithdrawnSerializer
 
 ALLOW = "GET, HEAD, OPTIONS"
 CONTAINER_LINKS = (
@@ -68,6 +69,11 @@ def conditional(view):
         if "pk" in kwargs:  # one annotation: a public claim of that article
             shown = Claim.objects.public().filter(article__slug=slug, pk=kwargs["pk"])
         if not shown.exists():
+            withdrawal = Withdrawal.objects.at_address(kwargs["pk"]) if "pk" in kwargs else None
+            if withdrawal is not None and withdrawal.article.slug == slug:
+                # A claim readers could see that was withdrawn: 410, as its page and the API say.
+                body = WithdrawnSerializer(withdrawal, context={"request": request}).data
+                return JsonResponse(body, status=410, json_dumps_params={"ensure_ascii": False})
             raise Http404
         scopes = (article_scope(slug),)
         etag = content_etag("annotations", scopes)

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from pyld import jsonld
 
+from claims import services
 from claims.api.annotations import ANNO_CONTEXT
 from claims.models import Article, Claim
 from claims.tests.factories import add_evidence, claim_for, edit, make_article, make_status, make_verified
@@ -240,6 +241,25 @@ def test_one_annotation_is_a_resource_of_its_own(client):
     other = hidden.claims.first()
     assert client.get(reverse("api:annotation", kwargs={"slug": hidden.slug, "pk": other.pk})).status_code == 404
     assert client.get(reverse("api:annotation", kwargs={"slug": article.slug, "pk": other.pk})).status_code == 404
+
+
+def test_a_withdrawn_annotation_is_410_as_its_claim_is(client):
+    article = decided_article()
+    claim = claim_for(article, "富士山は日本一高い山です。")
+    url = reverse("api:annotation", kwargs={"slug": article.slug, "pk": claim.pk})
+    services.claims_delete(claims=[claim], user=None, note="重複していた。")
+    response = client.get(url)
+    assert response.status_code == 410 and response["Link"] == '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+    assert (response.json()["id"], response.json()["reason"], response.json()["note"]) == (
+        claim.pk,
+        "deleted",
+        "重複していた。",
+    )
+    _container, items = all_annotations(client, article)
+    assert items and str(claim.pk) not in [item["id"].rsplit("/", 1)[-1] for item in items]
+    # Under another article's address it was never there.
+    other = make_article(slug="other", body=BODY)
+    assert client.get(reverse("api:annotation", kwargs={"slug": other.slug, "pk": claim.pk})).status_code == 404
 
 
 def test_pages_of_a_long_container_link_each_other(client):
