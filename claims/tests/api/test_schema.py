@@ -6,6 +6,8 @@ jsonschema's 2020-12 validator, each answer against the schema of its path, meth
 against made-up requests; this checks it against the answers readers get.
 """
 
+import re
+
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -24,6 +26,10 @@ FORMATS = FormatChecker()
 
 
 @FORMATS.checks("uri")
+def is_absolute_uri(value):
+    return not isinstance(value, str) or re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S+", value) is not None
+
+
 @pytest.fixture
 def schema(client):
     response = client.get("/api/schema/", {"format": "json"})
