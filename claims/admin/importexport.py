@@ -50,6 +50,21 @@ IMPORT_TYPES = {
 }
 
 
+class TableDataset(tablib.Dataset):
+    """The dataset django-import-export passes to ClaimResource.import_data: the file's headers and
+    its number of rows (the admin refuses an empty one), while the rows stay in ``claims_table``,
+    read again from the file's bytes at each pass, so that a big file is never held as lists of
+    cells (ClaimResource.import_data reads only the table; the row numbers and surplus cells the
+    importer reports need it too)."""
+
+    def __init__(self, table):
+        super().__init__(headers=table.columns)
+        self.claims_table = table
+
+    def __len__(self):
+        return len(self.claims_table.rows)
+
+
 class ClaimsCSV(Format):
     """The claims CSV file. Read as bytes, so that its encoding can be detected (UTF-8 or Shift_JIS)."""
 
@@ -61,13 +76,7 @@ class ClaimsCSV(Format):
 
     def create_dataset(self, in_stream):
         data = in_stream.encode("utf-8") if isinstance(in_stream, str) else bytes(in_stream)
-        table = csvformat.read_table(data)
-        dataset = tablib.Dataset(headers=table.columns)
-        for _number, cells in table.rows:
-            dataset.append([cells.get(column, "") for column in table.columns])
-        # The row numbers and surplus cells the importer reports need the table itself.
-        dataset.claims_table = table
-        return dataset
+        return TableDataset(csvformat.read_table(data))
 
     def export_data(self, dataset, **kwargs):
         out = io.StringIO()
@@ -145,6 +154,7 @@ class ClaimResource(resources.ModelResource):
             dry_run=dry_run,
             file_name=kwargs.get("file_name") or "",
             progress=kwargs.get("progress"),
+            outcome_limit=PREVIEW_LIMIT if dry_run else None,
         )
         if raise_errors and report.errors:
             raise exceptions.ImportError(str(report.errors[0]), number=report.errors[0].row)
@@ -152,37 +162,57 @@ class ClaimResource(resources.ModelResource):
 
 
 def result_from_report(report, table):
-    """The import report as django-import-export's Result, for its preview and error pages."""
+    """The import report as django-import-export's Result, for its preview and error pages.
+
+    A preview keeps at most PREVIEW_LIMIT rows' outcomes (import_data asks the importer for no
+    more) and reads back only the cells of rows with a problem, so its memory does not grow with
+    the file; the totals come from the report's counts.
+    """
     result = Result()
     result.diff_headers = list(table.columns)
     result.column_labels = [column_label(column) for column in table.columns]
     result.total_rows = len(table.rows)
     result.claims_report = report
     result.count_summary = importing.count_summary(report.counts)
-    cells_by_row = dict(table.rows)
     errors = defaultdict(lambda: defaultdict(list))
     for error in report.errors:
         errors[error.row or 0][error.column or NON_FIELD_ERRORS].append(error.message)
+    cells_by_row = _cells_of_rows(table, set(errors))
     for number, by_column in sorted(errors.items()):
         result.append_invalid_row(number, cells_by_row.get(number, {}), ValidationError(dict(by_column)))
         result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
     if report.errors:
         return result
+    for kind, count in report.counts.items():
+        result.totals[IMPORT_TYPES[kind]] += count
     shown = 0
     for outcome in report.outcomes:
-        row_result = RowResult()
-        row_result.import_type = IMPORT_TYPES[outcome.action]
-        result.increment_row_result_total(row_result)
         if outcome.action == importing.UNCHANGED or (report.dry_run and shown >= PREVIEW_LIMIT):
             continue
         shown += 1
+        row_result = RowResult()
+        row_result.import_type = IMPORT_TYPES[outcome.action]
         row_result.add_instance_info(outcome.claim)
         row_result.instance = outcome.claim
         if report.dry_run:  # Only the preview page shows the cells.
             row_result.diff = [_preview_cell(outcome, column) for column in table.columns]
         result.append_row_result(row_result)
-    result.preview_hidden = sum(1 for o in report.outcomes if o.action != importing.UNCHANGED) - shown
+    changed = sum(count for kind, count in report.counts.items() if kind != importing.UNCHANGED)
+    result.preview_hidden = changed - shown
     return result
+
+
+def _cells_of_rows(table, numbers):
+    """The cells of the rows ``numbers`` (one pass over the file, which is not kept in memory)."""
+    cells = {}
+    if not numbers:
+        return cells
+    for number, row in table.rows:
+        if number in numbers:
+            cells[number] = row
+            if len(cells) == len(numbers):
+                break
+    return cells
 
 
 def column_label(column):

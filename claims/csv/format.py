@@ -6,6 +6,7 @@ Each cell's value (dates, kind, status, rating, tags, evidence) is written and r
 its public names are re-exported here.
 """
 
+import codecs
 import csv
 import difflib
 import io
@@ -204,8 +205,10 @@ class Table:
     encoding: str
 
 
-def decode(data):
-    """The text of an uploaded file, or FileRefused: too big, empty, binary or not UTF-8/Shift_JIS."""
+def encoding_of(data):
+    """The encoding of an uploaded file's bytes, or FileRefused: too big, empty, binary or not
+    UTF-8/Shift_JIS. The bytes are decoded a chunk at a time and the text is not kept: a big file
+    is never held as text as well as bytes."""
     limit = settings.CLAIMS_IMPORT_MAX_BYTES
     if len(data) > limit:
         raise FileRefused(
@@ -226,29 +229,48 @@ def decode(data):
     if b"\x00" in data:
         raise FileRefused(_("This is not a text file (it contains NUL bytes). Upload a CSV file."), code="binary")
     for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        break
+        read = _read_as(data, encoding)
+        if read is not None:
+            break
     else:
         raise FileRefused(
             _("This file is neither UTF-8 nor Shift_JIS (CP932) text. Save it as “CSV UTF-8 (comma delimited)”."),
             code="encoding",
         )
+    sample, blank = read
     # A stray control character is a row error (the model validators name it); many mean binary data.
-    sample = text[:65536]
     if len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
         raise FileRefused(
             _("This is not a text file (it is full of control characters). Upload a CSV file."), code="binary"
         )
-    if not text.strip():
+    if blank:
         raise FileRefused(_("The file is empty."), code="empty")
-    return text, encoding
+    return encoding
+
+
+DECODE_CHUNK = 1 << 20
+SAMPLE_CHARS = 65536
 
 
 def _megabytes(size):
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _read_as(data, encoding):
+    """(the first SAMPLE_CHARS characters, whether it is all blank) of ``data`` read as
+    ``encoding``, or None when it is not text in that encoding."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    sample, blank = "", True
+    try:
+        for start in range(0, len(data), DECODE_CHUNK):
+            text = decoder.decode(data[start : start + DECODE_CHUNK])
+            if len(sample) < SAMPLE_CHARS:
+                sample += text[: SAMPLE_CHARS - len(sample)]
+            blank = blank and not text.strip()
+        text = decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return sample + text[: max(SAMPLE_CHARS - len(sample), 0)], blank and not text.strip()
 
 
 def read_table(data):
@@ -258,8 +280,7 @@ def read_table(data):
     then read again from the bytes at each pass over ``Table.rows``, so a big file's cells are
     never all in memory at once (issue 28: an import of 100,000 rows in flat memory).
     """
-    _text, encoding = decode(data)
-    del _text
+    encoding = encoding_of(data)
     records = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
     columns = _read_header(records)
     extra = {}

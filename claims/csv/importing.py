@@ -92,17 +92,21 @@ def import_table(
     propose=None,
     via=StatusChange.Via.IMPORT,
     keep_outcomes=True,
+    outcome_limit=None,
 ):
     """Import a ``csvformat.Table``. Writes nothing unless every row is valid (and not ``dry_run``).
 
     With sign-off on (``propose``, by default the site's setting) the verdicts the file changes
     become one batch of proposals that another chief editor approves together. Without
-    ``keep_outcomes`` the report keeps only the counts, not each row's outcome and proposal.
+    ``keep_outcomes`` the report keeps only the counts, not each row's outcome and proposal; with
+    ``outcome_limit`` it keeps the outcomes of the first rows that change something (a preview
+    shows no more), so its memory does not grow with the file.
     """
     importer = _Importer(table=table, user=user, dry_run=dry_run, file_name=file_name, progress=progress, today=today)
     importer.propose = propose
     importer.via = via
     importer.keep_outcomes = keep_outcomes
+    importer.outcome_limit = outcome_limit
     return importer.run()
 
 
@@ -138,6 +142,7 @@ class _Importer(_RowReader):
         self.progress = progress or (lambda label, done, total: None)
         self.field_checks = {}
         self.keep_outcomes = True
+        self.outcome_limit = None
 
     # -----------------------------------------------------------------------------------------
     # The steps
@@ -390,8 +395,18 @@ class _Importer(_RowReader):
                 tags[object_id].append(name)
         return links, tags
 
+    def _keeps(self, kind):
+        if not self.keep_outcomes:
+            return False
+        if self.outcome_limit is None:
+            return True
+        return kind != UNCHANGED and len(self.report.outcomes) < self.outcome_limit
+
     def _outcomes(self, result):
         for outcome in result.outcomes:
+            self.report.counts[outcome.kind] += 1
+            if not self._keeps(outcome.kind):
+                continue
             row = outcome.change.ref
             before = {}
             if outcome.action == services.UPDATED:
@@ -411,9 +426,7 @@ class _Importer(_RowReader):
                     rating=self._rating_code(outcome.claim),
                 )
                 before = {column: old[column] for column in csvformat.COLUMNS[1:] if old[column] != new[column]}
-            self.report.counts[outcome.kind] += 1
-            if self.keep_outcomes:
-                self.report.outcomes.append(RowOutcome(row.number, outcome.kind, outcome.claim, row.cells, before))
+            self.report.outcomes.append(RowOutcome(row.number, outcome.kind, outcome.claim, row.cells, before))
 
     def _rating_code(self, claim):
         rating = self.ratings.get(claim.rating_id)

@@ -105,8 +105,9 @@ class UploadStorage(BaseStorage):
 
     def count_rows(self):
         """How many claim rows the stored file has (not its lines: a cell can span lines)."""
-        text, _encoding = csvformat.decode(self.read())
-        return max(sum(1 for _row in csv.reader(io.StringIO(text, newline=""))) - 1, 0)
+        data = self.read()
+        lines = io.TextIOWrapper(io.BytesIO(data), encoding=csvformat.encoding_of(data), newline="")
+        return max(sum(1 for _row in csv.reader(lines)) - 1, 0)
 
 
 def progress_path(upload):

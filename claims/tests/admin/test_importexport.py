@@ -5,6 +5,7 @@ errors on the page, who may import or export, and the streamed export.
 import csv
 import io
 
+import lxml.html
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from claims import services
+from claims.admin import importexport
 from claims.csv import importing
 from claims.models import Claim
 from claims.roles import CHIEF_EDITORS, EDITORS
@@ -119,6 +121,29 @@ def test_admin_import_preview_then_confirm_writes_with_history(client, signed_in
         "Import finished: 2 new, 0 updated, 0 proposed (published once another chief editor approves), 0 unchanged."
         in messages
     )
+
+
+def test_a_preview_shows_the_first_changes_and_counts_the_rest(
+    client, signed_in_chief, article_without_claims, monkeypatch
+):
+    monkeypatch.setattr(importexport, "PREVIEW_LIMIT", 2)
+    statements = [TOKYO, FUJI, QUOTE, "本当でしょうか?", LAST]
+    response = client.post(
+        reverse("admin:claims_claim_import"), upload(csv_bytes([row(statement=s) for s in statements]))
+    )
+    assert response.status_code == 200
+    page = lxml.html.fromstring(response.content.decode())
+    shown = [cell.text_content() for cell in page.xpath("//table[contains(@class, 'import-preview')]//tbody/tr")]
+    assert len(shown) == 2 and TOKYO in shown[0] and FUJI in shown[1]
+    assert "The preview shows the first changes; 3 more are not shown but will be imported." in " ".join(
+        page.text_content().split()
+    )
+    assert "5 new, 0 updated" in response.content.decode()
+    # The report behind the page kept only what it shows; the confirmation imports every row.
+    assert len(response.context["result"].claims_report.outcomes) == 2
+    confirm = response.context["confirm_form"]
+    assert client.post(reverse("admin:claims_claim_process_import"), confirm.initial).status_code == 302
+    assert article_without_claims.claims.count() == 5
 
 
 def test_readers_see_an_imported_status_change_without_the_file_name_editors_see_it(client, article_without_claims):

@@ -143,8 +143,11 @@ def test_a_shift_jis_edit_next_to_a_lost_character_is_refused(article_without_cl
     ]
 
 
+@pytest.mark.parametrize("chunk", [None, 1, 3])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
-def test_utf8_with_or_without_bom_and_shift_jis_are_read(article_without_claims, encoding):
+def test_utf8_with_or_without_bom_and_shift_jis_are_read(article_without_claims, encoding, chunk, monkeypatch):
+    if chunk:  # the file's bytes are checked a piece at a time: a character may straddle two pieces
+        monkeypatch.setattr(csvformat, "DECODE_CHUNK", chunk)
     data = csv_bytes(
         [row(statement=FUJI, status="検証済み", verdict_note="標高は３７７６ｍ。", tags="山、日本", evidence=SOURCE)],
         encoding=encoding,
