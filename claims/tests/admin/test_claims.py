@@ -1,3 +1,6 @@
+"""The claim admin as an editor uses it: evidence and verdicts with their rules, history that
+cannot be edited, the list's filters and search, the review queue, concurrent saves refused."""
+
 import importlib
 
 import lxml.html
