@@ -131,7 +131,9 @@ def step_job(work, rows):
     reset_peak()
     before = rss_kib("VmRSS")
     start = time.perf_counter()
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0)
+    # The import job only: its commit queues the archiving of every new evidence link (claims/archiving.py),
+    # which fetches each source and is not what this measures.
+    call_command("db_worker", batch=True, max_tasks=1, reload=False, startup_delay=False, interval=0, verbosity=0)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "peak": rss_kib("VmHWM"), "growth": rss_kib("VmHWM") - before}
 
@@ -162,7 +164,10 @@ def job_progress(env):
         with contextlib.suppress(OSError, ValueError):
             progress = json.loads(path.read_text())
             return (progress["state"], progress["rows_checked"])
-    query = "SELECT status, return_value FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at DESC LIMIT 1"
+    query = (
+        "SELECT status, return_value FROM django_tasks_database_dbtaskresult"
+        " WHERE task_path LIKE 'claims.csv.jobs.%' ORDER BY enqueued_at DESC LIMIT 1"
+    )
     url = env["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         import sqlite3
