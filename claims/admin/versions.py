@@ -33,7 +33,7 @@ from reversion.models import Version
 
 from claims import services
 from claims.caching.revision import Touched, content_changed
-from claims.models import Article, Claim, Evidence, Proposal, StatusChange
+from claims.models import Article, Claim, Evidence, Proposal, Snapshot, StatusChange
 
 from .forms import RestoreForm
 from .notices import proposal_message
@@ -204,11 +204,12 @@ class GuardedVersionAdmin(VersionAdmin):
 
 class ClaimVersionAdmin(GuardedVersionAdmin):
     def get_deleted_objects(self, objs, request):
-        # A claim's status history is never deleted on its own, but it goes with its claim and
-        # comes back with it (it is in the deletion's version): deleting needs no right on it.
+        # A claim's status history and its links' saved copies are never deleted on their own (their
+        # admins are read-only), but they go with the claim: the history comes back with it (it is in
+        # the deletion's version) and a recovered link is archived again. Deleting needs no right on them.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        history = str(StatusChange._meta.verbose_name)
-        return deleted, counts, {name for name in perms_needed if str(name) != history}, protected
+        follow = {str(StatusChange._meta.verbose_name), str(Snapshot._meta.verbose_name)}
+        return deleted, counts, {name for name in perms_needed if str(name) not in follow}, protected
 
     # The admin's own version of a save is taken from the form's object, which the workflow did
     # not update in memory: take the claim again as stored once the whole save is done.

@@ -14,7 +14,7 @@ from reversion.models import Version
 
 from claims import services
 from claims.csv import exporting
-from claims.models import Claim, Evidence, Proposal, StatusChange, Withdrawal
+from claims.models import Claim, Evidence, Proposal, Snapshot, StatusChange, Withdrawal
 from claims.tests.factories import add_evidence, claim_for, ja, make_status, make_user
 from claims.tests.pages import page_form, page_messages, post_data, signed_in
 
@@ -126,6 +126,23 @@ def test_deleting_is_a_proposal_and_its_approval_leaves_a_withdrawn_page(verifie
     withdrawal = Withdrawal.objects.get()
     assert (withdrawal.reason, withdrawal.user, withdrawal.approved_by) == ("deleted", chief, second_chief)
     assert Proposal.objects.get().state == "approved"
+
+
+def test_a_claim_whose_sources_were_saved_can_be_deleted_and_recovered(home_article, chief, second_chief):
+    # A saved copy (even a failed fetch's, as on a machine with no network) used to make the admin
+    # refuse the deletion: the copies' admin is read-only, so "no right to delete 保存版".
+    claim = make_status(claim_for(home_article, CAPITAL), Status.VERIFIED, note="首都だ。")
+    Snapshot.objects.create(evidence=claim.evidence.get(), url=claim.evidence.get().url, error="名前解決に失敗")
+    client = signed_in(chief)
+    delete = reverse("admin:claims_claim_delete", args=[claim.pk])
+    page = html.fromstring(client.get(delete).content.decode())
+    assert page.cssselect('input[name="post"]'), " ".join(page.text_content().split())[:300]
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    approve_from_its_page(signed_in(second_chief), Proposal.objects.get(action="delete"))
+    assert claim_page(claim.pk).status_code == 410 and not Snapshot.objects.exists()
+    snapshot = Withdrawal.objects.get(claim_pk=claim.pk).snapshot_version_id
+    services.claim_recover_version(version_id=snapshot, user=chief, propose=False)
+    assert claim_page(claim.pk).status_code == 200 and Claim.objects.get(pk=claim.pk).evidence.count() == 1
 
 
 def test_the_bulk_delete_action_files_proposals_and_says_so(home_article, verified_claim, chief):
