@@ -207,7 +207,7 @@ def schedule_source_checks():
 def archive_on_commit(evidence_ids):
     """Queue the archiving of these evidence links once the transaction that wrote them commits."""
     ids = sorted({pk for pk in evidence_ids if pk is not None})
-    if ids:
+    if ids and settings.CLAIMS_ARCHIVE_ON_CITE:
         transaction.on_commit(lambda: archive_task.enqueue(evidence_ids=ids))
 
 

@@ -307,6 +307,9 @@ MEDIA_URL = "media/"
 # host:port pairs the safe fetcher may visit although their addresses are not public (tests,
 # an intranet's sources), comma-separated; empty by default.
 CLAIMS_FETCH_ALLOW_HOSTS = env_list("CLAIMS_FETCH_ALLOW_HOSTS")
+# Archive each source when it is cited (on by default). Off (CLAIMS_ARCHIVE_ON_CITE=0) for a machine
+# with no network or a bulk migration: manage.py archive_evidence --missing archives them later.
+CLAIMS_ARCHIVE_ON_CITE = env_bool("CLAIMS_ARCHIVE_ON_CITE", True)
 # Each fetch of a source: seconds in all (redirects included) and the largest body read, in bytes.
 CLAIMS_ARCHIVE_TIMEOUT = float(os.environ.get("CLAIMS_ARCHIVE_TIMEOUT", "15"))
 CLAIMS_ARCHIVE_MAX_BYTES = int(os.environ.get("CLAIMS_ARCHIVE_MAX_BYTES", str(5 * 1024 * 1024)))

@@ -191,6 +191,18 @@ def test_changing_a_links_url_queues_a_new_snapshot_and_other_edits_do_not(
     assert list(Snapshot.objects.values_list("url", flat=True)) == [source.url("/fuji-2")]
 
 
+def test_with_archiving_on_cite_off_a_new_link_queues_nothing_and_archive_evidence_catches_up(
+    source, article, settings, django_capture_on_commit_callbacks
+):
+    settings.CLAIMS_ARCHIVE_ON_CITE = False
+    claim = claim_for(article, FUJI)
+    with django_capture_on_commit_callbacks(execute=True):
+        cite(claim, source.url("/fuji"))
+    assert run_tasks() == 0 and not Snapshot.objects.exists()
+    call_command("archive_evidence", stdout=io.StringIO())
+    assert Snapshot.objects.get().url == source.url("/fuji")
+
+
 def test_archive_evidence_missing_keeps_a_snapshot_and_the_claim_page_offers_it(source, article):
     claim = claim_for(article, FUJI)
     cite(claim, source.url("/fuji"))
