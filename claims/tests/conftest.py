@@ -5,6 +5,7 @@ from what a migration left behind, so the tests pass in any order (pytest-random
 """
 
 import pytest
+from django.utils import translation
 
 from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import claim_for, make_article, make_user
@@ -50,6 +51,28 @@ def editor(db):
 @pytest.fixture
 def chief(db):
     return make_user("taro", groups=[CHIEF_EDITORS])
+
+
+@pytest.fixture
+def signed_in_editor(client, editor):
+    """The editor, signed in on the test client."""
+    client.force_login(editor)
+    return editor
+
+
+@pytest.fixture
+def signed_in_chief(client, chief):
+    """The chief editor, signed in on the test client."""
+    client.force_login(chief)
+    return chief
+
+
+@pytest.fixture
+def english():
+    """Messages read in English (modules that assert the rules' wording use it; the Japanese
+    catalogue is checked by the admin's language tests)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

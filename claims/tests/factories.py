@@ -1,6 +1,7 @@
 """Plain helper functions that build test data; every test module uses these."""
 
 import importlib
+import io
 import socket
 from unittest import mock
 
@@ -14,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from claims import services
+from claims.csv import exporting, importing
 from claims.models import Article, Claim, Evidence, Rating, RatingScale
 from claims.roles import create_roles
 
@@ -145,6 +147,11 @@ def database_state():
 
 # The claims CSV, as tests write it.
 SOURCE_CELL = "supports | https://www.gsi.go.jp/fuji | 日本の山岳標高一覧 | 国土地理院 | 2023-04"
+# Sentences of BODY, by what the CSV tests call them.
+FUJI = "富士山は日本一高い山です。"
+TOKYO = "東京は日本の首都です。"
+LAST = "最後の文です。"
+QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
 
 
 def csv_row(**cells):
@@ -317,3 +324,49 @@ def ja(message, *args):
     """The text a Japanese editor or reader sees for ``message`` (gettext, or ngettext with ``args``)."""
     with translation.override("ja"):
         return str(ngettext(message, *args) if args else gettext(message))
+
+
+def import_rows(rows, **kwargs):
+    """Import ``rows`` (csv_row dicts) as a file, through the importer; the ImportReport."""
+    return importing.import_bytes(csv_bytes(rows), **kwargs)
+
+
+def import_counts(report):
+    """(new, updated, unchanged) rows of an import."""
+    c = report.counts
+    return c[importing.NEW], c[importing.UPDATED], c[importing.UNCHANGED]
+
+
+def messages_of(report):
+    return [str(error) for error in report.errors]
+
+
+def export_bytes(queryset=None):
+    """The claims CSV export's bytes (UTF-8, no BOM), as exporting writes them."""
+    out = io.StringIO(newline="")
+    exporting.write_csv(out, exporting.claim_rows(queryset))
+    return out.getvalue().encode("utf-8")
+
+
+def populate_every_column(article):
+    """Claims of ``article`` that use every CSV column and every evidence field, awkward text too."""
+    import_rows(
+        [
+            csv_row(
+                statement=FUJI,
+                status="verified",
+                verdict_note="=1+1 は式ではない。\n二行目。",
+                internal_note="-内部メモ",
+                as_of="2023-04-01",
+                recheck_after="2027-01-31",
+                tags="山,地理,@タグ",
+                evidence=SOURCE_CELL
+                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
+                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
+            ),
+            csv_row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
+            csv_row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
+            csv_row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
+        ]
+    )
+    services.article_create_claims(article=article)

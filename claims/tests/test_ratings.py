@@ -12,7 +12,10 @@ from claims.csv import exporting, importing
 from claims.csv import format as csvformat
 from claims.models import Claim, Evidence, Rating, RatingScale, StatusChange
 from claims.tests.factories import (
+    FUJI,
+    LAST,
     SOURCE_CELL,
+    TOKYO,
     add_evidence,
     claim_for,
     csv_bytes,
@@ -22,11 +25,8 @@ from claims.tests.factories import (
     rating,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
 REFUTES_CELL = "refutes | https://example.com/other | 別の資料 | 出版社 | 2024"
 FIJ_CODES = [
     "accurate",
@@ -39,12 +39,6 @@ FIJ_CODES = [
     "on_hold",
     "not_applicable",
 ]
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -18,13 +18,6 @@ pytestmark = pytest.mark.django_db
 Status = Claim.Status
 
 
-@pytest.fixture
-def signed_in_editor(client, editor):
-    """The editor of conftest.py, signed in on the test client."""
-    client.force_login(editor)
-    return editor
-
-
 def change_url(claim):
     return reverse("admin:claims_claim_change", args=[claim.pk])
 

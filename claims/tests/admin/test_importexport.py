@@ -10,79 +10,37 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 
 from claims import services
 from claims.admin import importexport
-from claims.csv import importing
 from claims.models import Claim
 from claims.roles import CHIEF_EDITORS, EDITORS
 from claims.tests.factories import (
+    FUJI,
+    LAST,
+    QUOTE,
     SOURCE_CELL,
+    TOKYO,
     add_evidence,
     claim_for,
     csv_bytes,
     csv_row,
+    import_rows,
     make_user,
+    populate_every_column,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
 SOURCE = SOURCE_CELL
-
-
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
 
 
 row = csv_row
 
 
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def populate(article):
-    """Claims that use every column and every evidence field, including awkward text."""
-    run(
-        [
-            row(
-                statement=FUJI,
-                status="verified",
-                verdict_note="=1+1 は式ではない。\n二行目。",
-                internal_note="-内部メモ",
-                as_of="2023-04-01",
-                recheck_after="2027-01-31",
-                tags="山,地理,@タグ",
-                evidence=SOURCE
-                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
-                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
-            ),
-            row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
-            row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
-            row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
-        ]
-    )
-    services.article_create_claims(article=article)
-
-
 @pytest.fixture(autouse=True)
 def english_pages(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-
-
-@pytest.fixture
-def signed_in_chief(client, chief):
-    """The chief editor of conftest.py, signed in on the test client."""
-    client.force_login(chief)
-    return chief
 
 
 def upload(data, name="claims.csv"):
@@ -147,7 +105,7 @@ def test_a_preview_shows_the_first_changes_and_counts_the_rest(
 
 
 def test_readers_see_an_imported_status_change_without_the_file_name_editors_see_it(client, article_without_claims):
-    run(
+    import_rows(
         [row(statement=FUJI, status="verified", verdict_note="国土地理院の資料で確認。", evidence=SOURCE)],
         file_name="desk-2024.csv",
     )
@@ -241,7 +199,7 @@ def test_superusers_may_import(client, article_without_claims):
 
 
 def test_admin_export_streams_the_filtered_claims(client, signed_in_chief, article_without_claims):
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     response = client.post(
         reverse("admin:claims_claim_export") + "?status__exact=verified", {"format": "0", "resource": "0"}
     )

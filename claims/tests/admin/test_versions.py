@@ -7,19 +7,11 @@ from reversion.models import Version
 
 from claims.models import Article, Claim, Evidence, StatusChange
 from claims.roles import EDITORS
-from claims.tests.factories import SOURCE_LINK, admin_save, ja, make_user, page_data
+from claims.tests.factories import FUJI, SOURCE_LINK, admin_save, ja, make_user, page_data
 
 pytestmark = pytest.mark.django_db
 Status = Claim.Status
-FUJI = "富士山は日本一高い山です。"
 SOURCE = SOURCE_LINK
-
-
-@pytest.fixture
-def signed_in_chief(client, chief):
-    """The chief editor of conftest.py, signed in on the test client."""
-    client.force_login(chief)
-    return chief
 
 
 def versions_of(obj):

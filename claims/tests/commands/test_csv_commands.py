@@ -6,81 +6,31 @@ import csv
 import io
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
 
-from claims import services
-from claims.csv import exporting, importing
+from claims.csv import exporting
 from claims.csv import format as csvformat
 from claims.management.commands.import_claims import Progress
 from claims.models import Claim, Evidence
 from claims.roles import CHIEF_EDITORS
 from claims.tests.factories import (
+    FUJI,
     SOURCE_CELL,
     claim_for,
     csv_bytes,
     csv_row,
+    export_bytes,
     make_article,
     make_user,
+    populate_every_column,
 )
 
-pytestmark = pytest.mark.django_db
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 SOURCE = SOURCE_CELL
 
 
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
-
-
 row = csv_row
-
-
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def export_bytes(queryset=None):
-    out = io.StringIO(newline="")
-    exporting.write_csv(out, exporting.claim_rows(queryset))
-    return out.getvalue().encode("utf-8")
-
-
-def populate(article):
-    """Claims that use every column and every evidence field, including awkward text."""
-    run(
-        [
-            row(
-                statement=FUJI,
-                status="verified",
-                verdict_note="=1+1 は式ではない。\n二行目。",
-                internal_note="-内部メモ",
-                as_of="2023-04-01",
-                recheck_after="2027-01-31",
-                tags="山,地理,@タグ",
-                evidence=SOURCE
-                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
-                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
-            ),
-            row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
-            row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
-            row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
-        ]
-    )
-    services.article_create_claims(article=article)
-
-
-@pytest.fixture(autouse=True)
-def english_pages(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 def write(tmp_path, data, name="claims.csv"):
@@ -150,7 +100,7 @@ def test_progress_meter_redraws_in_place_on_a_terminal():
 
 
 def test_export_claims_to_a_file_and_to_stdout(tmp_path, article_without_claims):
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     make_article(slug="other", claims=True)
     path = tmp_path / "out.csv"
     call_command("export_claims", "--article", "test-article", "-o", str(path), stderr=io.StringIO())
@@ -164,7 +114,7 @@ def test_export_claims_to_a_file_and_to_stdout(tmp_path, article_without_claims)
 
 
 def test_export_evidence_has_every_field(tmp_path, article_without_claims):
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     out = io.StringIO()
     call_command("export_evidence", stdout=out)
     rows = list(csv.reader(io.StringIO(out.getvalue().lstrip("\ufeff"), newline="")))
@@ -178,7 +128,7 @@ def test_export_evidence_has_every_field(tmp_path, article_without_claims):
 
 def test_export_memory_does_not_hold_every_claim(article_without_claims, django_assert_max_num_queries):
     """The export reads claims in chunks: a few queries per chunk, whatever the total."""
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     with django_assert_max_num_queries(4):
         rows = list(exporting.claim_rows())
     assert len(rows) == 1 + Claim.objects.count()

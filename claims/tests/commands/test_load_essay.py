@@ -5,22 +5,13 @@ the editors did; a deliberate reload needs confirmation.
 import io
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
 
 from claims import services
 from claims.models import Claim, StatusChange
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_load_essay_imports_the_record_once_and_is_safe_to_run_again():
@@ -85,8 +76,3 @@ def test_a_deliberate_reload_needs_confirmation(monkeypatch):
     assert "Reloaded" in out.getvalue()
     claim.refresh_from_db()
     assert claim.verdict_note != "編集者のメモ"
-
-
-@pytest.fixture(autouse=True)
-def english_pages(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"

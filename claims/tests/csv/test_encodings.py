@@ -5,83 +5,32 @@ Shift_JIS file that lost characters is refused untouched; exports are UTF-8 with
 import io
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.utils import translation
 
 from claims import services
 from claims.csv import exporting, importing
 from claims.csv import format as csvformat
 from claims.models import Claim
 from claims.tests.factories import (
+    FUJI,
     SOURCE_CELL,
     claim_for,
     csv_bytes,
     csv_row,
     database_state,
+    export_bytes,
+    import_counts,
+    messages_of,
+    populate_every_column,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
 COLUMNS = csvformat.COLUMNS
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
 SOURCE = SOURCE_CELL
 
 
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
-
-
 row = csv_row
-
-
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def export_bytes(queryset=None):
-    out = io.StringIO(newline="")
-    exporting.write_csv(out, exporting.claim_rows(queryset))
-    return out.getvalue().encode("utf-8")
-
-
-def messages_of(report):
-    return [str(error) for error in report.errors]
-
-
-def counts(report):
-    c = report.counts
-    return c[importing.NEW], c[importing.UPDATED], c[importing.UNCHANGED]
-
-
-def populate(article):
-    """Claims that use every column and every evidence field, including awkward text."""
-    run(
-        [
-            row(
-                statement=FUJI,
-                status="verified",
-                verdict_note="=1+1 は式ではない。\n二行目。",
-                internal_note="-内部メモ",
-                as_of="2023-04-01",
-                recheck_after="2027-01-31",
-                tags="山,地理,@タグ",
-                evidence=SOURCE
-                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
-                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
-            ),
-            row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
-            row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
-            row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
-        ]
-    )
-    services.article_create_claims(article=article)
 
 
 def essay_export():
@@ -122,7 +71,7 @@ def test_a_shift_jis_round_trip_that_only_swapped_twins_writes_nothing(article_w
     before = database_state()
     report = importing.import_bytes(data, file_name="excel.csv")
     assert report.ok, messages_of(report)
-    assert counts(report) == (0, 0, len(report.outcomes))
+    assert import_counts(report) == (0, 0, len(report.outcomes))
     assert database_state() == before
     claim.refresh_from_db()
     assert claim.verdict_note == note
@@ -167,12 +116,7 @@ def test_utf8_with_or_without_bom_and_shift_jis_are_read(article_without_claims,
 
 
 def test_export_is_utf8_with_bom(article_without_claims):
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     data = export_bytes()
     assert data.startswith(b"\xef\xbb\xbf" + ",".join(COLUMNS).encode() + b"\r\n")
     assert "富士山".encode() in data
-
-
-@pytest.fixture(autouse=True)
-def english_pages(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"

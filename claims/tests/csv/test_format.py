@@ -7,77 +7,29 @@ import datetime
 import io
 
 import pytest
-from django.conf import settings
-from django.utils import translation
 
-from claims import services
-from claims.csv import exporting, importing
 from claims.csv import format as csvformat
+from claims.csv import importing
 from claims.models import Claim
 from claims.tests.factories import (
-    SOURCE_CELL,
+    FUJI,
+    LAST,
+    QUOTE,
+    TOKYO,
     claim_for,
-    csv_bytes,
     csv_row,
+    export_bytes,
+    import_counts,
+    import_rows,
+    populate_every_column,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
 COLUMNS = csvformat.COLUMNS
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
-SOURCE = SOURCE_CELL
-
-
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
 
 
 row = csv_row
-
-
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def export_bytes(queryset=None):
-    out = io.StringIO(newline="")
-    exporting.write_csv(out, exporting.claim_rows(queryset))
-    return out.getvalue().encode("utf-8")
-
-
-def counts(report):
-    c = report.counts
-    return c[importing.NEW], c[importing.UPDATED], c[importing.UNCHANGED]
-
-
-def populate(article):
-    """Claims that use every column and every evidence field, including awkward text."""
-    run(
-        [
-            row(
-                statement=FUJI,
-                status="verified",
-                verdict_note="=1+1 は式ではない。\n二行目。",
-                internal_note="-内部メモ",
-                as_of="2023-04-01",
-                recheck_after="2027-01-31",
-                tags="山,地理,@タグ",
-                evidence=SOURCE
-                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
-                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
-            ),
-            row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
-            row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
-            row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
-        ]
-    )
-    services.article_create_claims(article=article)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +57,9 @@ def test_kind_accepts_values_and_japanese(kind, is_claim):
 
 
 def test_dates_as_a_spreadsheet_rewrites_them_are_read(article_without_claims):
-    run([row(statement=TOKYO, status="outdated", as_of="2023/10/1", verdict_note="古い", recheck_after="2027/1/31")])
+    import_rows(
+        [row(statement=TOKYO, status="outdated", as_of="2023/10/1", verdict_note="古い", recheck_after="2027/1/31")]
+    )
     claim = claim_for(article_without_claims, TOKYO)
     assert (claim.as_of, claim.recheck_after) == (datetime.date(2023, 10, 1), datetime.date(2027, 1, 31))
 
@@ -145,7 +99,7 @@ def test_other_cells_are_left_alone(value):
 
 
 def test_export_escapes_formula_cells_and_import_restores_them(article_without_claims):
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     data = export_bytes()
     cells = {}
     for cells_of_row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
@@ -157,10 +111,5 @@ def test_export_escapes_formula_cells_and_import_restores_them(article_without_c
     assert cells[QUOTE][note] == "'+異論あり"
     assert cells[LAST][note] == "'@場面設定"
     assert cells[TOKYO][note] == "'\t古い情報"
-    assert counts(importing.import_bytes(data)) == (0, 0, Claim.objects.count())
+    assert import_counts(importing.import_bytes(data)) == (0, 0, Claim.objects.count())
     assert claim_for(article_without_claims, TOKYO).verdict_note == "\t古い情報"
-
-
-@pytest.fixture(autouse=True)
-def english_pages(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"

@@ -4,71 +4,47 @@ and a big file read and written a chunk at a time, still all or nothing.
 """
 
 import datetime
-import io
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 from taggit.models import Tag
 
 from claims import services
-from claims.csv import exporting, importing
 from claims.csv import format as csvformat
+from claims.csv import importing
 from claims.models import Claim, ContentRevision, StatusChange
 from claims.roles import CHIEF_EDITORS
 from claims.tests.factories import (
+    FUJI,
+    LAST,
+    QUOTE,
     SOURCE_CELL,
+    TOKYO,
     claim_for,
     csv_bytes,
     csv_row,
     database_state,
+    export_bytes,
+    import_counts,
+    import_rows,
     make_article,
     make_user,
+    messages_of,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
 COLUMNS = csvformat.COLUMNS
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
 SOURCE = SOURCE_CELL
-
-
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
 
 
 row = csv_row
 
 
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def export_bytes(queryset=None):
-    out = io.StringIO(newline="")
-    exporting.write_csv(out, exporting.claim_rows(queryset))
-    return out.getvalue().encode("utf-8")
-
-
-def messages_of(report):
-    return [str(error) for error in report.errors]
-
-
-def counts(report):
-    c = report.counts
-    return c[importing.NEW], c[importing.UPDATED], c[importing.UNCHANGED]
-
-
 def test_new_rows_create_claims_with_evidence_tags_and_history(article_without_claims):
-    report = run(
+    report = import_rows(
         [
             row(
                 statement=FUJI,
@@ -84,7 +60,7 @@ def test_new_rows_create_claims_with_evidence_tags_and_history(article_without_c
         file_name="desk.csv",
     )
     assert messages_of(report) == []
-    assert counts(report) == (2, 0, 0)
+    assert import_counts(report) == (2, 0, 0)
     claim = claim_for(article_without_claims, FUJI)
     assert claim.status == Status.VERIFIED
     assert claim.verdict_note == "国土地理院の資料で確認。"
@@ -121,8 +97,8 @@ def test_new_rows_create_claims_with_evidence_tags_and_history(article_without_c
 def test_a_row_with_an_id_updates_that_claim(article_without_claims):
     services.article_create_claims(article=article_without_claims)
     claim = claim_for(article_without_claims, FUJI)
-    report = run([row(id=str(claim.pk), statement=FUJI, verdict_note="メモ", tags="山")])
-    assert counts(report) == (0, 1, 0)
+    report = import_rows([row(id=str(claim.pk), statement=FUJI, verdict_note="メモ", tags="山")])
+    assert import_counts(report) == (0, 1, 0)
     claim.refresh_from_db()
     assert claim.verdict_note == "メモ" and list(claim.tags.names()) == ["山"]
     assert claim.version == 2
@@ -131,26 +107,26 @@ def test_a_row_with_an_id_updates_that_claim(article_without_claims):
 def test_a_row_without_id_matches_article_and_statement_so_reimport_never_duplicates(article_without_claims):
     services.article_create_claims(article=article_without_claims)
     before = Claim.objects.count()
-    first = run([row(statement=FUJI, verdict_note="メモ")])
-    again = run([row(statement=FUJI, verdict_note="メモ")])
-    assert counts(first) == (0, 1, 0)
-    assert counts(again) == (0, 0, 1)
+    first = import_rows([row(statement=FUJI, verdict_note="メモ")])
+    again = import_rows([row(statement=FUJI, verdict_note="メモ")])
+    assert import_counts(first) == (0, 1, 0)
+    assert import_counts(again) == (0, 0, 1)
     assert Claim.objects.count() == before
 
 
 def test_a_repeated_sentence_matches_its_claims_in_order_then_is_a_duplicate(article_without_claims):
-    first = run([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
-    assert counts(first) == (2, 0, 0)
+    first = import_rows([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
+    assert import_counts(first) == (2, 0, 0)
     positions = list(Claim.objects.filter(statement=TOKYO).order_by("position").values_list("verdict_note", flat=True))
     assert positions == ["一つ目", "二つ目"]
-    again = run([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
-    assert counts(again) == (0, 0, 2)
-    third = run([row(statement=TOKYO), row(statement=TOKYO), row(statement=TOKYO)])
+    again = import_rows([row(statement=TOKYO, verdict_note="一つ目"), row(statement=TOKYO, verdict_note="二つ目")])
+    assert import_counts(again) == (0, 0, 2)
+    third = import_rows([row(statement=TOKYO), row(statement=TOKYO), row(statement=TOKYO)])
     assert messages_of(third) == ["row 4, column statement: Duplicate row: row 2 has the same statement."]
 
 
 def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_nothing(article_without_claims):
-    run(
+    import_rows(
         [
             row(statement=FUJI, status="verified", tags="山", evidence=SOURCE, verdict_note="確認"),
             row(statement=LAST, kind="not_claim", internal_note="=メモ"),
@@ -164,7 +140,7 @@ def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_no
     revision = ContentRevision.objects.values_list("number", flat=True).first()
     with CaptureQueriesContext(connection) as queries:
         report = importing.import_bytes(data)
-    assert counts(report) == (0, 0, Claim.objects.count())
+    assert import_counts(report) == (0, 0, Claim.objects.count())
     assert not report.written
     writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
     assert writes == []
@@ -176,9 +152,9 @@ def test_importing_an_unchanged_export_reports_every_row_unchanged_and_writes_no
 
 def test_tags_and_links_in_another_order_are_no_change(article_without_claims):
     other = "context | https://example.com/b | B"
-    run([row(statement=FUJI, tags="山,日本", evidence=f"{SOURCE}\n{other}")])
-    report = run([row(statement=FUJI, tags="日本、山", evidence=f"{other}\n{SOURCE}")])
-    assert counts(report) == (0, 0, 1)
+    import_rows([row(statement=FUJI, tags="山,日本", evidence=f"{SOURCE}\n{other}")])
+    report = import_rows([row(statement=FUJI, tags="日本、山", evidence=f"{other}\n{SOURCE}")])
+    assert import_counts(report) == (0, 0, 1)
 
 
 @pytest.mark.parametrize(
@@ -210,14 +186,14 @@ def test_files_over_the_size_limit_are_refused(settings, article_without_claims)
 
 
 def test_a_subset_of_columns_leaves_the_others_as_they_are(article_without_claims):
-    run([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山", verdict_note="確認")])
+    import_rows([row(statement=FUJI, status="verified", evidence=SOURCE, tags="山", verdict_note="確認")])
     claim = claim_for(article_without_claims, FUJI)
     data = csv_bytes(
         [{"id": claim.pk, "article": "test-article", "statement": FUJI, "internal_note": "内部"}],
         header=["id", "article", "statement", "internal_note"],
     )
     report = importing.import_bytes(data)
-    assert counts(report) == (0, 1, 0)
+    assert import_counts(report) == (0, 1, 0)
     claim.refresh_from_db()
     assert (claim.internal_note, claim.status, claim.verdict_note) == ("内部", Status.VERIFIED, "確認")
     assert list(claim.tags.names()) == ["山"] and claim.evidence.count() == 1
@@ -225,24 +201,24 @@ def test_a_subset_of_columns_leaves_the_others_as_they_are(article_without_claim
 
 def test_evidence_is_matched_by_url_links_not_in_the_cell_are_removed(article_without_claims):
     other = "context | https://example.com/b | B"
-    run([row(statement=FUJI, evidence=f"{SOURCE}\n{other}")])
+    import_rows([row(statement=FUJI, evidence=f"{SOURCE}\n{other}")])
     claim = claim_for(article_without_claims, FUJI)
     kept = claim.evidence.get(url="https://www.gsi.go.jp/fuji")
-    report = run(
+    report = import_rows(
         [row(statement=FUJI, evidence=SOURCE.replace("国土地理院", "GSI") + "\nrefutes | https://example.com/c | C")]
     )
-    assert counts(report) == (0, 1, 0)
+    assert import_counts(report) == (0, 1, 0)
     links = {link.url: link for link in claim.evidence.all()}
     assert set(links) == {"https://www.gsi.go.jp/fuji", "https://example.com/c"}
     assert links["https://www.gsi.go.jp/fuji"].pk == kept.pk
     assert links["https://www.gsi.go.jp/fuji"].publisher == "GSI"
-    assert counts(run([row(statement=FUJI, evidence="")])) == (0, 1, 0)
+    assert import_counts(import_rows([row(statement=FUJI, evidence="")])) == (0, 1, 0)
     assert not claim.evidence.exists()
 
 
 def test_removing_the_supporting_link_of_a_verified_claim_breaks_the_rule(article_without_claims):
-    run([row(statement=FUJI, status="verified", evidence=SOURCE)])
-    report = run([row(statement=FUJI, status="verified", evidence="")])
+    import_rows([row(statement=FUJI, status="verified", evidence=SOURCE)])
+    report = import_rows([row(statement=FUJI, status="verified", evidence="")])
     assert messages_of(report) == [
         "row 2, column status: Verified needs at least one evidence link that supports the statement."
     ]
@@ -250,9 +226,9 @@ def test_removing_the_supporting_link_of_a_verified_claim_breaks_the_rule(articl
 
 
 def test_tags_are_created_by_name_and_removed(article_without_claims):
-    run([row(statement=FUJI, tags="山,日本")])
+    import_rows([row(statement=FUJI, tags="山,日本")])
     claim = claim_for(article_without_claims, FUJI)
-    run([row(statement=FUJI, tags="日本，新タグ")])
+    import_rows([row(statement=FUJI, tags="日本，新タグ")])
     assert sorted(claim.tags.names()) == ["新タグ", "日本"]
     assert Tag.objects.filter(name="山").exists()
 
@@ -261,22 +237,24 @@ def test_status_changes_write_history_rows_with_the_importing_user(article_witho
     services.article_create_claims(article=article_without_claims)
     chief = make_user("chief", groups=[CHIEF_EDITORS])
     claim = claim_for(article_without_claims, FUJI)
-    report = run([row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE)], user=chief)
-    assert counts(report) == (0, 1, 0)
+    report = import_rows([row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE)], user=chief)
+    assert import_counts(report) == (0, 1, 0)
     change = claim.history.get()
     assert (change.from_status, change.to_status, change.via, change.user) == ("pending", "verified", "import", chief)
     # The same status again is no change and no history row.
-    run([row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE, verdict_note="追記")], user=chief)
+    import_rows(
+        [row(id=str(claim.pk), statement=FUJI, status="verified", evidence=SOURCE, verdict_note="追記")], user=chief
+    )
     assert claim.history.count() == 1
 
 
 def test_last_checked_comes_from_the_column_else_from_the_status_change(article_without_claims):
-    run([row(statement=FUJI, status="verified", evidence=SOURCE, last_checked="2024-05-06")])
+    import_rows([row(statement=FUJI, status="verified", evidence=SOURCE, last_checked="2024-05-06")])
     assert claim_for(article_without_claims, FUJI).last_checked == datetime.date(2024, 5, 6)
-    run([row(statement=LAST, status="unsupported", verdict_note="違う")])
+    import_rows([row(statement=LAST, status="unsupported", verdict_note="違う")])
     assert claim_for(article_without_claims, LAST).last_checked == timezone.localdate()
     # A blank cell on an unchanged status keeps the stored date.
-    assert counts(run([row(statement=FUJI, status="verified", evidence=SOURCE)])) == (0, 0, 1)
+    assert import_counts(import_rows([row(statement=FUJI, status="verified", evidence=SOURCE)])) == (0, 0, 1)
     assert claim_for(article_without_claims, FUJI).last_checked == datetime.date(2024, 5, 6)
 
 
@@ -284,12 +262,12 @@ def test_a_changed_statement_moves_the_claim_and_two_claims_can_swap(article_wit
     services.article_create_claims(article=article_without_claims)
     fuji, last = claim_for(article_without_claims, FUJI), claim_for(article_without_claims, LAST)
     fuji.delete()
-    report = run([row(id=str(last.pk), statement=FUJI)])
-    assert counts(report) == (0, 1, 0)
+    report = import_rows([row(id=str(last.pk), statement=FUJI)])
+    assert import_counts(report) == (0, 1, 0)
     last.refresh_from_db()
     assert last.statement == FUJI and last.position == article_without_claims.body.index(FUJI)
     quote = claim_for(article_without_claims, QUOTE)
-    report = run([row(id=str(last.pk), statement=QUOTE), row(id=str(quote.pk), statement=FUJI)])
+    report = import_rows([row(id=str(last.pk), statement=QUOTE), row(id=str(quote.pk), statement=FUJI)])
     assert messages_of(report) == []
     quote.refresh_from_db()
     assert quote.statement == FUJI and quote.position == article_without_claims.body.index(FUJI)
@@ -305,7 +283,7 @@ def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(arti
         return original(**kwargs)
 
     monkeypatch.setattr(importing.services, "claims_apply", someone_saves_first)
-    report = run([row(id=str(claim.pk), statement=FUJI, verdict_note="上書き")])
+    report = import_rows([row(id=str(claim.pk), statement=FUJI, verdict_note="上書き")])
     assert messages_of(report) == [
         f"row 2, column id: Someone saved claim #{claim.pk} while this file was imported. "
         "Nothing was written: import it again."
@@ -315,14 +293,9 @@ def test_a_claim_saved_by_someone_else_during_the_import_is_not_overwritten(arti
 
 
 def test_dry_run_checks_but_writes_nothing(article_without_claims):
-    report = run([row(statement=FUJI)], dry_run=True)
-    assert counts(report) == (1, 0, 0) and not report.written
+    report = import_rows([row(statement=FUJI)], dry_run=True)
+    assert import_counts(report) == (1, 0, 0) and not report.written
     assert not Claim.objects.exists()
-
-
-@pytest.fixture(autouse=True)
-def english_pages(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture
@@ -331,27 +304,29 @@ def chunks_of_two(monkeypatch):
 
 
 def test_a_file_in_chunks_writes_every_row(article_without_claims, chunks_of_two):
-    report = run(
+    report = import_rows(
         [row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement=QUOTE)],
         keep_outcomes=False,
     )
     assert messages_of(report) == []
-    assert counts(report) == (4, 0, 0) and report.outcomes == []
+    assert import_counts(report) == (4, 0, 0) and report.outcomes == []
     assert set(Claim.objects.values_list("statement", flat=True)) == {TOKYO, FUJI, LAST, QUOTE}
-    again = run([row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement=QUOTE)])
-    assert counts(again) == (0, 0, 4)
+    again = import_rows([row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement=QUOTE)])
+    assert import_counts(again) == (0, 0, 4)
 
 
 def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(article_without_claims, chunks_of_two):
     before = database_state()
-    report = run([row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement="本文にない文。")])
+    report = import_rows(
+        [row(statement=TOKYO), row(statement=FUJI), row(statement=LAST), row(statement="本文にない文。")]
+    )
     assert [e.row for e in report.errors] == [5]
     assert database_state() == before and not Claim.objects.exists()
 
 
 def test_a_statement_repeated_in_a_later_chunk_is_a_duplicate(article_without_claims, chunks_of_two):
     # TOKYO is in the article twice: the third row takes the second sentence, the fourth has none left.
-    report = run([row(statement=TOKYO), row(statement=FUJI), row(statement=TOKYO), row(statement=TOKYO)])
+    report = import_rows([row(statement=TOKYO), row(statement=FUJI), row(statement=TOKYO), row(statement=TOKYO)])
     assert messages_of(report) == ["row 5, column statement: Duplicate row: row 2 has the same statement."]
     assert not Claim.objects.exists()
 
@@ -359,7 +334,7 @@ def test_a_statement_repeated_in_a_later_chunk_is_a_duplicate(article_without_cl
 def test_a_claim_id_repeated_in_a_later_chunk_is_a_duplicate(article_without_claims, chunks_of_two):
     claim = claim_for(make_article(slug="other"), FUJI)
     before = database_state()
-    report = run(
+    report = import_rows(
         [
             row(id=str(claim.pk), article="other", statement=FUJI),
             row(statement=TOKYO),

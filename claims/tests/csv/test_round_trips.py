@@ -10,86 +10,33 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
 from taggit.models import Tag, TaggedItem
 
 from claims import services
-from claims.csv import exporting, importing
+from claims.csv import importing
 from claims.management.commands import load_essay
 from claims.models import Claim, StatusChange
 from claims.tests.factories import (
-    SOURCE_CELL,
+    FUJI,
     claim_for,
-    csv_bytes,
     csv_row,
     database_state,
+    export_bytes,
+    import_counts,
     make_article,
+    messages_of,
+    populate_every_column,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
-FUJI = "富士山は日本一高い山です。"
-TOKYO = "東京は日本の首都です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
-SOURCE = SOURCE_CELL
-
-
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
 
 
 row = csv_row
 
 
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def export_bytes(queryset=None):
-    out = io.StringIO(newline="")
-    exporting.write_csv(out, exporting.claim_rows(queryset))
-    return out.getvalue().encode("utf-8")
-
-
-def messages_of(report):
-    return [str(error) for error in report.errors]
-
-
-def counts(report):
-    c = report.counts
-    return c[importing.NEW], c[importing.UPDATED], c[importing.UNCHANGED]
-
-
-def populate(article):
-    """Claims that use every column and every evidence field, including awkward text."""
-    run(
-        [
-            row(
-                statement=FUJI,
-                status="verified",
-                verdict_note="=1+1 は式ではない。\n二行目。",
-                internal_note="-内部メモ",
-                as_of="2023-04-01",
-                recheck_after="2027-01-31",
-                tags="山,地理,@タグ",
-                evidence=SOURCE
-                + " | accessed=2024-01-02 | archived=https://web.archive.org/x | excerpt=一行目\\n二行目 a\\|b C:\\path\n"
-                "refutes | https://example.com/r?a=1&b=2 | 題 \\| 副題 | 出版社 | 2020",
-            ),
-            row(statement=QUOTE, status="unsupported", verdict_note="+異論あり", tags="引用"),
-            row(statement=LAST, kind="not_claim", verdict_note="@場面設定"),
-            row(statement=TOKYO, status="outdated", as_of="2020-01-01", verdict_note="\t古い情報"),
-        ]
-    )
-    services.article_create_claims(article=article)
-
-
 def test_round_trip_export_flush_import_export_gives_identical_bytes(article_without_claims):
-    populate(article_without_claims)
+    populate_every_column(article_without_claims)
     first = export_bytes()
     Claim.objects.all().delete()
     TaggedItem.objects.all().delete()
@@ -125,13 +72,6 @@ def test_the_essays_record_exports_as_it_was_written():
 @pytest.fixture(autouse=True)
 def english_pages(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-
-
-@pytest.fixture
-def signed_in_chief(client, chief):
-    """The chief editor of conftest.py, signed in on the test client."""
-    client.force_login(chief)
-    return chief
 
 
 def upload(data, name="claims.csv"):
@@ -215,5 +155,5 @@ def test_an_export_with_japanese_headers_and_labels_imports_back_unchanged(tmp_p
     before = database_state()
     report = importing.import_bytes(path.read_bytes(), file_name="japanese.csv")
     assert report.ok, messages_of(report)
-    assert counts(report) == (0, 0, len(report.outcomes))
+    assert import_counts(report) == (0, 0, len(report.outcomes))
     assert database_state() == before

@@ -3,8 +3,6 @@ nothing written unless every row is valid.
 """
 
 import pytest
-from django.conf import settings
-from django.utils import translation
 from taggit.models import Tag
 
 from claims import services
@@ -12,35 +10,22 @@ from claims.csv import format as csvformat
 from claims.csv import importing
 from claims.models import Claim, Evidence, StatusChange
 from claims.tests.factories import (
+    FUJI,
+    LAST,
+    QUOTE,
     SOURCE_CELL,
     claim_for,
     csv_bytes,
     csv_row,
+    import_rows,
+    messages_of,
 )
 
-pytestmark = pytest.mark.django_db
-FUJI = "富士山は日本一高い山です。"
-LAST = "最後の文です。"
-QUOTE = "「これは引用です。まだ引用です。」と彼は言った。"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 SOURCE = SOURCE_CELL
 
 
-@pytest.fixture(autouse=True)
-def english():
-    # Messages are asserted in English; the Japanese catalogue may translate them later.
-    with translation.override("en"):
-        yield
-
-
 row = csv_row
-
-
-def run(rows, **kwargs):
-    return importing.import_bytes(csv_bytes(rows), **kwargs)
-
-
-def messages_of(report):
-    return [str(error) for error in report.errors]
 
 
 BAD_ROWS = [
@@ -105,7 +90,7 @@ BAD_ROWS = [
 
 @pytest.mark.parametrize(("cells", "message"), BAD_ROWS)
 def test_each_bad_row_is_reported_with_row_column_and_reason(article_without_claims, cells, message):
-    report = run([row(**{"statement": FUJI, **cells})])
+    report = import_rows([row(**{"statement": FUJI, **cells})])
     assert any(m.startswith(message) for m in messages_of(report)), messages_of(report)
     assert not Claim.objects.exists()
 
@@ -113,7 +98,7 @@ def test_each_bad_row_is_reported_with_row_column_and_reason(article_without_cla
 def test_duplicate_rows_are_reported(article_without_claims):
     services.article_create_claims(article=article_without_claims)
     fuji = claim_for(article_without_claims, FUJI)
-    report = run(
+    report = import_rows(
         [
             row(id=str(fuji.pk), statement=FUJI),
             row(id=str(fuji.pk), statement=FUJI),
@@ -130,12 +115,12 @@ def test_duplicate_rows_are_reported(article_without_claims):
 def test_a_statement_another_claim_holds_is_refused(article_without_claims):
     services.article_create_claims(article=article_without_claims)
     fuji, last = claim_for(article_without_claims, FUJI), claim_for(article_without_claims, LAST)
-    report = run([row(id=str(last.pk), statement=FUJI)])
+    report = import_rows([row(id=str(last.pk), statement=FUJI)])
     assert messages_of(report) == [f"row 2, column statement: This statement already has a claim (#{fuji.pk})."]
 
 
 def test_every_problem_of_every_row_is_listed(article_without_claims):
-    report = run(
+    report = import_rows(
         [
             row(statement=FUJI),
             row(statement="ない文。", status="nope"),
@@ -156,7 +141,7 @@ def test_cells_beyond_the_header_are_an_error(article_without_claims):
 
 def test_nothing_is_written_unless_every_row_is_valid(article_without_claims):
     tags = Tag.objects.count()
-    report = run(
+    report = import_rows(
         [
             row(statement=FUJI, status="verified", evidence=SOURCE, tags="新しいタグ"),
             row(statement=LAST, tags="別のタグ"),
@@ -171,11 +156,6 @@ def test_nothing_is_written_unless_every_row_is_valid(article_without_claims):
     assert not Evidence.objects.exists()
     assert not StatusChange.objects.exists()
     assert Tag.objects.count() == tags
-
-
-@pytest.fixture(autouse=True)
-def english_pages(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 def write(tmp_path, data, name="claims.csv"):

@@ -5,21 +5,13 @@ again after an edit, sent back to review when reworded, kept when their sentence
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import translation
 
 from claims import services
 from claims.models import Claim, StatusChange
 from claims.tests.factories import add_evidence, claim_for, make_status, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """These tests read the rules' messages in English (Japanese is checked in the admin tests)."""
-    with translation.override("en"):
-        yield
 
 
 def change(claim, to, **kwargs):

@@ -7,21 +7,13 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import translation
 
 from claims import services
 from claims.models import EVIDENCE_FIELDS, Claim, Evidence, StatusChange
 from claims.tests.factories import add_evidence, make_status
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Claim.Status
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """These tests read the rules' messages in English (Japanese is checked in the admin tests)."""
-    with translation.override("en"):
-        yield
 
 
 def change(claim, to, **kwargs):
